@@ -1,0 +1,501 @@
+// CDP events of one tab → protocol messages: console-log/-error, network-request/-error,
+// websocket-frame, browser-event. Also enables the domains when a tab is attached.
+
+import * as cdp from './cdp.js';
+import {
+  argsToJson, formatMessage, formatStack, MAX_MESSAGE, shortName, topLocation,
+} from './serialize.js';
+import {
+  base64ByteLength, capBase64, reasonPhrase, textToBase64, truncate,
+} from './util.js';
+
+const MAX_TRACKED_REQUESTS = 2000;
+const MAX_FRAME_BYTES = 256 * 1024;
+const MAX_URL = 8 * 1024;
+const MAX_HEADER_VALUE = 8 * 1024;
+
+/** Enable every domain we listen to. Events emitted while enabling (console replay) are queued. */
+export async function enableDomains(session) {
+  const { tabId } = session;
+  const settings = session.ctx.getSettings();
+  await cdp.send(tabId, 'Page.enable');
+  try {
+    const { frameTree } = await cdp.send(tabId, 'Page.getFrameTree');
+    session.mainFrameId = frameTree.frame.id;
+    session.url = frameTree.frame.url + (frameTree.frame.urlFragment || '');
+  } catch {
+    /* keep the tab URL */
+  }
+  await cdp.send(tabId, 'Network.enable', {
+    maxTotalBufferSize: 64 * 1024 * 1024,
+    maxResourceBufferSize: 8 * 1024 * 1024,
+    maxPostDataSize: Math.max(settings.bodyCap, 0),
+  });
+  await cdp.send(tabId, 'Log.enable');
+  await cdp.send(tabId, 'Runtime.enable');
+}
+
+/** Dispatch one CDP event of this tab. */
+export function handleEvent(session, method, params) {
+  const handler = HANDLERS[method];
+  if (!handler) return;
+  try {
+    handler(session, params);
+  } catch (err) {
+    console.error(`[triage] error handling ${method}:`, err);
+  }
+}
+
+// ---- console ------------------------------------------------------------------------------------
+
+const LEVELS = {
+  log: 'log', debug: 'debug', info: 'info', error: 'error', warning: 'warn', dir: 'log', dirxml: 'log',
+  table: 'log', trace: 'trace', clear: 'info', startGroup: 'log', startGroupCollapsed: 'log',
+  endGroup: 'log', assert: 'error', profile: 'debug', profileEnd: 'debug', count: 'log', timeEnd: 'log',
+};
+const STACK_LEVELS = new Set(['error', 'warn', 'trace']);
+
+function onConsoleApiCalled(session, p) {
+  if (p.type === 'endGroup') return;
+  const level = LEVELS[p.type] || 'log';
+  let message = formatMessage(p.args);
+  if (p.type === 'assert') message = `Assertion failed${message ? `: ${message}` : ''}`;
+  if (p.type === 'clear') message = 'console.clear()';
+  const loc = topLocation(p.stackTrace);
+  const data = {
+    level,
+    message,
+    args: argsToJson(p.args),
+    source: loc.source,
+    url: loc.url,
+    line: loc.line,
+    column: loc.column,
+    stack: STACK_LEVELS.has(level) ? formatStack(p.stackTrace) : null,
+    consoleType: p.type,
+  };
+  if (p.context) data.context = p.context;
+  session.emit(level === 'error' ? 'console-error' : 'console-log', data, p.timestamp);
+}
+
+function onExceptionThrown(session, p) {
+  const d = p.exceptionDetails || {};
+  const ex = d.exception;
+  const inPromise = /in promise/i.test(d.text || '');
+  let description = '';
+  if (ex) {
+    description = ex.description
+      ?? (ex.type === 'string' ? ex.value : ex.value !== undefined ? JSON.stringify(ex.value) : ex.unserializableValue || '');
+  }
+  const firstLine = String(description).split('\n')[0];
+  const prefix = d.text || 'Uncaught';
+  const message = firstLine ? `${prefix} ${firstLine}` : prefix;
+  // V8's description of an Error already is "Name: message\n    at ..." — the most faithful stack.
+  let stack = null;
+  if (ex && ex.subtype === 'error' && String(description).includes('\n    at ')) {
+    stack = description;
+  } else {
+    const frames = formatStack(d.stackTrace);
+    stack = frames ? `${firstLine || prefix}\n${frames}` : null;
+  }
+  const loc = topLocation(d.stackTrace, { url: d.url, lineNumber: d.lineNumber, columnNumber: d.columnNumber });
+  session.emit('console-error', {
+    level: 'error',
+    message: truncate(message, MAX_MESSAGE),
+    args: ex ? [truncate(String(description), MAX_MESSAGE)] : [],
+    source: loc.source,
+    url: loc.url,
+    line: loc.line,
+    column: loc.column,
+    stack: stack ? truncate(stack, MAX_MESSAGE) : null,
+    exception: true,
+    kind: inPromise ? 'unhandledrejection' : 'uncaught',
+  }, p.timestamp);
+}
+
+const LOG_LEVELS = { verbose: 'debug', info: 'info', warning: 'warn', error: 'error' };
+
+function onLogEntry(session, p) {
+  const e = p.entry || {};
+  const level = LOG_LEVELS[e.level] || 'info';
+  const url = e.url || null;
+  const line = e.lineNumber !== undefined ? e.lineNumber + 1 : null;
+  const loc = e.stackTrace ? topLocation(e.stackTrace) : null;
+  session.emit(level === 'error' ? 'console-error' : 'console-log', {
+    level,
+    message: truncate(e.text || '', MAX_MESSAGE),
+    args: [],
+    source: loc?.source || (url ? (line !== null ? `${shortName(url)}:${line}` : shortName(url)) : null),
+    url: loc?.url || url,
+    line: loc?.line ?? line,
+    column: loc?.column ?? null,
+    stack: e.stackTrace ? formatStack(e.stackTrace) : null,
+    logSource: e.source || 'other',
+    networkRequestId: e.networkRequestId,
+  }, e.timestamp);
+}
+
+// ---- network ------------------------------------------------------------------------------------
+
+function passesFilter(session, req) {
+  const s = session.ctx.getSettings();
+  if (s.networkTypes.length && !s.networkTypes.includes(req.resourceType)) return false;
+  if (s.urlFilter && !req.url.includes(s.urlFilter)) return false;
+  return true;
+}
+
+function headerMap(headers) {
+  const out = {};
+  for (const [k, v] of Object.entries(headers || {})) out[k] = truncate(String(v), MAX_HEADER_VALUE);
+  return out;
+}
+
+function headersSize(headers) {
+  let n = 0;
+  for (const [k, v] of Object.entries(headers || {})) n += k.length + String(v).length + 4;
+  return n;
+}
+
+function isMainFrameDocument(session, req) {
+  return req.resourceType === 'Document' && (!session.mainFrameId || req.frameId === session.mainFrameId);
+}
+
+function onRequestWillBeSent(session, p) {
+  const existing = session.requests.get(p.requestId);
+  if (existing && p.redirectResponse) {
+    // The previous hop ends here with its 3xx; report it, then track the new hop under the same id.
+    existing.response = p.redirectResponse;
+    existing.endTs = p.timestamp;
+    existing.encodedDataLength = p.redirectResponse.encodedDataLength || 0;
+    existing.redirectedTo = p.request.url;
+    session.requests.delete(p.requestId);
+    emitRequest(session, existing, null);
+  }
+  const req = {
+    requestId: p.requestId,
+    url: p.request.url + (p.request.urlFragment || ''),
+    method: p.request.method,
+    resourceType: p.type || 'Other',
+    frameId: p.frameId,
+    loaderId: p.loaderId,
+    requestHeaders: p.request.headers || {},
+    postData: p.request.postData,
+    hasPostData: !!p.request.hasPostData,
+    startTs: p.timestamp,
+    wallTime: p.wallTime ? p.wallTime * 1000 : Date.now(),
+    initiator: p.initiator ? p.initiator.type : undefined,
+    response: null,
+    dataLength: 0,
+  };
+  const extra = session.pendingExtra.get(p.requestId);
+  if (extra) {
+    if (extra.requestHeaders) req.rawRequestHeaders = extra.requestHeaders;
+    if (extra.responseHeaders) req.rawResponseHeaders = extra.responseHeaders;
+    session.pendingExtra.delete(p.requestId);
+  }
+  session.requests.set(p.requestId, req);
+  if (session.requests.size > MAX_TRACKED_REQUESTS) {
+    session.requests.delete(session.requests.keys().next().value);
+  }
+  if (isMainFrameDocument(session, req) && !p.redirectResponse) {
+    session.emit('browser-event', { event: 'navigation_starting', url: req.url, timestamp: Date.now() });
+  }
+}
+
+function onRequestExtraInfo(session, p) {
+  const req = session.requests.get(p.requestId);
+  if (req) req.rawRequestHeaders = p.headers;
+  else stashExtra(session, p.requestId, { requestHeaders: p.headers });
+}
+
+function onResponseExtraInfo(session, p) {
+  const req = session.requests.get(p.requestId);
+  if (req) req.rawResponseHeaders = p.headers;
+  else stashExtra(session, p.requestId, { responseHeaders: p.headers });
+}
+
+function stashExtra(session, requestId, extra) {
+  session.pendingExtra.set(requestId, { ...session.pendingExtra.get(requestId), ...extra });
+  if (session.pendingExtra.size > 500) session.pendingExtra.delete(session.pendingExtra.keys().next().value);
+}
+
+function onResponseReceived(session, p) {
+  const req = session.requests.get(p.requestId);
+  if (!req) return;
+  req.response = p.response;
+  if (p.type) req.resourceType = p.type;
+}
+
+function onDataReceived(session, p) {
+  const req = session.requests.get(p.requestId);
+  if (req) req.dataLength += p.dataLength || 0;
+}
+
+const TEXTUAL = /^(text\/|application\/(json|.*\+json|javascript|ecmascript|x-javascript|xml|.*\+xml|x-www-form-urlencoded|graphql|x-ndjson|manifest\+json)|image\/svg\+xml)/i;
+
+async function onLoadingFinished(session, p) {
+  const req = session.requests.get(p.requestId);
+  if (!req) return;
+  session.requests.delete(p.requestId);
+  req.endTs = p.timestamp;
+  req.encodedDataLength = p.encodedDataLength;
+  if (!passesFilter(session, req)) return;
+  const cap = session.ctx.getSettings().bodyCap;
+  let body = null;
+  if (cap > 0 && req.method !== 'OPTIONS' && req.response && req.response.status !== 204 && req.response.status !== 304) {
+    const mime = req.response.mimeType || '';
+    if (TEXTUAL.test(mime) || mime === '') {
+      try {
+        const r = await cdp.send(session.tabId, 'Network.getResponseBody', { requestId: p.requestId }, 5000);
+        if (r.base64Encoded) {
+          body = { omitted: `binary body (${base64ByteLength(r.body)} bytes, ${mime || 'unknown type'})` };
+        } else {
+          body = { text: r.body };
+        }
+      } catch (err) {
+        body = { omitted: `body unavailable: ${err.message}` };
+      }
+    } else {
+      body = { omitted: `binary body not captured (${mime})` };
+    }
+  }
+  if (req.hasPostData && req.postData === undefined && cap > 0) {
+    try {
+      const r = await cdp.send(session.tabId, 'Network.getRequestPostData', { requestId: p.requestId }, 5000);
+      req.postData = r.postData;
+    } catch {
+      /* gone */
+    }
+  }
+  emitRequest(session, req, body);
+}
+
+function onLoadingFailed(session, p) {
+  const req = session.requests.get(p.requestId);
+  if (!req) return;
+  session.requests.delete(p.requestId);
+  req.endTs = p.timestamp;
+  if (isMainFrameDocument(session, req)) {
+    resolveNavWaiters(session, { loaded: false, error: p.errorText });
+    session.emit('browser-event', {
+      event: 'navigation_completed', url: req.url, success: false, error: p.errorText, timestamp: Date.now(),
+    });
+  }
+  if (!passesFilter(session, req)) return;
+  const data = baseRequestData(session, req, null);
+  let error = p.errorText || 'failed';
+  if (p.canceled) error += ' (canceled)';
+  if (p.blockedReason) error += ` (blocked: ${p.blockedReason})`;
+  if (p.corsErrorStatus) error += ` (CORS: ${p.corsErrorStatus.corsError}${p.corsErrorStatus.failedParameter ? ` ${p.corsErrorStatus.failedParameter}` : ''})`;
+  data.error = error;
+  data.canceled = !!p.canceled;
+  if (p.blockedReason) data.blockedReason = p.blockedReason;
+  session.emit('network-error', data);
+}
+
+function timingOf(req) {
+  const t = req.response && req.response.timing;
+  const total = req.endTs !== undefined ? (req.endTs - req.startTs) * 1000 : null;
+  const out = { startTime: Math.round(req.wallTime), total: total === null ? null : round(total) };
+  if (!t) return out;
+  const span = (a, b) => (a >= 0 && b >= 0 ? round(b - a) : -1);
+  out.queued = round((t.requestTime - req.startTs) * 1000);
+  out.dns = span(t.dnsStart, t.dnsEnd);
+  out.connect = span(t.connectStart, t.connectEnd);
+  out.ssl = span(t.sslStart, t.sslEnd);
+  out.send = span(t.sendStart, t.sendEnd);
+  out.wait = span(t.sendEnd, t.receiveHeadersEnd);
+  out.receive = req.endTs !== undefined ? round((req.endTs - t.requestTime) * 1000 - t.receiveHeadersEnd) : -1;
+  return out;
+}
+
+const round = (n) => Math.round(n * 100) / 100;
+
+function baseRequestData(session, req, body) {
+  const cap = session.ctx.getSettings().bodyCap;
+  const res = req.response;
+  const requestHeaders = req.rawRequestHeaders || req.requestHeaders;
+  const responseHeaders = res ? (req.rawResponseHeaders || res.headers || {}) : {};
+  const duration = req.endTs !== undefined ? round((req.endTs - req.startTs) * 1000) : null;
+  const requestBody = req.postData !== undefined && cap > 0 ? truncate(req.postData, cap) : null;
+  let responseBody = null;
+  if (body && body.text !== undefined) responseBody = truncate(body.text, cap);
+  const data = {
+    requestId: req.requestId,
+    url: truncate(req.url, MAX_URL),
+    method: req.method,
+    status: res ? res.status : 0,
+    statusText: res ? reasonPhrase(res.status, res.statusText) : '',
+    resourceType: req.resourceType,
+    mimeType: res ? res.mimeType || '' : '',
+    duration,
+    size: {
+      request: headersSize(requestHeaders) + (req.postData ? req.postData.length : 0),
+      response: req.encodedDataLength ?? (res ? res.encodedDataLength : 0) ?? 0,
+      body: req.dataLength,
+    },
+    headers: { request: headerMap(requestHeaders), response: headerMap(responseHeaders) },
+    body: { request: requestBody, response: responseBody },
+    timing: timingOf(req),
+  };
+  if (body && body.text !== undefined && body.text.length > cap) data.body.responseTruncated = true;
+  if (body && body.omitted) data.body.responseOmitted = body.omitted;
+  if (req.postData && cap > 0 && req.postData.length > cap) data.body.requestTruncated = true;
+  if (res) {
+    if (res.protocol) data.protocol = res.protocol;
+    if (res.remoteIPAddress) data.remoteAddress = `${res.remoteIPAddress}:${res.remotePort}`;
+    if (res.fromDiskCache || res.fromPrefetchCache) data.fromCache = true;
+    if (res.fromServiceWorker) data.fromServiceWorker = true;
+  }
+  if (req.redirectedTo) data.redirectedTo = req.redirectedTo;
+  if (req.initiator) data.initiator = req.initiator;
+  return data;
+}
+
+function emitRequest(session, req, body) {
+  if (!passesFilter(session, req)) return;
+  session.emit('network-request', baseRequestData(session, req, body));
+}
+
+// ---- the page's own WebSockets ------------------------------------------------------------------
+
+function onWebSocketCreated(session, p) {
+  session.sockets.set(p.requestId, { url: p.url, createdAt: Date.now() });
+  if (session.sockets.size > 500) session.sockets.delete(session.sockets.keys().next().value);
+}
+
+function onWebSocketHandshake(session, p) {
+  const sock = session.sockets.get(p.requestId);
+  if (!sock) return;
+  const res = p.response || {};
+  const req = {
+    requestId: p.requestId,
+    url: sock.url,
+    method: 'GET',
+    resourceType: 'WebSocket',
+    requestHeaders: res.requestHeaders || {},
+    startTs: 0,
+    endTs: 0,
+    wallTime: sock.createdAt,
+    response: { status: res.status, statusText: res.statusText, headers: res.headers, mimeType: '' },
+    dataLength: 0,
+    encodedDataLength: 0,
+  };
+  if (!passesFilter(session, req)) return;
+  const data = baseRequestData(session, req, null);
+  data.duration = Date.now() - sock.createdAt;
+  session.emit('network-request', data);
+}
+
+function emitFrame(session, p, direction) {
+  const sock = session.sockets.get(p.requestId);
+  const r = p.response || {};
+  const opcode = r.opcode;
+  const isBinary = opcode === 2;
+  let payload;
+  if (isBinary) payload = capBase64(r.payloadData || '', MAX_FRAME_BYTES);
+  else payload = textToBase64(r.payloadData || '', MAX_FRAME_BYTES);
+  const data = {
+    trafficId: p.requestId,
+    url: sock ? sock.url : null,
+    timestamp: Date.now(),
+    direction,
+    opcode,
+    data: payload.data,
+    isBinary,
+    length: payload.length,
+  };
+  if (payload.truncated) data.truncated = true;
+  session.emit('websocket-frame', data);
+}
+
+function onWebSocketClosed(session, p) {
+  const sock = session.sockets.get(p.requestId);
+  session.sockets.delete(p.requestId);
+  session.emit('websocket-frame', {
+    trafficId: p.requestId,
+    url: sock ? sock.url : null,
+    timestamp: Date.now(),
+    direction: 'server-to-client',
+    opcode: 8,
+    data: null,
+    isBinary: false,
+    length: 0,
+    closed: true,
+  });
+}
+
+function onWebSocketFrameError(session, p) {
+  const sock = session.sockets.get(p.requestId);
+  session.emit('network-error', {
+    requestId: p.requestId,
+    url: sock ? sock.url : null,
+    method: 'GET',
+    status: 0,
+    statusText: '',
+    resourceType: 'WebSocket',
+    error: `WebSocket frame error: ${p.errorMessage}`,
+  });
+}
+
+// ---- page / navigation --------------------------------------------------------------------------
+
+export function resolveNavWaiters(session, result) {
+  for (const w of session.navWaiters) w(result);
+  session.navWaiters.clear();
+}
+
+function onFrameNavigated(session, p) {
+  const f = p.frame;
+  if (f.parentId) return;
+  session.mainFrameId = f.id;
+  session.url = f.url + (f.urlFragment || '');
+  session.emit('browser-event', { event: 'source_changed', url: session.url, timestamp: Date.now() });
+  if (p.type === 'BackForwardCacheRestore') {
+    resolveNavWaiters(session, { loaded: true, fromCache: true });
+    session.emit('browser-event', {
+      event: 'navigation_completed', url: session.url, success: true, title: session.title, timestamp: Date.now(),
+    });
+  }
+  session.ctx.changed();
+}
+
+function onNavigatedWithinDocument(session, p) {
+  if (session.mainFrameId && p.frameId !== session.mainFrameId) return;
+  session.url = p.url;
+  session.emit('browser-event', { event: 'source_changed', url: p.url, sameDocument: true, timestamp: Date.now() });
+  resolveNavWaiters(session, { loaded: true, sameDocument: true });
+}
+
+function onLoadEventFired(session) {
+  resolveNavWaiters(session, { loaded: true });
+  session.emit('browser-event', {
+    event: 'navigation_completed', url: session.url, success: true, title: session.title, timestamp: Date.now(),
+  });
+}
+
+function onBindingCalled(session, p) {
+  session.ctx.onBinding(session, p);
+}
+
+const HANDLERS = {
+  'Runtime.consoleAPICalled': onConsoleApiCalled,
+  'Runtime.exceptionThrown': onExceptionThrown,
+  'Runtime.bindingCalled': onBindingCalled,
+  'Log.entryAdded': onLogEntry,
+  'Network.requestWillBeSent': onRequestWillBeSent,
+  'Network.requestWillBeSentExtraInfo': onRequestExtraInfo,
+  'Network.responseReceivedExtraInfo': onResponseExtraInfo,
+  'Network.responseReceived': onResponseReceived,
+  'Network.dataReceived': onDataReceived,
+  'Network.loadingFinished': onLoadingFinished,
+  'Network.loadingFailed': onLoadingFailed,
+  'Network.webSocketCreated': onWebSocketCreated,
+  'Network.webSocketHandshakeResponseReceived': onWebSocketHandshake,
+  'Network.webSocketFrameSent': (s, p) => emitFrame(s, p, 'client-to-server'),
+  'Network.webSocketFrameReceived': (s, p) => emitFrame(s, p, 'server-to-client'),
+  'Network.webSocketFrameError': onWebSocketFrameError,
+  'Network.webSocketClosed': onWebSocketClosed,
+  'Page.frameNavigated': onFrameNavigated,
+  'Page.navigatedWithinDocument': onNavigatedWithinDocument,
+  'Page.loadEventFired': onLoadEventFired,
+};

@@ -1,0 +1,64 @@
+//! Command-line interface (clap). Each option also comes from `TRIAGE_*` variables and the
+//! config file; see `config`.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Overrides;
+
+#[derive(Debug, Parser)]
+#[command(name = "triage-tui", version, about = "A terminal debugging console for web developers")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Mode>,
+
+    /// Run a simulated browser over the real socket, so there is traffic to look at.
+    #[arg(long, global = true)]
+    pub demo: bool,
+
+    /// Port to listen on [default: 3025; env TRIAGE_PORT].
+    #[arg(long, global = true)]
+    pub port: Option<u16>,
+
+    /// Address to listen on [default: 127.0.0.1; env TRIAGE_BIND]. Non-loopback needs --token.
+    #[arg(long, global = true)]
+    pub bind: Option<IpAddr>,
+
+    /// Config file [default: <config dir>/config.toml; env TRIAGE_CONFIG].
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+
+    /// UI theme: dark, light, high-contrast, or a file name in the themes dir [env TRIAGE_THEME].
+    #[arg(long, global = true)]
+    pub theme: Option<String>,
+
+    /// Append every event to this NDJSON file [env TRIAGE_RECORD].
+    #[arg(long, global = true)]
+    pub record: Option<PathBuf>,
+
+    /// Token clients must present [env TRIAGE_TOKEN].
+    #[arg(long, global = true)]
+    pub token: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Mode {
+    /// Run the connector with no terminal UI (CI, remote hosts, scripts).
+    Serve,
+    /// Print the effective configuration and the files in use.
+    Config,
+}
+
+impl Cli {
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            bind: self.bind,
+            port: self.port,
+            token: self.token.clone(),
+            theme: self.theme.clone(),
+            record: self.record.clone(),
+        }
+    }
+}

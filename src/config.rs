@@ -1,0 +1,370 @@
+//! Configuration: defaults, laid over by the TOML config file, then `TRIAGE_*` environment
+//! variables, then command-line flags. Owns where files live (the `directories` paths).
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::store::Capacities;
+
+pub const DEFAULT_PORT: u16 = 3025;
+
+/// Every setting, with its default. The config file uses these names; unknown keys are an error
+/// so a typo does not silently do nothing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on. Anything but loopback needs a token.
+    pub bind: IpAddr,
+    pub port: u16,
+    /// Shared secret clients must present (Bearer header, `?token=`, or an `auth` message).
+    pub token: Option<String>,
+    /// With this set, HS256 JWTs signed with it are accepted as tokens too.
+    pub jwt_secret: Option<String>,
+    /// Largest message accepted, in bytes; larger ones get MESSAGE_TOO_LARGE.
+    pub max_message_bytes: usize,
+    /// Messages per second per connection (0: no limit), and the burst allowed above it.
+    pub rate_limit_per_sec: u32,
+    pub rate_limit_burst: u32,
+    pub max_connections: usize,
+    /// Server pings every interval; a connection silent for the timeout is dropped.
+    pub heartbeat_interval_ms: u64,
+    pub heartbeat_timeout_ms: u64,
+    /// How long a command waits for the browser's answer.
+    pub command_timeout_ms: u64,
+    /// Replace Authorization, Cookie and Set-Cookie values with "[REDACTED]" on ingest.
+    pub redact_headers: bool,
+    /// Bytes of each frame's payload kept in the frame log (the length is always recorded).
+    pub frame_payload_cap: usize,
+    /// Browser-tools' `/wipelogs` clears the store (true) or only marks the navigation (false).
+    pub wipe_on_navigate: bool,
+    pub capacity: Capacities,
+    /// Where logs and screenshots go; default: the platform data dir.
+    pub data_dir: Option<PathBuf>,
+    /// Append every event to this NDJSON file.
+    pub record: Option<PathBuf>,
+    /// UI theme name (a file in `themes/` or the user's themes dir).
+    pub theme: String,
+    /// Key bindings laid over the defaults: `"ctrl-r" = "reload_page"`.
+    pub keys: BTreeMap<String, String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            bind: IpAddr::from([127, 0, 0, 1]),
+            port: DEFAULT_PORT,
+            token: None,
+            jwt_secret: None,
+            max_message_bytes: 1024 * 1024,
+            rate_limit_per_sec: 5_000,
+            rate_limit_burst: 20_000,
+            max_connections: 64,
+            heartbeat_interval_ms: 30_000,
+            heartbeat_timeout_ms: 60_000,
+            command_timeout_ms: 30_000,
+            redact_headers: true,
+            frame_payload_cap: 256 * 1024,
+            wipe_on_navigate: false,
+            capacity: Capacities::default(),
+            data_dir: None,
+            record: None,
+            theme: "dark".to_string(),
+            keys: BTreeMap::new(),
+        }
+    }
+}
+
+/// Overrides from the command line; `None` leaves the lower layers' value.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub bind: Option<IpAddr>,
+    pub port: Option<u16>,
+    pub token: Option<String>,
+    pub theme: Option<String>,
+    pub record: Option<PathBuf>,
+}
+
+/// Where things are read from and written to.
+#[derive(Debug, Clone)]
+pub struct Paths {
+    pub config_dir: PathBuf,
+    pub config_file: PathBuf,
+    /// Whether `config_file` exists (and so was read).
+    pub config_file_used: bool,
+    pub data_dir: PathBuf,
+}
+
+impl Paths {
+    pub fn log_file(&self) -> PathBuf {
+        self.data_dir.join("triage-tui.log")
+    }
+
+    pub fn screenshots_dir(&self) -> PathBuf {
+        self.data_dir.join("screenshots")
+    }
+
+    pub fn themes_dir(&self) -> PathBuf {
+        self.config_dir.join("themes")
+    }
+}
+
+fn project_dirs() -> Option<directories::ProjectDirs> {
+    directories::ProjectDirs::from("dev", "triage", "triage-tui")
+}
+
+/// The config dir: `TRIAGE_CONFIG_DIR`, else the platform's.
+pub fn default_config_dir() -> PathBuf {
+    std::env::var_os("TRIAGE_CONFIG_DIR")
+        .map(PathBuf::from)
+        .or_else(|| project_dirs().map(|d| d.config_dir().to_path_buf()))
+        .unwrap_or_else(|| std::env::temp_dir().join("triage-tui").join("config"))
+}
+
+fn default_data_dir() -> PathBuf {
+    std::env::var_os("TRIAGE_DATA_DIR")
+        .map(PathBuf::from)
+        .or_else(|| project_dirs().map(|d| d.data_dir().to_path_buf()))
+        .unwrap_or_else(|| std::env::temp_dir().join("triage-tui").join("data"))
+}
+
+/// Reads a config file; a missing file is not an error when it is the default one.
+pub fn read_file(path: &Path) -> Result<Config> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read config file {}", path.display()))?;
+    parse_toml(&text).with_context(|| format!("in config file {}", path.display()))
+}
+
+pub fn parse_toml(text: &str) -> Result<Config> {
+    // toml's error names the line and column and quotes the offending text.
+    Ok(toml::from_str(text)?)
+}
+
+/// Applies `TRIAGE_*` variables from `env` (a lookup, so tests need not touch the process env).
+pub fn apply_env(config: &mut Config, env: impl Fn(&str) -> Option<String>) -> Result<()> {
+    fn parse<T: std::str::FromStr>(name: &str, value: &str) -> Result<T>
+    where
+        T::Err: std::fmt::Display,
+    {
+        value.trim().parse().map_err(|e| anyhow::anyhow!("environment variable {name}={value:?}: {e}"))
+    }
+    let bool_of = |name: &str, v: &str| -> Result<bool> {
+        match v.trim().to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" | "on" => Ok(true),
+            "0" | "false" | "no" | "off" => Ok(false),
+            _ => bail!("environment variable {name}={v:?}: expected true or false"),
+        }
+    };
+    if let Some(v) = env("TRIAGE_BIND") {
+        config.bind = parse("TRIAGE_BIND", &v)?;
+    }
+    if let Some(v) = env("TRIAGE_PORT") {
+        config.port = parse("TRIAGE_PORT", &v)?;
+    }
+    if let Some(v) = env("TRIAGE_TOKEN").filter(|v| !v.is_empty()) {
+        config.token = Some(v);
+    }
+    if let Some(v) = env("TRIAGE_JWT_SECRET").filter(|v| !v.is_empty()) {
+        config.jwt_secret = Some(v);
+    }
+    if let Some(v) = env("TRIAGE_MAX_MESSAGE_BYTES") {
+        config.max_message_bytes = parse("TRIAGE_MAX_MESSAGE_BYTES", &v)?;
+    }
+    if let Some(v) = env("TRIAGE_RATE_LIMIT") {
+        config.rate_limit_per_sec = parse("TRIAGE_RATE_LIMIT", &v)?;
+    }
+    if let Some(v) = env("TRIAGE_MAX_CONNECTIONS") {
+        config.max_connections = parse("TRIAGE_MAX_CONNECTIONS", &v)?;
+    }
+    if let Some(v) = env("TRIAGE_HEARTBEAT_INTERVAL_MS") {
+        config.heartbeat_interval_ms = parse("TRIAGE_HEARTBEAT_INTERVAL_MS", &v)?;
+    }
+    if let Some(v) = env("TRIAGE_HEARTBEAT_TIMEOUT_MS") {
+        config.heartbeat_timeout_ms = parse("TRIAGE_HEARTBEAT_TIMEOUT_MS", &v)?;
+    }
+    if let Some(v) = env("TRIAGE_COMMAND_TIMEOUT_MS") {
+        config.command_timeout_ms = parse("TRIAGE_COMMAND_TIMEOUT_MS", &v)?;
+    }
+    if let Some(v) = env("TRIAGE_REDACT_HEADERS") {
+        config.redact_headers = bool_of("TRIAGE_REDACT_HEADERS", &v)?;
+    }
+    if let Some(v) = env("TRIAGE_THEME") {
+        config.theme = v;
+    }
+    if let Some(v) = env("TRIAGE_DATA_DIR") {
+        config.data_dir = Some(PathBuf::from(v));
+    }
+    if let Some(v) = env("TRIAGE_RECORD") {
+        config.record = Some(PathBuf::from(v));
+    }
+    Ok(())
+}
+
+pub fn apply_overrides(config: &mut Config, o: &Overrides) {
+    if let Some(b) = o.bind {
+        config.bind = b;
+    }
+    if let Some(p) = o.port {
+        config.port = p;
+    }
+    if let Some(t) = &o.token {
+        config.token = Some(t.clone());
+    }
+    if let Some(t) = &o.theme {
+        config.theme = t.clone();
+    }
+    if let Some(r) = &o.record {
+        config.record = Some(r.clone());
+    }
+}
+
+/// Checks that the settings make sense together.
+pub fn validate(config: &Config) -> Result<()> {
+    if !config.bind.is_loopback() && config.token.is_none() && config.jwt_secret.is_none() {
+        bail!(
+            "refusing to listen on {} without a token: anyone on that network could read your \
+             browser's traffic and drive it. Pass --token <secret> (or set TRIAGE_TOKEN), or bind \
+             to 127.0.0.1",
+            config.bind
+        );
+    }
+    if config.max_message_bytes < 1024 {
+        bail!("max_message_bytes must be at least 1024 (is {})", config.max_message_bytes);
+    }
+    if config.heartbeat_interval_ms == 0 || config.heartbeat_timeout_ms < config.heartbeat_interval_ms {
+        bail!(
+            "heartbeat_timeout_ms ({}) must be at least heartbeat_interval_ms ({}), which must be > 0",
+            config.heartbeat_timeout_ms,
+            config.heartbeat_interval_ms
+        );
+    }
+    if config.max_connections == 0 {
+        bail!("max_connections must be at least 1");
+    }
+    Ok(())
+}
+
+/// Loads the effective configuration: defaults < file < environment < flags.
+pub fn load(config_file: Option<&Path>, overrides: &Overrides) -> Result<(Config, Paths)> {
+    load_with_env(config_file, overrides, |k| std::env::var(k).ok())
+}
+
+pub fn load_with_env(
+    config_file: Option<&Path>,
+    overrides: &Overrides,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<(Config, Paths)> {
+    let config_dir = env("TRIAGE_CONFIG_DIR").map(PathBuf::from).unwrap_or_else(default_config_dir);
+    let (config_file, explicit) =
+        match config_file.map(Path::to_path_buf).or_else(|| env("TRIAGE_CONFIG").map(PathBuf::from)) {
+            Some(p) => (p, true),
+            None => (config_dir.join("config.toml"), false),
+        };
+    let mut config = if config_file.is_file() {
+        read_file(&config_file)?
+    } else if explicit {
+        bail!("config file {} does not exist", config_file.display());
+    } else {
+        Config::default()
+    };
+    apply_env(&mut config, &env)?;
+    apply_overrides(&mut config, overrides);
+    validate(&config)?;
+    let data_dir = config.data_dir.clone().unwrap_or_else(default_data_dir);
+    let paths = Paths { config_dir, config_file_used: config_file.is_file(), config_file, data_dir };
+    Ok((config, paths))
+}
+
+/// What `triage-tui config` prints: the files, then the effective settings as TOML.
+pub fn describe(config: &Config, paths: &Paths) -> String {
+    let mut shown = config.clone();
+    if shown.token.is_some() {
+        shown.token = Some("<set>".into());
+    }
+    if shown.jwt_secret.is_some() {
+        shown.jwt_secret = Some("<set>".into());
+    }
+    let body = toml::to_string_pretty(&shown).unwrap_or_else(|e| format!("# cannot show config: {e}\n"));
+    format!(
+        "# config file: {}{}\n# data dir:    {}\n# log file:    {}\n# screenshots: {}\n# themes dir:  {}\n\n{}",
+        paths.config_file.display(),
+        if paths.config_file_used { "" } else { " (not present: defaults used)" },
+        paths.data_dir.display(),
+        paths.log_file().display(),
+        paths.screenshots_dir().display(),
+        paths.themes_dir().display(),
+        body
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> =
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn layers_apply_in_order_flags_env_file_defaults() {
+        let dir = tempfile_dir();
+        std::fs::write(dir.join("config.toml"), "port = 4000\ntheme = \"light\"\nrate_limit_per_sec = 7\n")
+            .unwrap();
+        let dir_s = dir.to_string_lossy().to_string();
+        let env = env_of(&[
+            ("TRIAGE_CONFIG_DIR", &dir_s),
+            ("TRIAGE_PORT", "5000"),
+            ("TRIAGE_THEME", "high-contrast"),
+        ]);
+        let flags = Overrides { port: Some(6000), ..Default::default() };
+        let (c, paths) = load_with_env(None, &flags, env).unwrap();
+        assert_eq!(c.port, 6000, "flag wins");
+        assert_eq!(c.theme, "high-contrast", "env beats file");
+        assert_eq!(c.rate_limit_per_sec, 7, "file beats default");
+        assert_eq!(c.max_connections, 64, "default");
+        assert!(paths.config_file_used);
+    }
+
+    #[test]
+    fn broken_file_names_file_and_line() {
+        let dir = tempfile_dir();
+        let file = dir.join("config.toml");
+        std::fs::write(&file, "port = 4000\nportt = 1\n").unwrap();
+        let err =
+            format!("{:#}", load_with_env(Some(&file), &Overrides::default(), env_of(&[])).unwrap_err());
+        assert!(err.contains("config.toml"), "{err}");
+        assert!(err.contains("line 2"), "{err}");
+        assert!(err.contains("portt"), "{err}");
+    }
+
+    #[test]
+    fn public_bind_without_token_is_refused() {
+        let flags = Overrides { bind: Some("0.0.0.0".parse().unwrap()), ..Default::default() };
+        let dir = tempfile_dir();
+        let dir_s = dir.to_string_lossy().to_string();
+        let err =
+            load_with_env(None, &flags, env_of(&[("TRIAGE_CONFIG_DIR", &dir_s)])).unwrap_err().to_string();
+        assert!(err.contains("--token"), "{err}");
+        let flags = Overrides { token: Some("s3cret".into()), ..flags };
+        assert!(load_with_env(None, &flags, env_of(&[("TRIAGE_CONFIG_DIR", &dir_s)])).is_ok());
+    }
+
+    #[test]
+    fn bad_env_value_is_a_clear_error() {
+        let err =
+            apply_env(&mut Config::default(), env_of(&[("TRIAGE_PORT", "nope")])).unwrap_err().to_string();
+        assert!(err.contains("TRIAGE_PORT"), "{err}");
+    }
+
+    fn tempfile_dir() -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("triage-config-test-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+}

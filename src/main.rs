@@ -1,0 +1,35 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use triage_tui::cli::{Cli, Mode};
+use triage_tui::{config, logging, serve};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("triage-tui: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let (config, paths) = config::load(cli.config.as_deref(), &cli.overrides())?;
+    match cli.command {
+        Some(Mode::Config) => {
+            print!("{}", config::describe(&config, &paths));
+            Ok(())
+        }
+        Some(Mode::Serve) => {
+            let _guard = logging::init(&paths.data_dir, true)?;
+            let runtime = tokio::runtime::Runtime::new()?;
+            runtime.block_on(serve::run(config, paths))
+        }
+        None => {
+            anyhow::bail!("the terminal UI is not built yet: use `triage-tui serve`")
+        }
+    }
+}

@@ -1,0 +1,47 @@
+//! `triage-tui serve`: the connector with no terminal UI.
+
+use anyhow::Result;
+
+use crate::config::{Config, Paths};
+use crate::server;
+
+pub async fn run(config: Config, paths: Paths) -> Result<()> {
+    let (connector, addr, task) = server::start(config, &paths).await?;
+    // Scripts and tests read this line to learn the port (it may be ephemeral: --port 0).
+    println!("triage-tui {} listening on http://{addr}", server::VERSION);
+    println!(
+        "  browsers: ws://{addr}/extension-ws   clients: ws://{addr}/mcp-ws   health: http://{addr}/health"
+    );
+    println!("  log: {}", paths.log_file().display());
+    tracing::info!(%addr, "serving");
+    let stop = connector.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        stop.shutdown();
+    });
+    task.await??;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

@@ -1,0 +1,172 @@
+//! Who may connect: origin checks (a web page must not drive the connector), Host checks
+//! (against DNS rebinding), and tokens (shared secret or HS256 JWT).
+
+use axum::http::{HeaderMap, StatusCode};
+
+use crate::config::Config;
+
+/// Why a request was refused before it reached a handler.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+}
+
+/// Extension origins, localhost pages, or no Origin at all (scripts, CLI tools) pass.
+pub fn origin_allowed(origin: Option<&str>) -> bool {
+    let Some(origin) = origin else { return true };
+    let origin = origin.trim();
+    if origin == "null" {
+        // Sandboxed iframes and file:// pages send "null": they are web content, refuse.
+        return false;
+    }
+    for scheme in ["chrome-extension://", "moz-extension://", "safari-web-extension://"] {
+        if origin.starts_with(scheme) {
+            return true;
+        }
+    }
+    let rest = origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://"));
+    rest.is_some_and(|host| is_local_host(host))
+}
+
+/// `localhost`, `127.x.x.x` or `[::1]`, with an optional port.
+fn is_local_host(host_port: &str) -> bool {
+    let host = if let Some(v6) = host_port.strip_prefix('[') {
+        v6.split(']').next().unwrap_or("")
+    } else {
+        host_port.rsplit_once(':').map_or(host_port, |(h, _)| h)
+    };
+    let host = host.to_ascii_lowercase();
+    host == "localhost"
+        || host.ends_with(".localhost")
+        || host == "::1"
+        || host.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// On a loopback bind, the Host header must name a loopback host: a page on evil.example that
+/// rebinds its DNS to 127.0.0.1 sends `Host: evil.example` and is refused.
+pub fn host_allowed(config: &Config, headers: &HeaderMap) -> bool {
+    if !config.bind.is_loopback() {
+        return true;
+    }
+    match headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()) {
+        Some(host) => is_local_host(host),
+        None => true,
+    }
+}
+
+/// The token a request carries: `Authorization: Bearer`, `X-API-Key`, or `?token=`.
+pub fn request_token(headers: &HeaderMap, query_token: Option<&str>) -> Option<String> {
+    if let Some(v) = headers.get(axum::http::header::AUTHORIZATION).and_then(|h| h.to_str().ok()) {
+        let v = v.trim();
+        if let Some(t) = v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")) {
+            return Some(t.trim().to_string());
+        }
+    }
+    if let Some(v) = headers.get("x-api-key").and_then(|h| h.to_str().ok()) {
+        return Some(v.trim().to_string());
+    }
+    query_token.map(str::to_string)
+}
+
+/// Whether auth is on at all.
+pub fn auth_required(config: &Config) -> bool {
+    config.token.is_some() || config.jwt_secret.is_some()
+}
+
+/// Checks a token: the shared secret (constant-time compare), or an HS256 JWT signed with the
+/// configured secret (its `exp` is enforced when present).
+pub fn token_valid(config: &Config, token: &str) -> bool {
+    if let Some(expected) = &config.token {
+        if constant_time_eq(expected.as_bytes(), token.as_bytes()) {
+            return true;
+        }
+    }
+    if let Some(secret) = &config.jwt_secret {
+        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+        validation.required_spec_claims.clear();
+        validation.validate_exp = true;
+        let key = jsonwebtoken::DecodingKey::from_secret(secret.as_bytes());
+        return jsonwebtoken::decode::<serde_json::Value>(token, &key, &validation).is_ok();
+    }
+    false
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The checks every HTTP request and upgrade passes first.
+pub fn check_request(config: &Config, headers: &HeaderMap) -> Result<(), Refusal> {
+    let origin = headers.get(axum::http::header::ORIGIN).and_then(|h| h.to_str().ok());
+    if !origin_allowed(origin) {
+        return Err(Refusal {
+            status: StatusCode::FORBIDDEN,
+            code: "UNAUTHORIZED",
+            message: format!(
+                "origin {:?} is not allowed: only browser extensions and localhost pages may connect",
+                origin.unwrap_or("")
+            ),
+        });
+    }
+    if !host_allowed(config, headers) {
+        return Err(Refusal {
+            status: StatusCode::FORBIDDEN,
+            code: "UNAUTHORIZED",
+            message: "Host header does not name this machine (DNS rebinding?)".into(),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins() {
+        assert!(origin_allowed(None));
+        assert!(origin_allowed(Some("chrome-extension://abcdefghijklmnop")));
+        assert!(origin_allowed(Some("moz-extension://1234")));
+        assert!(origin_allowed(Some("http://localhost:3000")));
+        assert!(origin_allowed(Some("http://127.0.0.1:8080")));
+        assert!(origin_allowed(Some("http://[::1]:8080")));
+        assert!(origin_allowed(Some("https://app.localhost")));
+        assert!(!origin_allowed(Some("https://evil.example")));
+        assert!(!origin_allowed(Some("http://localhost.evil.example")));
+        assert!(!origin_allowed(Some("http://127.0.0.1.evil.example")));
+        assert!(!origin_allowed(Some("null")));
+        assert!(!origin_allowed(Some("file://")));
+    }
+
+    #[test]
+    fn jwt_tokens() {
+        let config = Config { jwt_secret: Some("k".into()), ..Config::default() };
+        let good = jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+            &serde_json::json!({"sub": "ci", "exp": 4_000_000_000u64}),
+            &jsonwebtoken::EncodingKey::from_secret(b"k"),
+        )
+        .unwrap();
+        let expired = jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+            &serde_json::json!({"sub": "ci", "exp": 1_000}),
+            &jsonwebtoken::EncodingKey::from_secret(b"k"),
+        )
+        .unwrap();
+        let wrong_key = jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+            &serde_json::json!({"sub": "ci"}),
+            &jsonwebtoken::EncodingKey::from_secret(b"other"),
+        )
+        .unwrap();
+        assert!(token_valid(&config, &good));
+        assert!(!token_valid(&config, &expired));
+        assert!(!token_valid(&config, &wrong_key));
+        assert!(!token_valid(&config, "garbage"));
+    }
+}

@@ -1,0 +1,181 @@
+//! What happens to a browser's message once it is parsed: redaction, screenshots to files,
+//! page frames to the frame log, replies routed to the command that asked, events stored.
+
+use std::sync::atomic::Ordering::Relaxed;
+
+use base64::Engine;
+use bytes::Bytes;
+use serde_json::{json, Value};
+
+use super::Connector;
+use crate::protocol::timestamp::now_ms;
+use crate::protocol::{data_as, redact, Envelope, ErrorCode, MessageType, ProtocolError, WebSocketFrame};
+use crate::store::{classify, screenshots, Direction, FrameOrigin, FrameRecord, SessionId, StoredEvent};
+
+impl Connector {
+    /// Takes in one message from a browser session. `raw` is the text as received, kept as the
+    /// stored form when nothing had to change; `None` makes the store keep `env` re-serialised.
+    pub(crate) async fn ingest(
+        &self,
+        session: &SessionId,
+        mut env: Envelope,
+        ty: MessageType,
+        mut raw: Option<Bytes>,
+    ) -> Result<(), ProtocolError> {
+        match ty {
+            MessageType::NetworkRequest | MessageType::NetworkError => {
+                if self.shared.config.redact_headers && redact::redact_network(&mut env.data) > 0 {
+                    raw = None;
+                }
+            }
+            MessageType::BrowserEvent => {
+                let url = env.data.get("url").and_then(Value::as_str).map(str::to_string);
+                let title = env.data.get("title").and_then(Value::as_str).map(str::to_string);
+                self.shared.sessions.update_details(session, |d| {
+                    if url.is_some() {
+                        d.url = url;
+                    }
+                    if title.is_some() {
+                        d.title = title;
+                    }
+                });
+            }
+            MessageType::ScreenshotResponse => {
+                self.save_screenshot(&mut env).await;
+                raw = None;
+            }
+            MessageType::WebsocketFrame => return self.ingest_page_frame(session, &env),
+            MessageType::CommandResult => {
+                let id = env.id.clone().unwrap_or_default();
+                if !self.resolve_command(&id, session, Ok(env)) {
+                    tracing::debug!(%session, id, "command-result for no pending command");
+                }
+                return Ok(());
+            }
+            _ => {}
+        }
+        if ty == MessageType::ScreenshotResponse {
+            if let Some(id) = env.id.clone() {
+                self.resolve_command(&id, session, Ok(env.clone()));
+            }
+        }
+        self.store_event(session, ty, &env, raw);
+        Ok(())
+    }
+
+    /// Appends one event to the store and wakes its readers.
+    pub(crate) fn store_event(
+        &self,
+        session: &SessionId,
+        ty: MessageType,
+        env: &Envelope,
+        raw: Option<Bytes>,
+    ) {
+        let (level, status) = classify(env, ty);
+        let timestamp_ms = env.timestamp.map_or_else(now_ms, |t| t.0);
+        let raw = raw.unwrap_or_else(|| Bytes::from(env.to_json()));
+        let event = StoredEvent { seq: 0, ty, level, status, timestamp_ms, session: session.clone(), raw };
+        let recorded = self.shared.recorder.as_ref().map(|_| event.clone());
+        self.shared.store.write().append(event);
+        if let Some(e) = recorded {
+            self.record(&e.envelope_json());
+        }
+        self.notify_changed();
+    }
+
+    /// Writes the image to the screenshots dir and replaces the base64 with its id and path.
+    pub(crate) async fn save_screenshot(&self, env: &mut Envelope) {
+        let Some(data) = env.data.as_object_mut() else { return };
+        let encoded = ["base64", "data", "dataUrl", "image"]
+            .iter()
+            .find_map(|k| data.get(*k).and_then(Value::as_str).map(|s| (k.to_string(), s.to_string())));
+        let Some((key, encoded)) = encoded else {
+            if data.get("success").and_then(Value::as_bool) != Some(false) && !data.contains_key("path") {
+                data.insert("success".into(), json!(false));
+                data.entry("error").or_insert(json!("the screenshot response carried no image"));
+            }
+            return;
+        };
+        data.remove(&key);
+        let n = self.shared.command_counter.fetch_add(1, Relaxed);
+        let id = format!("shot-{}-{n}", chrono_stamp());
+        let dir = self.shared.screenshots_dir.clone();
+        let saved = tokio::task::spawn_blocking(move || {
+            let (bytes, ext) = screenshots::decode_image(&encoded)?;
+            screenshots::write(&dir, &id, &bytes, ext)
+        })
+        .await;
+        match saved {
+            Ok(Ok(shot)) => {
+                data.insert("screenshotId".into(), json!(shot.id));
+                data.insert("path".into(), json!(shot.path.to_string_lossy()));
+                data.insert("size".into(), json!(shot.bytes));
+                data.insert("format".into(), json!(shot.extension));
+                data.entry("success").or_insert(json!(true));
+                tracing::info!(path = %shot.path.display(), bytes = shot.bytes, "screenshot saved");
+            }
+            Ok(Err(e)) => {
+                data.insert("success".into(), json!(false));
+                data.insert("error".into(), json!(e.to_string()));
+            }
+            Err(e) => {
+                data.insert("success".into(), json!(false));
+                data.insert("error".into(), json!(format!("could not save the screenshot: {e}")));
+            }
+        }
+    }
+
+    fn ingest_page_frame(&self, session: &SessionId, env: &Envelope) -> Result<(), ProtocolError> {
+        let frame: WebSocketFrame = data_as(env).unwrap_or_default();
+        let direction = frame.direction.as_deref().and_then(Direction::parse).ok_or_else(|| {
+            ProtocolError::invalid(
+                "websocket-frame: `direction` must be client-to-server or server-to-client",
+            )
+        })?;
+        let payload = match frame.data.as_deref() {
+            Some(b64) => Some(Bytes::from(
+                base64::engine::general_purpose::STANDARD.decode(b64.as_bytes()).map_err(|e| {
+                    ProtocolError::new(
+                        ErrorCode::InvalidMessage,
+                        format!("websocket-frame: `data` is not base64: {e}"),
+                    )
+                })?,
+            )),
+            None => None,
+        };
+        let length = frame.length.unwrap_or(payload.as_ref().map_or(0, |p| p.len() as u64));
+        let cap = self.shared.config.frame_payload_cap;
+        let payload = payload.map(|p| if p.len() > cap { p.slice(..cap) } else { p });
+        let traffic_id: SessionId = frame.traffic_id.as_deref().map_or_else(|| session.clone(), |t| t.into());
+        let opcode = frame.opcode.unwrap_or(if frame.is_binary == Some(true) { 2 } else { 1 });
+        let timestamp_ms = frame.timestamp.or(env.timestamp).map_or_else(now_ms, |t| t.0);
+        let record = {
+            let mut store = self.shared.store.write();
+            let seq = store.next_seq();
+            let record = FrameRecord {
+                seq,
+                traffic_id,
+                session: session.clone(),
+                timestamp_ms,
+                direction,
+                opcode,
+                data: payload,
+                length,
+                origin: FrameOrigin::Page,
+                url: frame.url.map(String::into_boxed_str),
+            };
+            store.frames.push(record.clone());
+            record
+        };
+        if self.shared.recorder.is_some() {
+            self.record(&record.as_event().envelope_json());
+        }
+        self.notify_changed();
+        Ok(())
+    }
+}
+
+/// A sortable stamp for file names: epoch milliseconds.
+fn chrono_stamp() -> i64 {
+    now_ms()
+}

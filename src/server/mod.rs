@@ -1,0 +1,441 @@
+//! The embedded connector: one port serving the browsers' and clients' WebSockets and the REST API.
+//!
+//! [`Connector`] owns the shared state (store, sessions, pending commands, metrics) and is the
+//! one entry point for everything that talks to browsers: `/mcp-ws` clients, the REST API and the
+//! terminal UI all send commands through [`Connector::command`] and get the reply routed back by id.
+
+pub mod auth;
+pub mod compat;
+mod compat_http;
+mod ingest;
+pub mod metrics;
+mod rest;
+pub mod sessions;
+mod ws;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use parking_lot::Mutex;
+use serde_json::{json, Value};
+use tokio::sync::{oneshot, watch};
+use tokio_util::sync::CancellationToken;
+
+use crate::config::{Config, Paths};
+use crate::protocol::timestamp::now_ms;
+use crate::protocol::{Envelope, ErrorCode, MessageType, ProtocolError};
+use crate::store::{SessionId, SharedStore, Store};
+pub use sessions::{Dialect, Outbound, PeerKind, SessionInfo};
+
+pub const SERVER_NAME: &str = "triage-tui";
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// A command for a browser, from whoever asks (a client, the REST API, the UI).
+#[derive(Debug, Clone)]
+pub struct Command {
+    pub ty: MessageType,
+    pub data: Value,
+    /// The browser session to send it to; `None`: the most recently active one.
+    pub target: Option<String>,
+    /// The requester's own id, echoed in the reply. The wire id is always the connector's own,
+    /// so two clients using the same ids never receive each other's results.
+    pub id: Option<String>,
+}
+
+impl Command {
+    pub fn new(ty: MessageType, data: Value) -> Self {
+        Command { ty, data, target: None, id: None }
+    }
+
+    pub fn browser_action(action: &str, params: Value) -> Self {
+        Command::new(MessageType::BrowserAction, json!({ "action": action, "params": params }))
+    }
+
+    pub fn to(mut self, session: impl Into<String>) -> Self {
+        self.target = Some(session.into());
+        self
+    }
+}
+
+/// The browser's answer, addressed to the requester.
+#[derive(Debug, Clone)]
+pub struct CommandReply {
+    /// `screenshot-response` or `command-result`, with the requester's id.
+    pub envelope: Envelope,
+    pub session: SessionId,
+    pub duration_ms: u64,
+}
+
+impl CommandReply {
+    /// Whether the browser reported success (`data.success`, true when absent).
+    pub fn success(&self) -> bool {
+        self.envelope.data.get("success").and_then(Value::as_bool).unwrap_or(true)
+    }
+}
+
+struct PendingCommand {
+    reply: oneshot::Sender<Result<Envelope, ProtocolError>>,
+    target: SessionId,
+}
+
+pub(crate) struct Shared {
+    pub config: Config,
+    pub screenshots_dir: PathBuf,
+    pub store: SharedStore,
+    pub sessions: sessions::Registry,
+    pub metrics: metrics::Metrics,
+    pending: Mutex<HashMap<String, PendingCommand>>,
+    /// Bumped after every change to the store; readers re-read from their cursors.
+    changes: watch::Sender<u64>,
+    started: Instant,
+    server_id: String,
+    command_counter: AtomicU64,
+    shutdown: CancellationToken,
+    recorder: Option<Mutex<std::io::BufWriter<std::fs::File>>>,
+}
+
+/// A handle on the connector. Cheap to clone; all clones share one state.
+#[derive(Clone)]
+pub struct Connector {
+    shared: Arc<Shared>,
+}
+
+/// A connector listening on a socket, not yet serving.
+pub struct Bound {
+    pub connector: Connector,
+    pub local_addr: SocketAddr,
+    listener: tokio::net::TcpListener,
+}
+
+impl Connector {
+    pub fn new(config: Config, paths: &Paths) -> Result<Connector> {
+        let store = Store::shared(config.capacity);
+        let recorder = match &config.record {
+            Some(path) => {
+                let file = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .with_context(|| format!("cannot open the record file {}", path.display()))?;
+                Some(Mutex::new(std::io::BufWriter::new(file)))
+            }
+            None => None,
+        };
+        let (changes, _) = watch::channel(0);
+        Ok(Connector {
+            shared: Arc::new(Shared {
+                screenshots_dir: paths.screenshots_dir(),
+                store,
+                sessions: sessions::Registry::default(),
+                metrics: metrics::Metrics::default(),
+                pending: Mutex::new(HashMap::new()),
+                changes,
+                started: Instant::now(),
+                server_id: format!(
+                    "{SERVER_NAME}-{VERSION}-{}",
+                    &uuid::Uuid::new_v4().simple().to_string()[..8]
+                ),
+                command_counter: AtomicU64::new(0),
+                shutdown: CancellationToken::new(),
+                recorder,
+                config,
+            }),
+        })
+    }
+
+    /// Binds the configured address and port; a port in use is a clear error.
+    pub async fn bind(self) -> Result<Bound> {
+        let addr = SocketAddr::new(self.shared.config.bind, self.shared.config.port);
+        let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AddrInUse {
+                anyhow::anyhow!(
+                    "port {} on {} is already in use (another triage-tui or browser-tools server?). \
+                     Stop it, or pick another port with --port <N> (or TRIAGE_PORT)",
+                    addr.port(),
+                    addr.ip()
+                )
+            } else {
+                anyhow::anyhow!("cannot listen on {addr}: {e}")
+            }
+        })?;
+        let local_addr = listener.local_addr()?;
+        Ok(Bound { connector: self, local_addr, listener })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.shared.config
+    }
+
+    pub fn store(&self) -> &SharedStore {
+        &self.shared.store
+    }
+
+    pub fn screenshots_dir(&self) -> &std::path::Path {
+        &self.shared.screenshots_dir
+    }
+
+    /// A receiver woken after every change to the store.
+    pub fn changes(&self) -> watch::Receiver<u64> {
+        self.shared.changes.subscribe()
+    }
+
+    pub fn sessions(&self) -> Vec<SessionInfo> {
+        self.shared.sessions.list()
+    }
+
+    pub fn metrics(&self) -> &metrics::Metrics {
+        &self.shared.metrics
+    }
+
+    pub fn uptime(&self) -> Duration {
+        self.shared.started.elapsed()
+    }
+
+    pub fn server_id(&self) -> &str {
+        &self.shared.server_id
+    }
+
+    /// Stops every connection (peers get a close frame) and the listener.
+    pub fn shutdown(&self) {
+        self.shared.shutdown.cancel();
+    }
+
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shared.shutdown.clone()
+    }
+
+    pub(crate) fn notify_changed(&self) {
+        self.shared.changes.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// Clears the store (what `c` and `DELETE /api/events` do locally). Returns how many went.
+    pub fn clear_store(&self) -> u64 {
+        let held = {
+            let mut store = self.shared.store.write();
+            let held = store.stats().held;
+            store.clear();
+            held
+        };
+        self.notify_changed();
+        held
+    }
+
+    /// `/health`'s body.
+    pub fn health(&self) -> Value {
+        let stats = self.shared.store.read().stats();
+        json!({
+            "status": "healthy",
+            "uptime": self.uptime().as_secs(),
+            "connections": {
+                "extensions": self.shared.sessions.count(PeerKind::Extension),
+                "clients": self.shared.sessions.count(PeerKind::Client),
+            },
+            "version": VERSION,
+            "serverId": self.shared.server_id,
+            "store": {
+                "held": stats.held,
+                "stored": stats.stored_total,
+                "evicted": stats.evicted_total,
+                "console": stats.console,
+                "network": stats.network,
+                "elements": stats.elements,
+                "frames": stats.frames,
+            },
+            "dropped": {
+                "evicted": stats.evicted_total,
+                "rateLimited": self.shared.metrics.dropped_rate_limited.load(Relaxed),
+                "subscriberLag": self.shared.metrics.dropped_subscriber_lag.load(Relaxed),
+                "sendQueueFull": self.shared.metrics.dropped_send_queue.load(Relaxed),
+            },
+        })
+    }
+
+    pub fn metrics_text(&self) -> String {
+        let stats = self.shared.store.read().stats();
+        self.shared.metrics.render(
+            self.shared.sessions.count(PeerKind::Extension),
+            self.shared.sessions.count(PeerKind::Client),
+            &stats,
+            self.uptime().as_secs(),
+        )
+    }
+
+    /// Sends a command to a browser and waits for its reply (or the command timeout).
+    ///
+    /// No browser connected, an unknown target, or a browser that cannot do the command are
+    /// answered at once; nothing waits on a command that cannot be delivered.
+    pub async fn command(&self, cmd: Command) -> Result<CommandReply, ProtocolError> {
+        let started = Instant::now();
+        if !cmd.ty.is_command() {
+            return Err(ProtocolError::invalid(format!(
+                "{} is not a command; commands are screenshot-request, clear-logs and browser-action",
+                cmd.ty
+            )));
+        }
+        if cmd.ty == MessageType::BrowserAction {
+            crate::protocol::validate(&Envelope::new(cmd.ty.as_str(), cmd.data.clone()), cmd.ty)?;
+        }
+        if cmd.ty == MessageType::ClearLogs {
+            self.clear_store();
+        }
+        let target: SessionId = match &cmd.target {
+            Some(t) => match self.shared.sessions.sender(t) {
+                Some((_, PeerKind::Extension, _, _)) => Arc::from(t.as_str()),
+                Some(_) => {
+                    return Err(ProtocolError::new(
+                        ErrorCode::InvalidSession,
+                        format!("session {t} is a client, not a browser"),
+                    ))
+                }
+                None => {
+                    return Err(ProtocolError::new(
+                        ErrorCode::InvalidSession,
+                        format!("no browser session {t} is connected"),
+                    )
+                    .with_details(json!({ "sessionId": t })))
+                }
+            },
+            None => self.shared.sessions.most_recent_browser().ok_or_else(|| {
+                ProtocolError::new(
+                    ErrorCode::NoBrowser,
+                    if cmd.ty == MessageType::ClearLogs {
+                        "cleared the connector's store; no browser is connected to forward clear-logs to"
+                    } else {
+                        "no browser is connected: open a page with the triage extension (or run with --demo)"
+                    },
+                )
+            })?,
+        };
+        let Some((tx, _, dialect, stats)) = self.shared.sessions.sender(&target) else {
+            return Err(ProtocolError::new(
+                ErrorCode::InvalidSession,
+                format!("browser session {target} just disconnected"),
+            ));
+        };
+        let n = self.shared.command_counter.fetch_add(1, Relaxed);
+        let wire_id = format!("cmd-{n}-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+        let text = match dialect {
+            Dialect::Triage => Envelope::new(cmd.ty.as_str(), cmd.data.clone())
+                .with_id(wire_id.clone())
+                .with_timestamp(now_ms())
+                .to_json(),
+            Dialect::BrowserTools => compat::translate_command(&cmd, &wire_id)?,
+        };
+        let (reply_tx, reply_rx) = oneshot::channel();
+        self.shared
+            .pending
+            .lock()
+            .insert(wire_id.clone(), PendingCommand { reply: reply_tx, target: target.clone() });
+        if tx.try_send(Outbound::Text(text)).is_err() {
+            self.shared.pending.lock().remove(&wire_id);
+            self.shared.metrics.dropped_send_queue.fetch_add(1, Relaxed);
+            return Err(ProtocolError::new(
+                ErrorCode::ServerError,
+                format!("browser session {target} is not reading its messages (send queue full)"),
+            ));
+        }
+        stats.messages_out.fetch_add(1, Relaxed);
+        self.shared.metrics.commands_sent.fetch_add(1, Relaxed);
+        self.shared.metrics.message_out(cmd.ty, 0);
+        let timeout = Duration::from_millis(self.shared.config.command_timeout_ms);
+        let outcome = match tokio::time::timeout(timeout, reply_rx).await {
+            Ok(Ok(outcome)) => outcome,
+            Ok(Err(_)) => Err(ProtocolError::new(ErrorCode::ServerError, "the connector is shutting down")),
+            Err(_) => {
+                self.shared.pending.lock().remove(&wire_id);
+                self.shared.metrics.commands_timed_out.fetch_add(1, Relaxed);
+                Err(ProtocolError::new(
+                    ErrorCode::Timeout,
+                    format!(
+                        "browser session {target} did not answer {} within {} ms",
+                        cmd.ty, self.shared.config.command_timeout_ms
+                    ),
+                )
+                .with_details(
+                    json!({ "sessionId": &*target, "timeoutMs": self.shared.config.command_timeout_ms }),
+                ))
+            }
+        };
+        let mut envelope = outcome?;
+        envelope.id = Some(cmd.id.clone().unwrap_or(wire_id));
+        envelope.set_meta("sessionId", json!(&*target));
+        Ok(CommandReply { envelope, session: target, duration_ms: started.elapsed().as_millis() as u64 })
+    }
+
+    /// Routes a browser's reply to whoever is waiting for it. Returns false for unknown ids.
+    pub(crate) fn resolve_command(
+        &self,
+        wire_id: &str,
+        from: &str,
+        reply: Result<Envelope, ProtocolError>,
+    ) -> bool {
+        let mut pending = self.shared.pending.lock();
+        match pending.get(wire_id) {
+            // Only the browser the command went to may answer it.
+            Some(p) if &*p.target == from => {}
+            _ => return false,
+        }
+        let Some(p) = pending.remove(wire_id) else { return false };
+        drop(pending);
+        let _ = p.reply.send(reply);
+        true
+    }
+
+    /// Fails every command waiting on a browser that went away.
+    pub(crate) fn fail_commands_of(&self, session: &str) {
+        let failed: Vec<PendingCommand> = {
+            let mut pending = self.shared.pending.lock();
+            let ids: Vec<String> =
+                pending.iter().filter(|(_, p)| &*p.target == session).map(|(k, _)| k.clone()).collect();
+            ids.into_iter().filter_map(|id| pending.remove(&id)).collect()
+        };
+        for p in failed {
+            let _ = p.reply.send(Err(ProtocolError::new(
+                ErrorCode::InvalidSession,
+                format!("browser session {session} disconnected before answering"),
+            )));
+        }
+    }
+
+    fn record(&self, line: &str) {
+        if let Some(rec) = &self.shared.recorder {
+            use std::io::Write;
+            let mut w = rec.lock();
+            if writeln!(w, "{line}").and_then(|_| w.flush()).is_err() {
+                tracing::warn!("could not append to the record file");
+            }
+        }
+    }
+}
+
+impl Bound {
+    /// Serves until [`Connector::shutdown`] is called.
+    pub async fn serve(self) -> Result<()> {
+        let token = self.connector.shutdown_token();
+        let app = rest::router(self.connector.clone());
+        axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(async move { token.cancelled().await })
+            .await
+            .context("the connector stopped")
+    }
+
+    /// Serves in a background task; returns the connector and the address it listens on.
+    pub fn spawn(self) -> (Connector, SocketAddr, tokio::task::JoinHandle<Result<()>>) {
+        let connector = self.connector.clone();
+        let addr = self.local_addr;
+        (connector, addr, tokio::spawn(self.serve()))
+    }
+}
+
+/// Starts a connector on `config`'s address in the background (used by `serve`, the UI and tests).
+pub async fn start(
+    config: Config,
+    paths: &Paths,
+) -> Result<(Connector, SocketAddr, tokio::task::JoinHandle<Result<()>>)> {
+    Ok(Connector::new(config, paths)?.bind().await?.spawn())
+}

@@ -1,0 +1,179 @@
+//! Who is connected: browser sessions (extensions) and clients, with their counters and the
+//! queue that carries messages to each.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use serde::Serialize;
+use tokio::sync::mpsc;
+
+use crate::protocol::timestamp::now_ms;
+use crate::store::SessionId;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PeerKind {
+    /// A browser: our extension, the browser-tools extension, or the demo browser.
+    Extension,
+    /// A script, an MCP server or another tool reading the stream and sending commands.
+    Client,
+}
+
+/// Which protocol a browser speaks; commands are translated for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Dialect {
+    /// Seed 000's envelopes (our extension, the demo).
+    Triage,
+    /// The browser-tools extension's messages (`take-screenshot`, `screenshot-data`, ...).
+    BrowserTools,
+}
+
+/// A message queued for one peer.
+#[derive(Debug, Clone)]
+pub enum Outbound {
+    Text(String),
+    Close(u16, String),
+}
+
+/// Per-session counters, updated by the connection's task without locking the registry.
+#[derive(Debug, Default)]
+pub struct SessionStats {
+    pub messages_in: AtomicU64,
+    pub messages_out: AtomicU64,
+    pub rate_limited: AtomicU64,
+    pub last_active_ms: AtomicI64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct PeerDetails {
+    pub tab_id: Option<String>,
+    pub url: Option<String>,
+    pub title: Option<String>,
+    pub client_type: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct SessionEntry {
+    pub id: SessionId,
+    pub kind: PeerKind,
+    pub dialect: Dialect,
+    pub subprotocol: Option<String>,
+    pub remote: String,
+    pub connected_at_ms: i64,
+    pub details: PeerDetails,
+    pub stats: Arc<SessionStats>,
+    pub tx: mpsc::Sender<Outbound>,
+}
+
+/// A session as `/api/sessions` and the Sessions pane show it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionInfo {
+    pub session_id: String,
+    pub kind: PeerKind,
+    pub dialect: Dialect,
+    pub tab_id: Option<String>,
+    pub url: Option<String>,
+    pub title: Option<String>,
+    pub client_type: Option<String>,
+    pub subprotocol: Option<String>,
+    pub remote: String,
+    pub connected_at: i64,
+    pub last_active: i64,
+    /// Messages received from this peer.
+    pub messages: u64,
+    pub messages_out: u64,
+    pub rate_limited: u64,
+}
+
+#[derive(Debug, Default)]
+pub struct Registry {
+    sessions: Mutex<HashMap<SessionId, SessionEntry>>,
+}
+
+impl Registry {
+    pub fn insert(&self, entry: SessionEntry) {
+        entry.stats.last_active_ms.store(now_ms(), Relaxed);
+        self.sessions.lock().insert(entry.id.clone(), entry);
+    }
+
+    pub fn remove(&self, id: &str) -> Option<SessionEntry> {
+        self.sessions.lock().remove(id)
+    }
+
+    pub fn update_details(&self, id: &str, f: impl FnOnce(&mut PeerDetails)) {
+        if let Some(e) = self.sessions.lock().get_mut(id) {
+            f(&mut e.details);
+        }
+    }
+
+    pub fn set_dialect(&self, id: &str, dialect: Dialect) {
+        if let Some(e) = self.sessions.lock().get_mut(id) {
+            e.dialect = dialect;
+        }
+    }
+
+    pub fn count(&self, kind: PeerKind) -> usize {
+        self.sessions.lock().values().filter(|e| e.kind == kind).count()
+    }
+
+    pub fn total(&self) -> usize {
+        self.sessions.lock().len()
+    }
+
+    /// The sender and dialect of a session, if it is connected.
+    pub fn sender(&self, id: &str) -> Option<(mpsc::Sender<Outbound>, PeerKind, Dialect, Arc<SessionStats>)> {
+        self.sessions.lock().get(id).map(|e| (e.tx.clone(), e.kind, e.dialect, e.stats.clone()))
+    }
+
+    /// The browser session that sent something most recently (ties: the newest connection).
+    pub fn most_recent_browser(&self) -> Option<SessionId> {
+        self.sessions
+            .lock()
+            .values()
+            .filter(|e| e.kind == PeerKind::Extension)
+            .max_by_key(|e| (e.stats.last_active_ms.load(Relaxed), e.connected_at_ms))
+            .map(|e| e.id.clone())
+    }
+
+    /// Every session, oldest connection first.
+    pub fn list(&self) -> Vec<SessionInfo> {
+        let mut list: Vec<SessionInfo> = self
+            .sessions
+            .lock()
+            .values()
+            .map(|e| SessionInfo {
+                session_id: e.id.to_string(),
+                kind: e.kind,
+                dialect: e.dialect,
+                tab_id: e.details.tab_id.clone(),
+                url: e.details.url.clone(),
+                title: e.details.title.clone(),
+                client_type: e.details.client_type.clone(),
+                subprotocol: e.subprotocol.clone(),
+                remote: e.remote.clone(),
+                connected_at: e.connected_at_ms,
+                last_active: e.stats.last_active_ms.load(Relaxed),
+                messages: e.stats.messages_in.load(Relaxed),
+                messages_out: e.stats.messages_out.load(Relaxed),
+                rate_limited: e.stats.rate_limited.load(Relaxed),
+            })
+            .collect();
+        list.sort_by(|a, b| (a.connected_at, &a.session_id).cmp(&(b.connected_at, &b.session_id)));
+        list
+    }
+
+    /// Senders of every connected peer of a kind (used for shutdown notices).
+    pub fn senders(&self, kind: PeerKind) -> Vec<(SessionId, mpsc::Sender<Outbound>, Dialect)> {
+        self.sessions
+            .lock()
+            .values()
+            .filter(|e| e.kind == kind)
+            .map(|e| (e.id.clone(), e.tx.clone(), e.dialect))
+            .collect()
+    }
+}

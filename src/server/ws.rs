@@ -1,0 +1,701 @@
+//! The WebSocket endpoints: `/extension-ws` (browsers) and `/mcp-ws` (clients).
+//!
+//! One task owns each connection: it reads the peer, writes the peer's queue, pings on the
+//! heartbeat interval, and (for clients) streams new events from the store. Every frame either
+//! way is recorded in the frame log.
+
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use serde_json::{json, Value};
+use tokio::sync::mpsc;
+
+use super::sessions::{Dialect, Outbound, PeerDetails, PeerKind, SessionEntry, SessionStats};
+use super::{auth, compat, Command, Connector};
+use crate::protocol::timestamp::now_ms;
+use crate::protocol::{
+    data_as, parse_envelope, ConnectionInit, Envelope, ErrorCode, MessageType, ProtocolError, Subscribe,
+    SUBPROTOCOLS,
+};
+use crate::store::{Direction, FrameOrigin, FrameRecord, SessionId};
+
+/// How long an unauthenticated connection has to send its `auth` message.
+const AUTH_GRACE: Duration = Duration::from_secs(10);
+/// Events sent to a client per wake-up before yielding to its other work.
+const STREAM_BATCH: usize = 512;
+
+pub(super) fn json_error(status: StatusCode, code: &str, message: &str, extra: Value) -> Response {
+    let mut body = json!({ "error": message, "code": code });
+    if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+        b.extend(e.clone());
+    }
+    (status, axum::Json(body)).into_response()
+}
+
+/// Checks an upgrade request and hands the socket to [`run`].
+pub(super) fn upgrade(
+    connector: Connector,
+    mut ws: WebSocketUpgrade,
+    headers: &HeaderMap,
+    query_token: Option<&str>,
+    remote: SocketAddr,
+    kind: PeerKind,
+) -> Response {
+    let shared = &connector.shared;
+    let refuse = |status, code: &str, message: &str, extra| {
+        shared.metrics.connections_refused.fetch_add(1, Relaxed);
+        tracing::info!(%remote, ?kind, "refused upgrade: {message}");
+        json_error(status, code, message, extra)
+    };
+    if let Err(r) = auth::check_request(&shared.config, headers) {
+        return refuse(r.status, r.code, &r.message, Value::Null);
+    }
+    // Subprotocol: echo the first one the client offers that we speak. A client that offers only
+    // others is refused with a readable error rather than upgraded without the header (which
+    // Chrome reports as an opaque 1006).
+    let offered: Vec<String> = ws
+        .requested_protocols()
+        .filter_map(|h| h.to_str().ok())
+        .flat_map(|h| h.split(','))
+        .map(|p| p.trim().to_string())
+        .filter(|p| !p.is_empty())
+        .collect();
+    let chosen = offered.iter().find(|p| SUBPROTOCOLS.contains(&p.as_str())).cloned();
+    if !offered.is_empty() && chosen.is_none() {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "INVALID_MESSAGE",
+            &format!("none of the offered subprotocols {offered:?} is supported"),
+            json!({ "supportedProtocols": SUBPROTOCOLS }),
+        );
+    }
+    let authed = if auth::auth_required(&shared.config) {
+        match auth::request_token(headers, query_token) {
+            Some(t) if auth::token_valid(&shared.config, &t) => true,
+            Some(_) => return refuse(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", "invalid token", Value::Null),
+            // No token yet: the first message must be seed 002's `{type:"auth", api_key}`.
+            None => false,
+        }
+    } else {
+        true
+    };
+    if shared.sessions.total() >= shared.config.max_connections {
+        return refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "SERVER_ERROR",
+            &format!("connection limit reached ({} connections)", shared.config.max_connections),
+            json!({ "maxConnections": shared.config.max_connections }),
+        );
+    }
+    let origin = headers.get(axum::http::header::ORIGIN).and_then(|h| h.to_str().ok()).unwrap_or("");
+    // Our extension always offers its subprotocol; the browser-tools extension never does.
+    let dialect =
+        if kind == PeerKind::Extension && offered.is_empty() && origin.starts_with("chrome-extension://") {
+            Dialect::BrowserTools
+        } else {
+            Dialect::Triage
+        };
+    if let Some(p) = &chosen {
+        if let Ok(v) = HeaderValue::from_str(p) {
+            ws.set_selected_protocol(v);
+        }
+    }
+    // Messages up to the hard cap are read and then refused with MESSAGE_TOO_LARGE (the
+    // connection lives on); past it the WebSocket layer closes with 1009.
+    let hard_cap = (shared.config.max_message_bytes * 4).max(8 * 1024 * 1024);
+    let ws = ws.max_message_size(hard_cap).max_frame_size(hard_cap);
+    let user_agent =
+        headers.get(axum::http::header::USER_AGENT).and_then(|h| h.to_str().ok()).map(str::to_string);
+    ws.on_upgrade(move |socket| async move {
+        let conn = Connection::new(connector, socket, kind, dialect, chosen, remote, authed, user_agent);
+        conn.run().await;
+    })
+}
+
+/// A token bucket: `rate` messages per second, `burst` at once.
+struct RateLimiter {
+    rate: f64,
+    burst: f64,
+    tokens: f64,
+    last: Instant,
+    /// Dropped since the last RATE_LIMITED notice.
+    dropped_unreported: u64,
+    last_notice: Option<Instant>,
+}
+
+impl RateLimiter {
+    fn new(rate: u32, burst: u32) -> Self {
+        let burst = f64::from(burst.max(rate).max(1));
+        RateLimiter {
+            rate: f64::from(rate),
+            burst,
+            tokens: burst,
+            last: Instant::now(),
+            dropped_unreported: 0,
+            last_notice: None,
+        }
+    }
+
+    fn allow(&mut self) -> bool {
+        if self.rate <= 0.0 {
+            return true;
+        }
+        let now = Instant::now();
+        self.tokens = (self.tokens + now.duration_since(self.last).as_secs_f64() * self.rate).min(self.burst);
+        self.last = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// What a client has asked to see of the live stream.
+#[derive(Default)]
+struct Subscription {
+    types: Vec<MessageType>,
+    sessions: Vec<String>,
+}
+
+impl Subscription {
+    fn wants(&self, e: &crate::store::StoredEvent) -> bool {
+        (self.types.is_empty() || self.types.contains(&e.ty))
+            && (self.sessions.is_empty() || self.sessions.iter().any(|s| *s == *e.session))
+    }
+}
+
+struct Connection {
+    connector: Connector,
+    socket: WebSocket,
+    id: SessionId,
+    kind: PeerKind,
+    dialect: Dialect,
+    stats: Arc<SessionStats>,
+    rx: mpsc::Receiver<Outbound>,
+    authed: bool,
+    limiter: RateLimiter,
+    subscription: Subscription,
+    /// The client's position in the store (clients only).
+    cursor: crate::store::Cursor,
+    /// Replies to commands this client sent, arriving from their own tasks.
+    replies: (mpsc::Sender<String>, mpsc::Receiver<String>),
+    closing: bool,
+}
+
+impl Connection {
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        connector: Connector,
+        socket: WebSocket,
+        kind: PeerKind,
+        dialect: Dialect,
+        subprotocol: Option<String>,
+        remote: SocketAddr,
+        authed: bool,
+        user_agent: Option<String>,
+    ) -> Self {
+        let prefix = match kind {
+            PeerKind::Extension => "ext",
+            PeerKind::Client => "cli",
+        };
+        let id: SessionId =
+            Arc::from(format!("{prefix}-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]));
+        let (tx, rx) = mpsc::channel(1024);
+        let stats = Arc::new(SessionStats::default());
+        let shared = &connector.shared;
+        shared.sessions.insert(SessionEntry {
+            id: id.clone(),
+            kind,
+            dialect,
+            subprotocol,
+            remote: remote.to_string(),
+            connected_at_ms: now_ms(),
+            details: PeerDetails { user_agent, ..Default::default() },
+            stats: stats.clone(),
+            tx,
+        });
+        match kind {
+            PeerKind::Extension => shared.metrics.connections_total_extension.fetch_add(1, Relaxed),
+            PeerKind::Client => shared.metrics.connections_total_client.fetch_add(1, Relaxed),
+        };
+        tracing::info!(session = %id, ?kind, ?dialect, %remote, "connected");
+        let cursor = shared.store.read().cursor_now();
+        let limiter = RateLimiter::new(shared.config.rate_limit_per_sec, shared.config.rate_limit_burst);
+        connector.notify_changed();
+        Connection {
+            connector,
+            socket,
+            id,
+            kind,
+            dialect,
+            stats,
+            rx,
+            authed,
+            limiter,
+            subscription: Subscription::default(),
+            cursor,
+            replies: mpsc::channel(256),
+            closing: false,
+        }
+    }
+
+    async fn run(mut self) {
+        let config = &self.connector.shared.config;
+        let interval = Duration::from_millis(config.heartbeat_interval_ms);
+        let timeout = Duration::from_millis(config.heartbeat_timeout_ms);
+        let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
+        ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let auth_deadline = tokio::time::sleep(if self.authed { Duration::MAX / 4 } else { AUTH_GRACE });
+        tokio::pin!(auth_deadline);
+        let mut changes = self.connector.changes();
+        let shutdown = self.connector.shutdown_token();
+        let mut last_heard = Instant::now();
+        let streams = self.kind == PeerKind::Client;
+        while !self.closing {
+            tokio::select! {
+                incoming = self.socket.recv() => match incoming {
+                    Some(Ok(msg)) => {
+                        last_heard = Instant::now();
+                        self.on_message(msg).await;
+                    }
+                    Some(Err(e)) => {
+                        tracing::info!(session = %self.id, "connection error: {e}");
+                        break;
+                    }
+                    None => break,
+                },
+                Some(out) = self.rx.recv() => match out {
+                    Outbound::Text(text) => self.send_text(text).await,
+                    Outbound::Close(code, reason) => self.close(code, &reason).await,
+                },
+                Some(reply) = self.replies.1.recv() => self.send_text(reply).await,
+                _ = ping.tick() => {
+                    if last_heard.elapsed() >= timeout {
+                        self.connector.shared.metrics.heartbeat_timeouts.fetch_add(1, Relaxed);
+                        tracing::info!(session = %self.id, "silent for {} ms: dropping", timeout.as_millis());
+                        self.close(1001, "heartbeat timeout").await;
+                        break;
+                    }
+                    let payload = Bytes::from(now_ms().to_string());
+                    self.record(Direction::ServerToClient, 9, Some(payload.clone()), payload.len());
+                    if self.socket.send(Message::Ping(payload)).await.is_err() {
+                        break;
+                    }
+                },
+                changed = changes.changed(), if streams && self.authed => {
+                    if changed.is_err() {
+                        break;
+                    }
+                    self.stream_events().await;
+                },
+                () = &mut auth_deadline, if !self.authed => {
+                    self.send_error(ProtocolError::new(ErrorCode::Unauthorized, "no token: send {\"type\":\"auth\",\"api_key\":\"…\"} first"), None).await;
+                    self.close(1008, "unauthorized").await;
+                },
+                () = shutdown.cancelled() => {
+                    if self.dialect == Dialect::BrowserTools {
+                        self.send_text(json!({"type": "server-shutdown"}).to_string()).await;
+                    }
+                    self.close(1001, "server shutting down").await;
+                },
+            }
+        }
+        self.finish();
+    }
+
+    fn finish(&self) {
+        let shared = &self.connector.shared;
+        shared.sessions.remove(&self.id);
+        self.connector.fail_commands_of(&self.id);
+        self.connector.notify_changed();
+        tracing::info!(session = %self.id, "disconnected");
+    }
+
+    fn record(&self, direction: Direction, opcode: u8, data: Option<Bytes>, length: usize) {
+        let shared = &self.connector.shared;
+        let cap = shared.config.frame_payload_cap;
+        let data = data.map(|d| if d.len() > cap { d.slice(..cap) } else { d });
+        {
+            let mut store = shared.store.write();
+            let seq = store.next_seq();
+            store.frames.push(FrameRecord {
+                seq,
+                traffic_id: self.id.clone(),
+                session: self.id.clone(),
+                timestamp_ms: now_ms(),
+                direction,
+                opcode,
+                data,
+                length: length as u64,
+                origin: FrameOrigin::Connector,
+                url: None,
+            });
+        }
+    }
+
+    async fn send_text(&mut self, text: String) {
+        let bytes = Bytes::from(text);
+        let len = bytes.len();
+        self.record(Direction::ServerToClient, 1, Some(bytes.clone()), len);
+        self.stats.messages_out.fetch_add(1, Relaxed);
+        self.connector.shared.metrics.bytes_out.fetch_add(len as u64, Relaxed);
+        // Bytes are valid UTF-8: they came from a String.
+        let text = Utf8Bytes::try_from(bytes).unwrap_or_default();
+        if self.socket.send(Message::Text(text)).await.is_err() {
+            self.closing = true;
+        }
+    }
+
+    async fn send_envelope(&mut self, env: Envelope) {
+        if let Some(t) = MessageType::parse(&env.kind) {
+            self.connector.shared.metrics.message_out(t, 0);
+        }
+        self.send_text(env.to_json()).await;
+    }
+
+    async fn send_error(&mut self, err: ProtocolError, in_reply_to: Option<&str>) {
+        self.connector.shared.metrics.error(err.code);
+        tracing::debug!(session = %self.id, "{err}");
+        self.send_envelope(err.to_envelope(in_reply_to, now_ms())).await;
+    }
+
+    async fn close(&mut self, code: u16, reason: &str) {
+        let reason_bytes = Bytes::copy_from_slice(reason.as_bytes());
+        let mut payload = code.to_be_bytes().to_vec();
+        payload.extend_from_slice(&reason_bytes);
+        self.record(Direction::ServerToClient, 8, Some(Bytes::from(payload.clone())), payload.len());
+        let _ = self
+            .socket
+            .send(Message::Close(Some(CloseFrame { code, reason: Utf8Bytes::from(reason) })))
+            .await;
+        self.closing = true;
+    }
+
+    async fn on_message(&mut self, msg: Message) {
+        match msg {
+            Message::Text(text) => {
+                let bytes = Bytes::from(text);
+                self.record(Direction::ClientToServer, 1, Some(bytes.clone()), bytes.len());
+                self.on_text(bytes).await;
+            }
+            Message::Binary(data) => {
+                self.record(Direction::ClientToServer, 2, Some(data.clone()), data.len());
+                self.connector.shared.metrics.message_in(None, data.len());
+                self.send_error(
+                    ProtocolError::invalid("binary messages are not part of the protocol: send JSON text"),
+                    None,
+                )
+                .await;
+            }
+            Message::Ping(data) => {
+                // The WebSocket layer answers with a pong by itself; record both.
+                self.record(Direction::ClientToServer, 9, Some(data.clone()), data.len());
+                self.record(Direction::ServerToClient, 10, Some(data.clone()), data.len());
+            }
+            Message::Pong(data) => self.record(Direction::ClientToServer, 10, Some(data.clone()), data.len()),
+            Message::Close(frame) => {
+                let payload = frame.as_ref().map(|f| {
+                    let mut p = f.code.to_be_bytes().to_vec();
+                    p.extend_from_slice(f.reason.as_bytes());
+                    Bytes::from(p)
+                });
+                let len = payload.as_ref().map_or(0, |p| p.len());
+                self.record(Direction::ClientToServer, 8, payload, len);
+                self.closing = true;
+            }
+        }
+    }
+
+    async fn on_text(&mut self, bytes: Bytes) {
+        let shared = &self.connector.shared;
+        self.stats.messages_in.fetch_add(1, Relaxed);
+        self.stats.last_active_ms.store(now_ms(), Relaxed);
+        if !self.limiter.allow() {
+            self.on_rate_limited(bytes.len()).await;
+            return;
+        }
+        let text = std::str::from_utf8(&bytes).unwrap_or("");
+        let max = shared.config.max_message_bytes;
+        let mut translated = false;
+        let parsed = match parse_envelope(text, max) {
+            Ok(ok) => Ok(ok),
+            Err(e) if e.code == ErrorCode::InvalidMessage && self.kind == PeerKind::Extension => {
+                // The browser-tools extension's messages are not envelopes: translate them.
+                match compat::translate_incoming(text) {
+                    Some(ok) => {
+                        translated = true;
+                        if self.dialect != Dialect::BrowserTools {
+                            self.dialect = Dialect::BrowserTools;
+                            shared.sessions.set_dialect(&self.id, Dialect::BrowserTools);
+                        }
+                        Ok(ok)
+                    }
+                    None => Err(e),
+                }
+            }
+            Err(e) => Err(e),
+        };
+        let (env, ty) = match parsed {
+            Ok(ok) => ok,
+            Err(e) => {
+                shared.metrics.message_in(None, bytes.len());
+                let id = if e.code == ErrorCode::MessageTooLarge { None } else { peek_id(text) };
+                self.send_error(e, id.as_deref()).await;
+                return;
+            }
+        };
+        shared.metrics.message_in(Some(ty), bytes.len());
+        if !self.authed && ty != MessageType::Auth {
+            self.send_error(
+                ProtocolError::new(
+                    ErrorCode::Unauthorized,
+                    "authenticate first: send {\"type\":\"auth\",\"api_key\":\"…\"}",
+                ),
+                env.id.as_deref(),
+            )
+            .await;
+            self.close(1008, "unauthorized").await;
+            return;
+        }
+        match ty {
+            MessageType::Auth => self.on_auth(&env).await,
+            MessageType::ConnectionInit => self.on_connection_init(&env).await,
+            MessageType::Heartbeat => {
+                let reply = if self.dialect == Dialect::BrowserTools {
+                    json!({"type": "heartbeat-response", "timestamp": now_ms()}).to_string()
+                } else {
+                    Envelope::new("heartbeat", json!({ "status": "alive", "serverTime": now_ms() }))
+                        .with_timestamp(now_ms())
+                        .to_json()
+                };
+                let reply = match (&env.id, self.dialect) {
+                    (Some(id), Dialect::Triage) => {
+                        let mut e: Envelope = serde_json::from_str(&reply)
+                            .unwrap_or_else(|_| Envelope::new("heartbeat", Value::Null));
+                        e.id = Some(id.clone());
+                        e.to_json()
+                    }
+                    _ => reply,
+                };
+                self.connector.shared.metrics.message_out(MessageType::Heartbeat, 0);
+                self.send_text(reply).await;
+            }
+            MessageType::ConnectionClose => self.close(1000, "closed by peer").await,
+            MessageType::Subscribe if self.kind == PeerKind::Client => self.on_subscribe(&env).await,
+            t if t.is_command() && self.kind == PeerKind::Client => self.on_command(env, t),
+            t if self.kind == PeerKind::Extension && (t.is_command_reply() || is_browser_data(t)) => {
+                // The raw bytes are stored as received unless they had to be translated.
+                let raw = (!translated).then_some(bytes);
+                if let Err(e) = self.connector.ingest(&self.id, env.clone(), t, raw).await {
+                    self.send_error(e, env.id.as_deref()).await;
+                }
+            }
+            MessageType::Error => {
+                tracing::info!(session = %self.id, "peer reported an error: {}", env.data);
+            }
+            t => {
+                let role = match self.kind {
+                    PeerKind::Extension => "a browser on /extension-ws",
+                    PeerKind::Client => "a client on /mcp-ws",
+                };
+                self.send_error(
+                    ProtocolError::invalid(format!("{t} is not something {role} may send")),
+                    env.id.as_deref(),
+                )
+                .await;
+            }
+        }
+    }
+
+    async fn on_rate_limited(&mut self, bytes: usize) {
+        let shared = &self.connector.shared;
+        shared.metrics.message_in(None, bytes);
+        shared.metrics.dropped_rate_limited.fetch_add(1, Relaxed);
+        self.stats.rate_limited.fetch_add(1, Relaxed);
+        self.limiter.dropped_unreported += 1;
+        // One notice a second at most, saying how many were dropped since the last one.
+        if self.limiter.last_notice.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
+            let dropped = std::mem::take(&mut self.limiter.dropped_unreported);
+            self.limiter.last_notice = Some(Instant::now());
+            let err = ProtocolError::new(
+                ErrorCode::RateLimited,
+                format!(
+                    "over {} messages/s: {dropped} message(s) dropped and counted; slow down",
+                    shared.config.rate_limit_per_sec
+                ),
+            )
+            .with_details(json!({
+                "dropped": dropped,
+                "droppedTotal": self.stats.rate_limited.load(Relaxed),
+                "limitPerSecond": shared.config.rate_limit_per_sec,
+                "burst": shared.config.rate_limit_burst,
+            }));
+            self.send_error(err, None).await;
+        }
+    }
+
+    async fn on_auth(&mut self, env: &Envelope) {
+        let key = env
+            .extra
+            .get("api_key")
+            .or_else(|| env.extra.get("token"))
+            .or_else(|| env.data.get("api_key"))
+            .or_else(|| env.data.get("token"))
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let config = &self.connector.shared.config;
+        let ok = !auth::auth_required(config) || auth::token_valid(config, key);
+        if ok {
+            self.authed = true;
+            let mut reply = Envelope::new("auth", json!({ "success": true, "sessionId": &*self.id }))
+                .with_timestamp(now_ms());
+            reply.id = env.id.clone().or_else(|| env.extra.get("id").map(|v| v.to_string()));
+            self.send_envelope(reply).await;
+        } else {
+            self.send_error(
+                ProtocolError::new(ErrorCode::Unauthorized, "invalid api_key"),
+                env.id.as_deref(),
+            )
+            .await;
+            self.close(1008, "unauthorized").await;
+        }
+    }
+
+    async fn on_connection_init(&mut self, env: &Envelope) {
+        let init: ConnectionInit = data_as(env).unwrap_or_default();
+        let tab_id = init.tab_id.as_ref().map(|t| t.to_string()).or_else(|| env.meta_str("tabId"));
+        let url = init.url.clone().or_else(|| env.meta_str("url"));
+        self.connector.shared.sessions.update_details(&self.id, |d| {
+            d.client_type = init.client_type.clone().or(d.client_type.take());
+            d.tab_id = tab_id.or(d.tab_id.take());
+            d.url = url.or(d.url.take());
+            d.title = init.title.clone().or(d.title.take());
+            d.user_agent = init.user_agent.clone().or(d.user_agent.take());
+        });
+        let config = &self.connector.shared.config;
+        let mut ack = Envelope::new(
+            "connection-ack",
+            json!({
+                "sessionId": &*self.id,
+                "serverId": self.connector.server_id(),
+                "supportedProtocols": SUBPROTOCOLS,
+                "maxMessageSize": config.max_message_bytes,
+                "heartbeatInterval": config.heartbeat_interval_ms,
+            }),
+        )
+        .with_timestamp(now_ms());
+        ack.id = env.id.clone();
+        self.send_envelope(ack).await;
+        self.connector.notify_changed();
+    }
+
+    async fn on_subscribe(&mut self, env: &Envelope) {
+        let sub: Subscribe = data_as(env).unwrap_or_default();
+        let mut types = Vec::new();
+        for t in &sub.types {
+            match MessageType::parse(t) {
+                Some(t) => types.push(t),
+                None => {
+                    self.send_error(
+                        ProtocolError::invalid(format!("subscribe: unknown type {t:?}")),
+                        env.id.as_deref(),
+                    )
+                    .await;
+                    return;
+                }
+            }
+        }
+        let mut sessions = sub.sessions.clone();
+        sessions.extend(sub.session_id.clone());
+        self.subscription = Subscription { types, sessions };
+        let mut reply = Envelope::new(
+            "subscribe",
+            json!({
+                "success": true,
+                "types": self.subscription.types.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
+                "sessions": self.subscription.sessions,
+            }),
+        )
+        .with_timestamp(now_ms());
+        reply.id = env.id.clone();
+        self.send_envelope(reply).await;
+    }
+
+    /// Routes a client's command; the reply comes back to this connection only.
+    fn on_command(&mut self, env: Envelope, ty: MessageType) {
+        let target = env
+            .data
+            .get("sessionId")
+            .or_else(|| env.extra.get("sessionId"))
+            .or_else(|| env.metadata.as_ref().and_then(|m| m.get("targetSessionId")))
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let mut data = env.data.clone();
+        if let Some(obj) = data.as_object_mut() {
+            obj.remove("sessionId");
+        }
+        let cmd = Command { ty, data, target, id: env.id.clone() };
+        let connector = self.connector.clone();
+        let replies = self.replies.0.clone();
+        let requester_id = env.id.clone();
+        tokio::spawn(async move {
+            let text = match connector.command(cmd).await {
+                Ok(reply) => reply.envelope.to_json(),
+                Err(e) => {
+                    connector.shared.metrics.error(e.code);
+                    e.to_envelope(requester_id.as_deref(), now_ms()).to_json()
+                }
+            };
+            let _ = replies.send(text).await;
+        });
+    }
+
+    /// Sends a client the events stored since its cursor that its subscription wants.
+    async fn stream_events(&mut self) {
+        loop {
+            let (events, missed) = {
+                let store = self.connector.shared.store.read();
+                store.read_since(&mut self.cursor, STREAM_BATCH)
+            };
+            if missed > 0 {
+                self.connector.shared.metrics.dropped_subscriber_lag.fetch_add(missed, Relaxed);
+            }
+            let n = events.len();
+            let wanted: Vec<_> = events.into_iter().filter(|e| self.subscription.wants(e)).collect();
+            for e in wanted {
+                self.connector.shared.metrics.message_out(e.ty, 0);
+                self.send_text(e.envelope_json()).await;
+                if self.closing {
+                    return;
+                }
+            }
+            if n < STREAM_BATCH {
+                return;
+            }
+            tokio::task::yield_now().await;
+        }
+    }
+}
+
+/// What browsers send as data: stored events and page frames.
+fn is_browser_data(t: MessageType) -> bool {
+    crate::store::Category::of(t).is_some() || t == MessageType::WebsocketFrame
+}
+
+/// The `id` of a message that failed validation, so the error can name it.
+fn peek_id(text: &str) -> Option<String> {
+    let v: Value = serde_json::from_str(text).ok()?;
+    match v.get("id")? {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}

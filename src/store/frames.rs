@@ -1,0 +1,188 @@
+//! Recorded WebSocket frames (seed 003): every frame of every connector connection, and the
+//! page's own frames that the extension forwards as `websocket-frame`.
+
+use base64::Engine;
+use bytes::Bytes;
+use serde_json::{json, Value};
+
+use super::{Level, Log, SessionId, StoredEvent};
+use crate::protocol::MessageType;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    ClientToServer,
+    ServerToClient,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::ClientToServer => "client-to-server",
+            Direction::ServerToClient => "server-to-client",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Direction> {
+        match s {
+            "client-to-server" | "sent" | "outgoing" => Some(Direction::ClientToServer),
+            "server-to-client" | "received" | "incoming" => Some(Direction::ServerToClient),
+            _ => None,
+        }
+    }
+}
+
+/// Whose frame it is: a connector connection's, or one the page exchanged with its own server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrameOrigin {
+    Connector,
+    Page,
+}
+
+/// One frame. `data` holds at most the configured payload cap; `length` is the real size.
+#[derive(Debug, Clone)]
+pub struct FrameRecord {
+    pub seq: u64,
+    /// The connection: the connector session id, or the page socket's id from the extension.
+    pub traffic_id: SessionId,
+    /// The connector session the frame was seen on (for page frames: the extension's session).
+    pub session: SessionId,
+    pub timestamp_ms: i64,
+    pub direction: Direction,
+    pub opcode: u8,
+    pub data: Option<Bytes>,
+    pub length: u64,
+    pub origin: FrameOrigin,
+    /// The page socket's URL, for page frames.
+    pub url: Option<Box<str>>,
+}
+
+impl FrameRecord {
+    pub fn id(&self) -> String {
+        format!("frame-{}", self.seq)
+    }
+
+    pub fn is_binary(&self) -> bool {
+        self.opcode == 2
+    }
+
+    pub fn truncated(&self) -> bool {
+        self.data.as_ref().map_or(0, |d| d.len() as u64) < self.length && self.data.is_some()
+    }
+
+    pub fn opcode_name(&self) -> &'static str {
+        opcode_name(self.opcode)
+    }
+
+    /// Seed 003's JSON shape (plus `url`/`truncated` when they apply).
+    pub fn to_json(&self) -> Value {
+        let mut v = json!({
+            "id": self.id(),
+            "trafficId": &*self.traffic_id,
+            "timestamp": self.timestamp_ms,
+            "direction": self.direction.as_str(),
+            "opcode": self.opcode,
+            "data": self.data.as_ref().map(|d| base64::engine::general_purpose::STANDARD.encode(d)),
+            "isBinary": self.is_binary(),
+            "length": self.length,
+        });
+        if let Some(url) = &self.url {
+            v["url"] = json!(&**url);
+        }
+        if self.truncated() {
+            v["truncated"] = json!(true);
+        }
+        v
+    }
+
+    /// A page frame seen as an event (`type: websocket-frame`), for `/api/events` and subscribers.
+    pub fn as_event(&self) -> StoredEvent {
+        let env = json!({
+            "id": self.id(),
+            "type": "websocket-frame",
+            "timestamp": self.timestamp_ms,
+            "data": self.to_json(),
+            "metadata": { "sessionId": &*self.session },
+        });
+        StoredEvent {
+            seq: self.seq,
+            ty: MessageType::WebsocketFrame,
+            level: Level::Info,
+            status: 0,
+            timestamp_ms: self.timestamp_ms,
+            session: self.session.clone(),
+            raw: Bytes::from(env.to_string()),
+        }
+    }
+}
+
+pub fn opcode_name(opcode: u8) -> &'static str {
+    match opcode {
+        0 => "continuation",
+        1 => "text",
+        2 => "binary",
+        8 => "close",
+        9 => "ping",
+        10 => "pong",
+        _ => "reserved",
+    }
+}
+
+#[derive(Debug)]
+pub struct FrameLog {
+    log: Log<FrameRecord>,
+    stored_total: u64,
+}
+
+impl FrameLog {
+    pub fn new(capacity: usize) -> Self {
+        FrameLog { log: Log::new(capacity), stored_total: 0 }
+    }
+
+    pub fn log(&self) -> &Log<FrameRecord> {
+        &self.log
+    }
+
+    /// Appends a frame whose `seq` the caller took from the store's sequence.
+    pub fn push(&mut self, frame: FrameRecord) -> u64 {
+        self.stored_total += 1;
+        self.log.push(frame)
+    }
+
+    pub fn stored_total(&self) -> u64 {
+        self.stored_total
+    }
+
+    pub fn by_traffic<'a>(&'a self, traffic_id: &'a str) -> impl Iterator<Item = &'a FrameRecord> + 'a {
+        self.log.iter().map(|(_, f)| f).filter(move |f| &*f.traffic_id == traffic_id)
+    }
+
+    pub fn find(&self, id: &str) -> Option<&FrameRecord> {
+        let seq: u64 = id.strip_prefix("frame-")?.parse().ok()?;
+        let index = self.log.partition_point(|f| f.seq >= seq);
+        self.log.get(index).filter(|f| f.seq == seq)
+    }
+
+    /// Removes the frames of one connection; returns how many went.
+    pub fn delete_traffic(&mut self, traffic_id: &str) -> usize {
+        let before = self.log.len();
+        let kept: Vec<FrameRecord> =
+            self.log.iter().map(|(_, f)| f).filter(|f| &*f.traffic_id != traffic_id).cloned().collect();
+        let removed = before - kept.len();
+        if removed > 0 {
+            let capacity = self.log.capacity();
+            let evicted = self.log.evicted();
+            let mut log = Log::new(capacity);
+            log.first = self.log.first();
+            log.evicted = evicted;
+            for f in kept {
+                log.push(f);
+            }
+            self.log = log;
+        }
+        removed
+    }
+
+    pub fn clear_all(&mut self) {
+        self.log.clear();
+    }
+}
