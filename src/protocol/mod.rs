@@ -24,7 +24,8 @@ pub const SUBPROTOCOLS: [&str; 3] = ["rapidtriage-extension-v1", "mcp-server-v1"
 /// back out, so nothing a sender adds is lost on the way through the store.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Envelope {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// A string; seed 002's numeric ids are accepted and kept as their text.
+    #[serde(default, deserialize_with = "string_or_number", skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     #[serde(rename = "type")]
     pub kind: String,
@@ -70,6 +71,17 @@ impl Envelope {
     pub fn set_meta(&mut self, key: &str, value: Value) {
         self.metadata.get_or_insert_with(Map::new).insert(key.to_string(), value);
     }
+}
+
+fn string_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match Option::<Value>::deserialize(d)? {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        Some(other) => {
+            return Err(serde::de::Error::custom(format!("`id` must be a string or a number, not {other}")))
+        }
+    })
 }
 
 /// Seed 004's error codes.
@@ -232,8 +244,14 @@ impl MessageType {
     }
 
     pub fn parse(s: &str) -> Option<MessageType> {
-        // seed 002 and seed 004 spell some types with underscores ("browser_event", "heartbeat_ack").
+        // seed 002 and seed 004 spell some types with underscores ("browser_event", "heartbeat_ack"),
+        // and seed 002 sends its browser commands as type "browser".
         let s = s.trim();
+        match s {
+            "heartbeat_ack" | "heartbeat-ack" => return Some(MessageType::Heartbeat),
+            "browser" => return Some(MessageType::BrowserAction),
+            _ => {}
+        }
         Self::ALL.into_iter().find(|t| t.as_str() == s || t.as_str().replace('-', "_") == s)
     }
 
@@ -258,6 +276,21 @@ impl std::fmt::Display for MessageType {
 ///
 /// `max_bytes` is checked first so an oversize message costs no parsing.
 pub fn parse_envelope(text: &str, max_bytes: usize) -> Result<(Envelope, MessageType), ProtocolError> {
+    parse_message(text, max_bytes).map(|p| (p.envelope, p.kind))
+}
+
+/// A message that passed parsing and validation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Parsed {
+    pub envelope: Envelope,
+    pub kind: MessageType,
+    /// Whether the envelope differs from the text (another seed's shape was normalised), so
+    /// the text cannot be stored as it is.
+    pub normalized: bool,
+}
+
+/// Like [`parse_envelope`], also saying whether the message had to be normalised.
+pub fn parse_message(text: &str, max_bytes: usize) -> Result<Parsed, ProtocolError> {
     if text.len() > max_bytes {
         return Err(ProtocolError::new(
             ErrorCode::MessageTooLarge,
@@ -265,7 +298,7 @@ pub fn parse_envelope(text: &str, max_bytes: usize) -> Result<(Envelope, Message
         )
         .with_details(serde_json::json!({ "size": text.len(), "limit": max_bytes })));
     }
-    let envelope: Envelope = serde_json::from_str(text).map_err(|e| {
+    let mut envelope: Envelope = serde_json::from_str(text).map_err(|e| {
         ProtocolError::invalid(format!("not a valid message: {e}"))
             .with_details(serde_json::json!({ "line": e.line(), "column": e.column() }))
     })?;
@@ -277,8 +310,36 @@ pub fn parse_envelope(text: &str, max_bytes: usize) -> Result<(Envelope, Message
             }),
         )
     })?;
+    let normalized = normalize(&mut envelope, kind);
     validate(&envelope, kind)?;
-    Ok((envelope, kind))
+    Ok(Parsed { envelope, kind, normalized })
+}
+
+/// Moves seed 002's top-level fields into `data`: `{type:"browser", action, params}` and
+/// `{type:"browser_event", event, browser_uuid}` become our shapes.
+fn normalize(envelope: &mut Envelope, kind: MessageType) -> bool {
+    let renamed = envelope.kind != kind.as_str();
+    let lift: &[&str] = match kind {
+        MessageType::BrowserAction => &["action", "params", "browser_uuid"],
+        MessageType::BrowserEvent => &["event", "browser_uuid"],
+        MessageType::Subscribe => &["target", "subscribe"],
+        _ => &[],
+    };
+    if !lift.iter().any(|k| envelope.extra.contains_key(*k)) {
+        envelope.kind = kind.as_str().to_string();
+        return renamed;
+    }
+    if envelope.data.is_null() {
+        envelope.data = Value::Object(Map::new());
+    }
+    envelope.kind = kind.as_str().to_string();
+    let Some(data) = envelope.data.as_object_mut() else { return true };
+    for key in lift {
+        if let Some(v) = envelope.extra.remove(*key) {
+            data.entry(key.to_string()).or_insert(v);
+        }
+    }
+    true
 }
 
 /// Checks that `data` has the shape its type needs. Unknown extra fields are always allowed.

@@ -53,6 +53,7 @@ fn bad(message: String) -> Response {
     (StatusCode::BAD_REQUEST, Json(json!({ "error": message, "code": "INVALID_MESSAGE" }))).into_response()
 }
 
+#[allow(clippy::result_large_err)] // the error is the HTTP response itself
 fn parse_body(body: &[u8], c: &Connector) -> Result<Value, Response> {
     if body.len() > c.config().max_message_bytes {
         return Err((

@@ -23,10 +23,10 @@ impl Connector {
         mut raw: Option<Bytes>,
     ) -> Result<(), ProtocolError> {
         match ty {
-            MessageType::NetworkRequest | MessageType::NetworkError => {
-                if self.shared.config.redact_headers && redact::redact_network(&mut env.data) > 0 {
-                    raw = None;
-                }
+            MessageType::NetworkRequest | MessageType::NetworkError
+                if self.shared.config.redact_headers && redact::redact_network(&mut env.data) > 0 =>
+            {
+                raw = None;
             }
             MessageType::BrowserEvent => {
                 let url = env.data.get("url").and_then(Value::as_str).map(str::to_string);

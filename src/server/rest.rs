@@ -261,8 +261,7 @@ fn frame_not_found(what: &str) -> Response {
 }
 
 fn traffic_known(c: &Connector, traffic_id: &str) -> bool {
-    c.store().read().frames.by_traffic(traffic_id).next().is_some()
-        || c.sessions().iter().any(|s| s.session_id == traffic_id)
+    c.store().read().frames.knows(traffic_id) || c.sessions().iter().any(|s| s.session_id == traffic_id)
 }
 
 async fn frames(

@@ -20,7 +20,7 @@ use super::sessions::{Dialect, Outbound, PeerDetails, PeerKind, SessionEntry, Se
 use super::{auth, compat, Command, Connector};
 use crate::protocol::timestamp::now_ms;
 use crate::protocol::{
-    data_as, parse_envelope, ConnectionInit, Envelope, ErrorCode, MessageType, ProtocolError, Subscribe,
+    data_as, parse_message, ConnectionInit, Envelope, ErrorCode, MessageType, ProtocolError, Subscribe,
     SUBPROTOCOLS,
 };
 use crate::store::{Direction, FrameOrigin, FrameRecord, SessionId};
@@ -425,8 +425,11 @@ impl Connection {
         let text = std::str::from_utf8(&bytes).unwrap_or("");
         let max = shared.config.max_message_bytes;
         let mut translated = false;
-        let parsed = match parse_envelope(text, max) {
-            Ok(ok) => Ok(ok),
+        let parsed = match parse_message(text, max) {
+            Ok(p) => {
+                translated = p.normalized;
+                Ok((p.envelope, p.kind))
+            }
             Err(e) if e.code == ErrorCode::InvalidMessage && self.kind == PeerKind::Extension => {
                 // The browser-tools extension's messages are not envelopes: translate them.
                 match compat::translate_incoming(text) {
@@ -615,6 +618,12 @@ impl Connection {
         }
         let mut sessions = sub.sessions.clone();
         sessions.extend(sub.session_id.clone());
+        // Seed 002's form: `target: "browser:<id>"` (or "system" for everything).
+        if let Some(id) =
+            env.data.get("target").and_then(Value::as_str).and_then(|t| t.strip_prefix("browser:"))
+        {
+            sessions.push(id.to_string());
+        }
         self.subscription = Subscription { types, sessions };
         let mut reply = Envelope::new(
             "subscribe",

@@ -1,6 +1,8 @@
 //! Recorded WebSocket frames (seed 003): every frame of every connector connection, and the
 //! page's own frames that the extension forwards as `websocket-frame`.
 
+use std::collections::HashSet;
+
 use base64::Engine;
 use bytes::Bytes;
 use serde_json::{json, Value};
@@ -131,11 +133,16 @@ pub fn opcode_name(opcode: u8) -> &'static str {
 pub struct FrameLog {
     log: Log<FrameRecord>,
     stored_total: u64,
+    /// Every traffic id seen, so a connection whose frames were deleted still counts 0, not 404.
+    known: HashSet<SessionId>,
 }
+
+/// Past this many traffic ids, the oldest knowledge is dropped (ids then only live while framed).
+const KNOWN_TRAFFIC_CAP: usize = 10_000;
 
 impl FrameLog {
     pub fn new(capacity: usize) -> Self {
-        FrameLog { log: Log::new(capacity), stored_total: 0 }
+        FrameLog { log: Log::new(capacity), stored_total: 0, known: HashSet::new() }
     }
 
     pub fn log(&self) -> &Log<FrameRecord> {
@@ -145,11 +152,22 @@ impl FrameLog {
     /// Appends a frame whose `seq` the caller took from the store's sequence.
     pub fn push(&mut self, frame: FrameRecord) -> u64 {
         self.stored_total += 1;
+        if !self.known.contains(&frame.traffic_id) {
+            if self.known.len() >= KNOWN_TRAFFIC_CAP {
+                self.known.clear();
+            }
+            self.known.insert(frame.traffic_id.clone());
+        }
         self.log.push(frame)
     }
 
     pub fn stored_total(&self) -> u64 {
         self.stored_total
+    }
+
+    /// Whether frames were ever recorded for this connection.
+    pub fn knows(&self, traffic_id: &str) -> bool {
+        self.known.contains(traffic_id)
     }
 
     pub fn by_traffic<'a>(&'a self, traffic_id: &'a str) -> impl Iterator<Item = &'a FrameRecord> + 'a {

@@ -466,7 +466,12 @@ export const PAGE_FNS = {
     userAgent: navigator.userAgent, language: navigator.language, online: navigator.onLine,
     focused: document.hasFocus(), visibility: document.visibilityState,
   })`),
-  viewport: pageFn('() => ({ width: innerWidth, height: innerHeight, deviceScaleFactor: devicePixelRatio })'),
+  // Emulation changes apply on the next frames; wait two (or 300 ms in a tab that does not paint).
+  viewport: pageFn(`() => new Promise((resolve) => {
+    const done = () => resolve({ width: innerWidth, height: innerHeight, deviceScaleFactor: devicePixelRatio });
+    const timer = setTimeout(done, 300);
+    requestAnimationFrame(() => requestAnimationFrame(() => { clearTimeout(timer); done(); }));
+  })`),
   rectOf: pageFn(`(sel) => {
     const el = find(sel); if (!el) return null;
     const r = el.getBoundingClientRect();

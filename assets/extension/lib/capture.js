@@ -55,29 +55,119 @@ const LEVELS = {
 };
 const STACK_LEVELS = new Set(['error', 'warn', 'trace']);
 
+/** Objects worth a deeper look than the one-level preview CDP gives (plain objects, arrays, maps...). */
+function isDeepCandidate(ro) {
+  return ro && ro.type === 'object' && ro.objectId
+    && !['null', 'error', 'node', 'regexp', 'date', 'promise', 'proxy', 'wasmvalue'].includes(ro.subtype);
+}
+
+/**
+ * Console arguments as JSON. Objects are serialized in the page (depth 5, 100 keys, no getters run,
+ * cycles marked) in one Runtime.callFunctionOn; the preview is the fallback.
+ */
+async function consoleArgs(session, args) {
+  const list = argsToJson(args);
+  const deep = (args || []).slice(0, list.length).map((a, i) => [a, i]).filter(([a]) => isDeepCandidate(a));
+  if (!deep.length) return list;
+  try {
+    const r = await cdp.send(session.tabId, 'Runtime.callFunctionOn', {
+      objectId: deep[0][0].objectId,
+      functionDeclaration: SERIALIZE_IN_PAGE,
+      arguments: deep.map(([a]) => ({ objectId: a.objectId })),
+      returnByValue: true,
+      silent: true,
+    }, 2000);
+    if (!r.exceptionDetails && Array.isArray(r.result.value)) {
+      deep.forEach(([, i], k) => { list[i] = r.result.value[k]; });
+    }
+  } catch {
+    /* context gone (page navigated): keep the previews */
+  }
+  return list;
+}
+
+const SERIALIZE_IN_PAGE = `function (...vals) {
+  const MAX_DEPTH = 5, MAX_KEYS = 100, MAX_STR = 16384;
+  let budget = 256 * 1024;
+  const path = new Set();
+  const ser = (v, d) => {
+    if (budget <= 0) return '…';
+    switch (typeof v) {
+      case 'string': budget -= v.length; return v.length > MAX_STR ? v.slice(0, MAX_STR) + '…' : v;
+      case 'number': budget -= 8; return Number.isFinite(v) && !Object.is(v, -0) ? v : String(v);
+      case 'boolean': return v;
+      case 'undefined': return 'undefined';
+      case 'bigint': return v + 'n';
+      case 'symbol': return v.toString();
+      case 'function': return 'ƒ ' + (v.name || 'anonymous') + '()';
+    }
+    if (v === null) return null;
+    if (path.has(v)) return '[Circular]';
+    if (v instanceof Error) return String(v.stack || v);
+    if (typeof Node !== 'undefined' && v instanceof Node) return v.nodeName.toLowerCase() + (v.id ? '#' + v.id : '');
+    if (v instanceof Date) return isNaN(v) ? 'Invalid Date' : v.toISOString();
+    if (v instanceof RegExp) return String(v);
+    const name = (v.constructor && v.constructor.name) || 'Object';
+    if (d >= MAX_DEPTH) return Array.isArray(v) ? 'Array(' + v.length + ')' : name;
+    path.add(v);
+    try {
+      if (Array.isArray(v) || ArrayBuffer.isView(v)) {
+        const out = [], n = Math.min(v.length, MAX_KEYS);
+        for (let i = 0; i < n; i++) out.push(ser(v[i], d + 1));
+        if (v.length > n) out.push('… ' + (v.length - n) + ' more');
+        return out;
+      }
+      if (v instanceof Map) return { '[[Map]]': [...v.entries()].slice(0, MAX_KEYS).map(([k, x]) => [ser(k, d + 1), ser(x, d + 1)]) };
+      if (v instanceof Set) return { '[[Set]]': [...v].slice(0, MAX_KEYS).map((x) => ser(x, d + 1)) };
+      const out = {}, keys = Object.keys(v);
+      for (let i = 0; i < keys.length; i++) {
+        if (i >= MAX_KEYS) { out['…'] = (keys.length - MAX_KEYS) + ' more'; break; }
+        const desc = Object.getOwnPropertyDescriptor(v, keys[i]);
+        budget -= keys[i].length;
+        out[keys[i]] = desc && 'value' in desc ? ser(desc.value, d + 1) : '[getter]';
+      }
+      return out;
+    } finally { path.delete(v); }
+  };
+  return vals.map((v) => ser(v, 0));
+}`;
+
+/** Console-ish events go through one chain per tab so their order survives the async serialization. */
+function inOrder(session, job) {
+  session.consoleChain = (session.consoleChain || Promise.resolve())
+    .then(job)
+    .catch((err) => console.error('[triage] console capture:', err));
+}
+
 function onConsoleApiCalled(session, p) {
   if (p.type === 'endGroup') return;
-  const level = LEVELS[p.type] || 'log';
-  let message = formatMessage(p.args);
-  if (p.type === 'assert') message = `Assertion failed${message ? `: ${message}` : ''}`;
-  if (p.type === 'clear') message = 'console.clear()';
-  const loc = topLocation(p.stackTrace);
-  const data = {
-    level,
-    message,
-    args: argsToJson(p.args),
-    source: loc.source,
-    url: loc.url,
-    line: loc.line,
-    column: loc.column,
-    stack: STACK_LEVELS.has(level) ? formatStack(p.stackTrace) : null,
-    consoleType: p.type,
-  };
-  if (p.context) data.context = p.context;
-  session.emit(level === 'error' ? 'console-error' : 'console-log', data, p.timestamp);
+  inOrder(session, async () => {
+    const level = LEVELS[p.type] || 'log';
+    let message = formatMessage(p.args);
+    if (p.type === 'assert') message = `Assertion failed${message ? `: ${message}` : ''}`;
+    if (p.type === 'clear') message = 'console.clear()';
+    const loc = topLocation(p.stackTrace);
+    const data = {
+      level,
+      message,
+      args: await consoleArgs(session, p.args),
+      source: loc.source,
+      url: loc.url,
+      line: loc.line,
+      column: loc.column,
+      stack: STACK_LEVELS.has(level) ? formatStack(p.stackTrace) : null,
+      consoleType: p.type,
+    };
+    if (p.context) data.context = p.context;
+    session.emit(level === 'error' ? 'console-error' : 'console-log', data, p.timestamp);
+  });
 }
 
 function onExceptionThrown(session, p) {
+  inOrder(session, () => emitException(session, p));
+}
+
+function emitException(session, p) {
   const d = p.exceptionDetails || {};
   const ex = d.exception;
   const inPromise = /in promise/i.test(d.text || '');
@@ -115,6 +205,10 @@ function onExceptionThrown(session, p) {
 const LOG_LEVELS = { verbose: 'debug', info: 'info', warning: 'warn', error: 'error' };
 
 function onLogEntry(session, p) {
+  inOrder(session, () => emitLogEntry(session, p));
+}
+
+function emitLogEntry(session, p) {
   const e = p.entry || {};
   const level = LOG_LEVELS[e.level] || 'info';
   const url = e.url || null;
