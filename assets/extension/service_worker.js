@@ -42,6 +42,9 @@ const ctx = {
 
 const ready = init();
 
+// For debugging from the service worker's DevTools console (chrome://extensions → "service worker").
+globalThis.triage = { sessions, attachErrors, get settings() { return settings; }, applyMode };
+
 async function init() {
   try {
     settings = await loadSettings();
@@ -295,7 +298,10 @@ chrome.storage.onChanged.addListener((changes, area) => {
       }
     }
     if (before.mode !== settings.mode) {
+      // A mode change starts afresh; switching to manual keeps what is attached now
+      // ("stop following, keep these").
       excluded.clear();
+      manualTabs = settings.mode === 'manual' ? new Set(sessions.keys()) : new Set();
       persistTabSets();
       await applyMode();
     }

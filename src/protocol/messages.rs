@@ -6,6 +6,15 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+/// `null` reads as the default (an empty list), as the validation shapes allow it.
+fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
 /// A number or a numeric string: extensions differ on how they send ids and sizes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
@@ -48,8 +57,8 @@ impl std::fmt::Display for Loose {
 pub struct ConnectionInit {
     pub client_type: Option<String>,
     pub version: Option<String>,
-    #[serde(default)]
-    pub capabilities: Vec<String>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub capabilities: Vec<Value>,
     pub user_agent: Option<String>,
     pub tab_id: Option<Loose>,
     pub url: Option<String>,
@@ -84,7 +93,7 @@ pub struct ConnectionClose {
 pub struct ConsoleEntry {
     pub level: Option<String>,
     pub message: Option<Value>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub args: Vec<Value>,
     pub source: Option<String>,
     pub url: Option<String>,

@@ -7,6 +7,7 @@
 pub mod actions;
 pub mod messages;
 pub mod redact;
+pub mod shape;
 pub mod timestamp;
 
 use serde::{Deserialize, Serialize};
@@ -302,14 +303,7 @@ pub fn parse_message(text: &str, max_bytes: usize) -> Result<Parsed, ProtocolErr
         ProtocolError::invalid(format!("not a valid message: {e}"))
             .with_details(serde_json::json!({ "line": e.line(), "column": e.column() }))
     })?;
-    let kind = MessageType::parse(&envelope.kind).ok_or_else(|| {
-        ProtocolError::invalid(format!("unknown message type {:?}", envelope.kind)).with_details(
-            serde_json::json!({
-                "type": envelope.kind,
-                "known": MessageType::ALL.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
-            }),
-        )
-    })?;
+    let kind = MessageType::parse(&envelope.kind).ok_or_else(|| unknown_type(&envelope.kind))?;
     let normalized = normalize(&mut envelope, kind);
     validate(&envelope, kind)?;
     Ok(Parsed { envelope, kind, normalized })
@@ -342,44 +336,18 @@ fn normalize(envelope: &mut Envelope, kind: MessageType) -> bool {
     true
 }
 
-/// Checks that `data` has the shape its type needs. Unknown extra fields are always allowed.
+/// Checks that `data` has the shape its type needs (see [`shape`]). Unknown extra fields are
+/// always allowed.
 pub fn validate(envelope: &Envelope, kind: MessageType) -> Result<(), ProtocolError> {
-    fn check<T: serde::de::DeserializeOwned>(data: &Value, kind: MessageType) -> Result<(), ProtocolError> {
-        let empty = Value::Object(Map::new());
-        let data = if data.is_null() { &empty } else { data };
-        if !data.is_object() {
-            return Err(ProtocolError::invalid(format!("{kind}: `data` must be an object")));
-        }
-        // Deserialising from a borrowed Value validates without cloning the payload.
-        T::deserialize(data).map(|_| ()).map_err(|e| ProtocolError::invalid(format!("{kind}: {e}")))
-    }
-    let data = &envelope.data;
-    match kind {
-        MessageType::ConnectionInit => check::<ConnectionInit>(data, kind),
-        MessageType::ConnectionAck => check::<ConnectionAck>(data, kind),
-        MessageType::ConnectionClose => check::<ConnectionClose>(data, kind),
-        MessageType::ConsoleLog | MessageType::ConsoleError => check::<ConsoleEntry>(data, kind),
-        MessageType::NetworkRequest | MessageType::NetworkError => check::<NetworkExchange>(data, kind),
-        MessageType::ElementSelected => check::<ElementSelection>(data, kind),
-        MessageType::ScreenshotRequest => check::<ScreenshotRequest>(data, kind),
-        MessageType::ScreenshotResponse => check::<ScreenshotResponse>(data, kind),
-        MessageType::WebsocketFrame => check::<WebSocketFrame>(data, kind),
-        MessageType::BrowserEvent => check::<BrowserEvent>(data, kind),
-        MessageType::BrowserAction => {
-            check::<BrowserAction>(data, kind)?;
-            let action: BrowserAction = BrowserAction::deserialize(data)
-                .map_err(|e| ProtocolError::invalid(format!("{kind}: {e}")))?;
-            if action.action.trim().is_empty() {
-                return Err(ProtocolError::invalid("browser-action: `data.action` is empty"));
-            }
-            Ok(())
-        }
-        MessageType::CommandResult => check::<CommandResult>(data, kind),
-        MessageType::Error => check::<ErrorData>(data, kind),
-        MessageType::Subscribe => check::<Subscribe>(data, kind),
-        // Heartbeats, clear-logs and auth carry no data we rely on (auth's fields may sit at the top level).
-        MessageType::Heartbeat | MessageType::ClearLogs | MessageType::Auth => Ok(()),
-    }
+    let data = if envelope.data.is_null() { "null".to_string() } else { envelope.data.to_string() };
+    shape::check_data(kind, &data)
+}
+
+pub(crate) fn unknown_type(kind: &str) -> ProtocolError {
+    ProtocolError::invalid(format!("unknown message type {kind:?}")).with_details(serde_json::json!({
+        "type": kind,
+        "known": MessageType::ALL.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
+    }))
 }
 
 /// The data of a typed message, if it has the right shape.

@@ -8,9 +8,13 @@ use bytes::Bytes;
 use serde_json::{json, Value};
 
 use super::Connector;
+use crate::protocol::shape::{FrameShape, Inspected, Scanned};
 use crate::protocol::timestamp::now_ms;
-use crate::protocol::{data_as, redact, Envelope, ErrorCode, MessageType, ProtocolError, WebSocketFrame};
-use crate::store::{classify, screenshots, Direction, FrameOrigin, FrameRecord, SessionId, StoredEvent};
+use crate::protocol::{redact, Envelope, ErrorCode, MessageType, ProtocolError};
+use crate::store::{
+    classify, classify_parts, screenshots, Direction, FrameOrigin, FrameRecord, SessionId, Staged,
+    StoredEvent,
+};
 
 impl Connector {
     /// Takes in one message from a browser session. `raw` is the text as received, kept as the
@@ -126,7 +130,26 @@ impl Connector {
     }
 
     fn ingest_page_frame(&self, session: &SessionId, env: &Envelope) -> Result<(), ProtocolError> {
-        let frame: WebSocketFrame = data_as(env).unwrap_or_default();
+        let data = env.data.to_string();
+        let shape: FrameShape = serde_json::from_str(&data)
+            .map_err(|e| ProtocolError::invalid(format!("websocket-frame: {e}")))?;
+        let frame = self.page_frame(session, &shape, env.timestamp.map(|t| t.0))?;
+        let event = self.shared.recorder.as_ref().map(|_| frame.clone());
+        self.shared.store.write().append_staged([Staged::Frame(frame)]);
+        if let Some(f) = event {
+            self.record(&f.as_event().envelope_json());
+        }
+        self.notify_changed();
+        Ok(())
+    }
+
+    /// A page's own WebSocket frame, as the extension forwards it (seed 003's fields).
+    pub(crate) fn page_frame(
+        &self,
+        session: &SessionId,
+        frame: &FrameShape,
+        envelope_ms: Option<i64>,
+    ) -> Result<FrameRecord, ProtocolError> {
         let direction = frame.direction.as_deref().and_then(Direction::parse).ok_or_else(|| {
             ProtocolError::invalid(
                 "websocket-frame: `direction` must be client-to-server or server-to-client",
@@ -146,33 +169,76 @@ impl Connector {
         let length = frame.length.unwrap_or(payload.as_ref().map_or(0, |p| p.len() as u64));
         let cap = self.shared.config.frame_payload_cap;
         let payload = payload.map(|p| if p.len() > cap { p.slice(..cap) } else { p });
-        let traffic_id: SessionId = frame.traffic_id.as_deref().map_or_else(|| session.clone(), |t| t.into());
-        let opcode = frame.opcode.unwrap_or(if frame.is_binary == Some(true) { 2 } else { 1 });
-        let timestamp_ms = frame.timestamp.or(env.timestamp).map_or_else(now_ms, |t| t.0);
-        let record = {
-            let mut store = self.shared.store.write();
-            let seq = store.next_seq();
-            let record = FrameRecord {
-                seq,
-                traffic_id,
-                session: session.clone(),
-                timestamp_ms,
-                direction,
-                opcode,
-                data: payload,
-                length,
-                origin: FrameOrigin::Page,
-                url: frame.url.map(String::into_boxed_str),
-            };
-            store.frames.push(record.clone());
-            record
-        };
-        if self.shared.recorder.is_some() {
-            self.record(&record.as_event().envelope_json());
-        }
-        self.notify_changed();
-        Ok(())
+        let traffic_id: SessionId =
+            frame.traffic_id.as_deref().map_or_else(|| session.clone(), SessionId::from);
+        Ok(FrameRecord {
+            seq: 0,
+            traffic_id,
+            session: session.clone(),
+            timestamp_ms: frame.timestamp.map(|t| t.0).or(envelope_ms).unwrap_or_else(now_ms),
+            direction,
+            opcode: frame.opcode.unwrap_or(if frame.is_binary == Some(true) { 2 } else { 1 }),
+            data: payload,
+            length,
+            origin: FrameOrigin::Page,
+            url: frame.url.as_deref().map(Box::from),
+        })
     }
+
+    /// The hot path: a message already scanned and checked, stored as the bytes it came in.
+    pub(crate) fn stage(
+        &self,
+        session: &SessionId,
+        scanned: Scanned<'_>,
+        raw: Bytes,
+    ) -> Result<Staged, ProtocolError> {
+        let ty = scanned.kind;
+        let timestamp_ms = scanned.timestamp.map_or_else(now_ms, |t| t.0);
+        let (level, status) = match &scanned.inspected {
+            Inspected::Frame(f) => {
+                return self.page_frame(session, f, scanned.timestamp.map(|t| t.0)).map(Staged::Frame)
+            }
+            Inspected::Console(c) => classify_parts(ty, c.level.as_deref(), None, None),
+            Inspected::Network(n) => classify_parts(ty, None, n.status.and_then(|s| s.as_u64()), None),
+            Inspected::BrowserEvent(b) => {
+                let (url, title) =
+                    (b.url.as_deref().map(str::to_string), b.title.as_deref().map(str::to_string));
+                if url.is_some() || title.is_some() {
+                    self.shared.sessions.update_details(session, |d| {
+                        if url.is_some() {
+                            d.url = url;
+                        }
+                        if title.is_some() {
+                            d.title = title;
+                        }
+                    });
+                }
+                classify_parts(ty, None, None, None)
+            }
+            Inspected::Other => classify_parts(ty, None, None, None),
+        };
+        Ok(Staged::Event(StoredEvent {
+            seq: 0,
+            ty,
+            level,
+            status,
+            timestamp_ms,
+            session: session.clone(),
+            raw,
+        }))
+    }
+}
+
+/// Whether a network message may carry a credential header (case-insensitive), so it must take
+/// the owned path to be redacted. A false positive only costs speed.
+pub(crate) fn may_carry_secrets(text: &str) -> bool {
+    static FINDER: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::LazyLock::new(|| {
+        aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(["authorization", "cookie"])
+            .expect("two literal patterns always build")
+    });
+    FINDER.is_match(text)
 }
 
 /// A sortable stamp for file names: epoch milliseconds.

@@ -7,7 +7,7 @@
 pub mod auth;
 pub mod compat;
 mod compat_http;
-mod ingest;
+pub(crate) mod ingest;
 pub mod metrics;
 mod rest;
 pub mod sessions;
@@ -92,6 +92,7 @@ pub(crate) struct Shared {
     pending: Mutex<HashMap<String, PendingCommand>>,
     /// Bumped after every change to the store; readers re-read from their cursors.
     changes: watch::Sender<u64>,
+    frame_changes: watch::Sender<u64>,
     started: Instant,
     server_id: String,
     command_counter: AtomicU64,
@@ -127,6 +128,7 @@ impl Connector {
             None => None,
         };
         let (changes, _) = watch::channel(0);
+        let (frame_changes, _) = watch::channel(0);
         Ok(Connector {
             shared: Arc::new(Shared {
                 screenshots_dir: paths.screenshots_dir(),
@@ -135,6 +137,7 @@ impl Connector {
                 metrics: metrics::Metrics::default(),
                 pending: Mutex::new(HashMap::new()),
                 changes,
+                frame_changes,
                 started: Instant::now(),
                 server_id: format!(
                     "{SERVER_NAME}-{VERSION}-{}",
@@ -211,6 +214,16 @@ impl Connector {
 
     pub(crate) fn notify_changed(&self) {
         self.shared.changes.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// Only connector frames changed: the Frames pane may look, event readers need not wake.
+    pub(crate) fn notify_frames(&self) {
+        self.shared.frame_changes.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// A receiver woken when connector frames (not events) were recorded.
+    pub fn frame_changes(&self) -> watch::Receiver<u64> {
+        self.shared.frame_changes.subscribe()
     }
 
     /// Clears the store (what `c` and `DELETE /api/events` do locally). Returns how many went.

@@ -13,18 +13,22 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgr
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+use futures_util::FutureExt;
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
 use super::sessions::{Dialect, Outbound, PeerDetails, PeerKind, SessionEntry, SessionStats};
-use super::{auth, compat, Command, Connector};
+use super::{auth, compat, ingest, Command, Connector};
+use crate::protocol::shape;
 use crate::protocol::timestamp::now_ms;
 use crate::protocol::{
     data_as, parse_message, ConnectionInit, Envelope, ErrorCode, MessageType, ProtocolError, Subscribe,
     SUBPROTOCOLS,
 };
-use crate::store::{Direction, FrameOrigin, FrameRecord, SessionId};
+use crate::store::{Direction, FrameOrigin, FrameRecord, SessionId, Staged};
 
+/// Messages read from one socket before they are stored together.
+const READ_BATCH: usize = 64;
 /// How long an unauthenticated connection has to send its `auth` message.
 const AUTH_GRACE: Duration = Duration::from_secs(10);
 /// Events sent to a client per wake-up before yielding to its other work.
@@ -187,6 +191,8 @@ struct Connection {
     cursor: crate::store::Cursor,
     /// Replies to commands this client sent, arriving from their own tasks.
     replies: (mpsc::Sender<String>, mpsc::Receiver<String>),
+    /// Frames and events read but not yet in the store: appended under one lock per batch.
+    pending: Vec<Staged>,
     closing: bool,
 }
 
@@ -243,6 +249,7 @@ impl Connection {
             subscription: Subscription::default(),
             cursor,
             replies: mpsc::channel(256),
+            pending: Vec::with_capacity(READ_BATCH * 2),
             closing: false,
         }
     }
@@ -265,6 +272,16 @@ impl Connection {
                     Some(Ok(msg)) => {
                         last_heard = Instant::now();
                         self.on_message(msg).await;
+                        // Take whatever else is already buffered, then store it all at once:
+                        // a flood costs one lock and one wake-up per batch, not per message.
+                        for _ in 1..READ_BATCH {
+                            match self.socket.recv().now_or_never() {
+                                Some(Some(Ok(msg))) if !self.closing => self.on_message(msg).await,
+                                Some(None) | Some(Some(Err(_))) => self.closing = true,
+                                _ => break,
+                            }
+                        }
+                        self.flush();
                     }
                     Some(Err(e)) => {
                         tracing::info!(session = %self.id, "connection error: {e}");
@@ -286,6 +303,7 @@ impl Connection {
                     }
                     let payload = Bytes::from(now_ms().to_string());
                     self.record(Direction::ServerToClient, 9, Some(payload.clone()), payload.len());
+                    self.flush();
                     if self.socket.send(Message::Ping(payload)).await.is_err() {
                         break;
                     }
@@ -311,7 +329,8 @@ impl Connection {
         self.finish();
     }
 
-    fn finish(&self) {
+    fn finish(&mut self) {
+        self.flush();
         let shared = &self.connector.shared;
         shared.sessions.remove(&self.id);
         self.connector.fail_commands_of(&self.id);
@@ -319,25 +338,50 @@ impl Connection {
         tracing::info!(session = %self.id, "disconnected");
     }
 
-    fn record(&self, direction: Direction, opcode: u8, data: Option<Bytes>, length: usize) {
-        let shared = &self.connector.shared;
-        let cap = shared.config.frame_payload_cap;
+    fn record(&mut self, direction: Direction, opcode: u8, data: Option<Bytes>, length: usize) {
+        let cap = self.connector.shared.config.frame_payload_cap;
         let data = data.map(|d| if d.len() > cap { d.slice(..cap) } else { d });
-        {
-            let mut store = shared.store.write();
-            let seq = store.next_seq();
-            store.frames.push(FrameRecord {
-                seq,
-                traffic_id: self.id.clone(),
-                session: self.id.clone(),
-                timestamp_ms: now_ms(),
-                direction,
-                opcode,
-                data,
-                length: length as u64,
-                origin: FrameOrigin::Connector,
-                url: None,
-            });
+        self.pending.push(Staged::Frame(FrameRecord {
+            seq: 0,
+            traffic_id: self.id.clone(),
+            session: self.id.clone(),
+            timestamp_ms: now_ms(),
+            direction,
+            opcode,
+            data,
+            length: length as u64,
+            origin: FrameOrigin::Connector,
+            url: None,
+        }));
+    }
+
+    /// Appends what this connection staged to the store and wakes its readers.
+    fn flush(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let shared = &self.connector.shared;
+        let recorded: Vec<String> = if shared.recorder.is_some() {
+            self.pending
+                .iter()
+                .filter_map(|s| match s {
+                    Staged::Event(e) => Some(e.envelope_json()),
+                    Staged::Frame(f) if f.origin == FrameOrigin::Page => Some(f.as_event().envelope_json()),
+                    Staged::Frame(_) => None,
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let events = shared.store.write().append_staged(self.pending.drain(..));
+        for line in recorded {
+            self.connector.record(&line);
+        }
+        // Connector frames alone do not wake readers: only events (and page frames) do.
+        if events > 0 || shared.recorder.is_some() {
+            self.connector.notify_changed();
+        } else {
+            self.connector.notify_frames();
         }
     }
 
@@ -345,6 +389,7 @@ impl Connection {
         let bytes = Bytes::from(text);
         let len = bytes.len();
         self.record(Direction::ServerToClient, 1, Some(bytes.clone()), len);
+        self.flush();
         self.stats.messages_out.fetch_add(1, Relaxed);
         self.connector.shared.metrics.bytes_out.fetch_add(len as u64, Relaxed);
         // Bytes are valid UTF-8: they came from a String.
@@ -372,6 +417,7 @@ impl Connection {
         let mut payload = code.to_be_bytes().to_vec();
         payload.extend_from_slice(&reason_bytes);
         self.record(Direction::ServerToClient, 8, Some(Bytes::from(payload.clone())), payload.len());
+        self.flush();
         let _ = self
             .socket
             .send(Message::Close(Some(CloseFrame { code, reason: Utf8Bytes::from(reason) })))
@@ -382,9 +428,9 @@ impl Connection {
     async fn on_message(&mut self, msg: Message) {
         match msg {
             Message::Text(text) => {
-                let bytes = Bytes::from(text);
+                let bytes = Bytes::from(text.clone());
                 self.record(Direction::ClientToServer, 1, Some(bytes.clone()), bytes.len());
-                self.on_text(bytes).await;
+                self.on_text(&text, bytes).await;
             }
             Message::Binary(data) => {
                 self.record(Direction::ClientToServer, 2, Some(data.clone()), data.len());
@@ -414,7 +460,7 @@ impl Connection {
         }
     }
 
-    async fn on_text(&mut self, bytes: Bytes) {
+    async fn on_text(&mut self, text: &str, bytes: Bytes) {
         let shared = &self.connector.shared;
         self.stats.messages_in.fetch_add(1, Relaxed);
         self.stats.last_active_ms.store(now_ms(), Relaxed);
@@ -422,8 +468,34 @@ impl Connection {
             self.on_rate_limited(bytes.len()).await;
             return;
         }
-        let text = std::str::from_utf8(&bytes).unwrap_or("");
         let max = shared.config.max_message_bytes;
+        // Hot path: browser data that can be stored exactly as it arrived.
+        if self.kind == PeerKind::Extension && self.authed {
+            if let Ok(scanned) = shape::scan(text, max) {
+                let redact = shared.config.redact_headers
+                    && matches!(scanned.kind, MessageType::NetworkRequest | MessageType::NetworkError)
+                    && ingest::may_carry_secrets(text);
+                let hot = matches!(
+                    scanned.kind,
+                    MessageType::ConsoleLog
+                        | MessageType::ConsoleError
+                        | MessageType::NetworkRequest
+                        | MessageType::NetworkError
+                        | MessageType::ElementSelected
+                        | MessageType::BrowserEvent
+                        | MessageType::WebsocketFrame
+                );
+                if hot && scanned.storable_as_is && !redact {
+                    shared.metrics.message_in(Some(scanned.kind), bytes.len());
+                    let id = scanned.id.as_ref().map(|i| i.to_string_owned());
+                    match self.connector.stage(&self.id, scanned, bytes) {
+                        Ok(staged) => self.pending.push(staged),
+                        Err(e) => self.send_error(e, id.as_deref()).await,
+                    }
+                    return;
+                }
+            }
+        }
         let mut translated = false;
         let parsed = match parse_message(text, max) {
             Ok(p) => {
@@ -497,8 +569,10 @@ impl Connection {
             t if self.kind == PeerKind::Extension && (t.is_command_reply() || is_browser_data(t)) => {
                 // The raw bytes are stored as received unless they had to be translated.
                 let raw = (!translated).then_some(bytes);
-                if let Err(e) = self.connector.ingest(&self.id, env.clone(), t, raw).await {
-                    self.send_error(e, env.id.as_deref()).await;
+                let id = env.id.clone();
+                self.flush();
+                if let Err(e) = self.connector.ingest(&self.id, env, t, raw).await {
+                    self.send_error(e, id.as_deref()).await;
                 }
             }
             MessageType::Error => {

@@ -456,30 +456,69 @@ impl Store {
 /// Derives the index fields of an event from its parsed envelope.
 pub fn classify(envelope: &Envelope, ty: MessageType) -> (Level, u16) {
     let data = &envelope.data;
+    let status = match data.get("status") {
+        Some(Value::Number(n)) => n.as_u64(),
+        Some(Value::String(s)) => s.trim().parse().ok(),
+        _ => None,
+    };
+    classify_parts(
+        ty,
+        data.get("level").and_then(Value::as_str),
+        status,
+        data.get("success").and_then(Value::as_bool),
+    )
+}
+
+/// The index fields from the few data fields they depend on (shared by the owned and the
+/// borrowed ingest paths, so both classify alike).
+pub fn classify_parts(
+    ty: MessageType,
+    level: Option<&str>,
+    status: Option<u64>,
+    success: Option<bool>,
+) -> (Level, u16) {
     match ty {
         MessageType::ConsoleLog | MessageType::ConsoleError => {
-            let level = data
-                .get("level")
-                .and_then(Value::as_str)
-                .and_then(Level::parse)
-                .unwrap_or(if ty == MessageType::ConsoleError { Level::Error } else { Level::Log });
-            (level, 0)
+            let default = if ty == MessageType::ConsoleError { Level::Error } else { Level::Log };
+            (level.and_then(Level::parse).unwrap_or(default), 0)
         }
         MessageType::NetworkRequest | MessageType::NetworkError => {
-            let status = match data.get("status") {
-                Some(Value::Number(n)) => n.as_u64().unwrap_or(0),
-                Some(Value::String(s)) => s.trim().parse().unwrap_or(0),
-                _ => 0,
-            }
-            .min(u16::MAX as u64) as u16;
+            let status = status.unwrap_or(0).min(u64::from(u16::MAX)) as u16;
             let failed = ty == MessageType::NetworkError || status >= 400;
             (if failed { Level::Error } else { Level::Info }, status)
         }
         MessageType::ScreenshotResponse => {
-            let ok = data.get("success").and_then(Value::as_bool).unwrap_or(true);
-            (if ok { Level::Info } else { Level::Error }, 0)
+            (if success == Some(false) { Level::Error } else { Level::Info }, 0)
         }
         _ => (Level::Info, 0),
+    }
+}
+
+/// Something a connection stages for the store; a batch is appended under one lock.
+#[derive(Debug)]
+pub enum Staged {
+    Event(StoredEvent),
+    Frame(FrameRecord),
+}
+
+impl Store {
+    /// Appends staged items in order, assigning their seqs. Returns how many were events.
+    pub fn append_staged(&mut self, batch: impl IntoIterator<Item = Staged>) -> usize {
+        let mut events = 0;
+        for item in batch {
+            match item {
+                Staged::Event(e) => {
+                    if self.append(e).is_some() {
+                        events += 1;
+                    }
+                }
+                Staged::Frame(mut f) => {
+                    f.seq = self.next_seq();
+                    self.frames.push(f);
+                }
+            }
+        }
+        events
     }
 }
 

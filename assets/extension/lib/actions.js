@@ -195,16 +195,7 @@ export const ACTIONS = {
   execute_js: async (s, p) => {
     const script = p.script ?? p.code ?? p.expression;
     if (typeof script !== 'string' || !script.trim()) throw new Error('execute_js needs params.script (a JavaScript expression or statements)');
-    const r = await cdp.send(s.tabId, 'Runtime.evaluate', {
-      expression: script,
-      returnByValue: true,
-      awaitPromise: true,
-      userGesture: true,
-      replMode: true,
-      allowUnsafeEvalBlockedByCSP: true,
-    }, Number(p.timeout) > 0 ? Number(p.timeout) : 20000);
-    if (r.exceptionDetails) throw new Error(exceptionText(r.exceptionDetails));
-    return remoteValue(r.result);
+    return evaluateScript(s.tabId, script, Number(p.timeout) > 0 ? Number(p.timeout) : 20000);
   },
   click: async (s, p) => {
     const info = await evalInPage(s.tabId, PAGE_FNS.clickTarget, [requireSelector(p, 'click')]);
@@ -406,6 +397,50 @@ async function historyStep(session, delta) {
   const wait = waitForNavigation(session);
   await cdp.send(session.tabId, 'Page.navigateToHistoryEntry', { entryId: target.id });
   return { url: target.url, title: target.title, ...(await wait.promise) };
+}
+
+/**
+ * Runs user script like a console line (top-level await, let redeclaration) and returns its
+ * value by value; a promise result is awaited, so `fetch(u).then(r => r.status)` gives the status.
+ */
+async function evaluateScript(tabId, script, timeoutMs) {
+  const group = 'triage-execute-js';
+  try {
+    const r = await cdp.send(tabId, 'Runtime.evaluate', {
+      expression: script,
+      objectGroup: group,
+      returnByValue: false,
+      awaitPromise: true,
+      userGesture: true,
+      replMode: true,
+      allowUnsafeEvalBlockedByCSP: true,
+    }, timeoutMs);
+    if (r.exceptionDetails) throw new Error(exceptionText(r.exceptionDetails));
+    let result = r.result;
+    if (result.subtype === 'promise') {
+      const a = await cdp.send(tabId, 'Runtime.awaitPromise', { promiseObjectId: result.objectId, returnByValue: false }, timeoutMs);
+      if (a.exceptionDetails) throw new Error(exceptionText(a.exceptionDetails));
+      result = a.result;
+    }
+    if (!result.objectId) return remoteValue(result);
+    if (['node', 'function', 'symbol', 'error', 'regexp', 'date'].includes(result.subtype || result.type)) {
+      return result.description ?? null;
+    }
+    try {
+      const v = await cdp.send(tabId, 'Runtime.callFunctionOn', {
+        objectId: result.objectId,
+        functionDeclaration: 'function () { return this; }',
+        returnByValue: true,
+        objectGroup: group,
+      }, 5000);
+      if (!v.exceptionDetails) return remoteValue(v.result);
+    } catch {
+      /* not serializable (cycles, host objects): describe it instead */
+    }
+    return result.description ?? null;
+  } finally {
+    cdp.send(tabId, 'Runtime.releaseObjectGroup', { objectGroup: group }, 5000).catch(() => {});
+  }
 }
 
 function exceptionText(d) {

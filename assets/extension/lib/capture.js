@@ -13,6 +13,11 @@ const MAX_TRACKED_REQUESTS = 2000;
 const MAX_FRAME_BYTES = 256 * 1024;
 const MAX_URL = 8 * 1024;
 const MAX_HEADER_VALUE = 8 * 1024;
+/**
+ * Chrome sends no Network.loadingFinished for a fetch() whose body the page never reads. A request
+ * with a response and no data for this long is reported as it is, marked incomplete.
+ */
+const STALL_MS = 3000;
 
 /** Enable every domain we listen to. Events emitted while enabling (console replay) are queued. */
 export async function enableDomains(session) {
@@ -316,12 +321,54 @@ function onResponseReceived(session, p) {
   const req = session.requests.get(p.requestId);
   if (!req) return;
   req.response = p.response;
+  req.lastTs = p.timestamp;
   if (p.type) req.resourceType = p.type;
+  armStall(session, req);
+  if (req.resourceType === 'EventSource') {
+    // A server-sent-event stream may never finish: report it when its headers arrive.
+    req.endTs = p.timestamp;
+    req.reported = true;
+    emitRequest(session, req, { omitted: 'event stream (frames are not captured)' });
+  }
 }
 
 function onDataReceived(session, p) {
   const req = session.requests.get(p.requestId);
-  if (req) req.dataLength += p.dataLength || 0;
+  if (!req) return;
+  req.dataLength += p.dataLength || 0;
+  req.lastTs = p.timestamp;
+  armStall(session, req);
+}
+
+function armStall(session, req) {
+  clearTimeout(req.stallTimer);
+  if (req.reported) return;
+  req.stallTimer = setTimeout(() => onStalled(session, req), STALL_MS);
+}
+
+async function onStalled(session, req) {
+  if (session.closed || req.reported || session.requests.get(req.requestId) !== req) return;
+  req.reported = true; // a late loadingFinished must not report it twice
+  if (!passesFilter(session, req)) return;
+  req.endTs = req.lastTs; // duration: until the last byte seen so far
+  let body = null;
+  if (session.ctx.getSettings().bodyCap > 0) body = await fetchBody(session, req);
+  const data = baseRequestData(session, req, body);
+  data.incomplete = true;
+  data.note = `no loadingFinished ${STALL_MS / 1000} s after the last data: the page has not read the body, or the response is still streaming`;
+  session.emit('network-request', data);
+}
+
+async function fetchBody(session, req) {
+  const mime = (req.response && req.response.mimeType) || '';
+  if (!(TEXTUAL.test(mime) || mime === '')) return { omitted: `binary body not captured (${mime})` };
+  try {
+    const r = await cdp.send(session.tabId, 'Network.getResponseBody', { requestId: req.requestId }, 5000);
+    if (r.base64Encoded) return { omitted: `binary body (${base64ByteLength(r.body)} bytes, ${mime || 'unknown type'})` };
+    return { text: r.body };
+  } catch (err) {
+    return { omitted: `body unavailable: ${err.message}` };
+  }
 }
 
 const TEXTUAL = /^(text\/|application\/(json|.*\+json|javascript|ecmascript|x-javascript|xml|.*\+xml|x-www-form-urlencoded|graphql|x-ndjson|manifest\+json)|image\/svg\+xml)/i;
@@ -330,27 +377,15 @@ async function onLoadingFinished(session, p) {
   const req = session.requests.get(p.requestId);
   if (!req) return;
   session.requests.delete(p.requestId);
+  clearTimeout(req.stallTimer);
+  if (req.reported) return;
   req.endTs = p.timestamp;
   req.encodedDataLength = p.encodedDataLength;
   if (!passesFilter(session, req)) return;
   const cap = session.ctx.getSettings().bodyCap;
   let body = null;
   if (cap > 0 && req.method !== 'OPTIONS' && req.response && req.response.status !== 204 && req.response.status !== 304) {
-    const mime = req.response.mimeType || '';
-    if (TEXTUAL.test(mime) || mime === '') {
-      try {
-        const r = await cdp.send(session.tabId, 'Network.getResponseBody', { requestId: p.requestId }, 5000);
-        if (r.base64Encoded) {
-          body = { omitted: `binary body (${base64ByteLength(r.body)} bytes, ${mime || 'unknown type'})` };
-        } else {
-          body = { text: r.body };
-        }
-      } catch (err) {
-        body = { omitted: `body unavailable: ${err.message}` };
-      }
-    } else {
-      body = { omitted: `binary body not captured (${mime})` };
-    }
+    body = await fetchBody(session, req);
   }
   if (req.hasPostData && req.postData === undefined && cap > 0) {
     try {
@@ -367,6 +402,7 @@ function onLoadingFailed(session, p) {
   const req = session.requests.get(p.requestId);
   if (!req) return;
   session.requests.delete(p.requestId);
+  clearTimeout(req.stallTimer);
   req.endTs = p.timestamp;
   if (isMainFrameDocument(session, req)) {
     resolveNavWaiters(session, { loaded: false, error: p.errorText });
@@ -374,7 +410,7 @@ function onLoadingFailed(session, p) {
       event: 'navigation_completed', url: req.url, success: false, error: p.errorText, timestamp: Date.now(),
     });
   }
-  if (!passesFilter(session, req)) return;
+  if (req.reported || !passesFilter(session, req)) return;
   const data = baseRequestData(session, req, null);
   let error = p.errorText || 'failed';
   if (p.canceled) error += ' (canceled)';

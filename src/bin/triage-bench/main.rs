@@ -1,0 +1,417 @@
+//! `triage-bench`: drives the real connector over loopback sockets and prints one figure a line,
+//! `name value unit`. The connector runs in this process (the same code `triage-tui serve` runs);
+//! the memory figure comes from a child process so nothing else shares its heap.
+//!
+//! Usage: `triage-bench [SCENARIO] [--quick]`; scenarios: all (default), ws_ingest, http_ingest,
+//! latency, memory, peer.
+
+mod load;
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use load::Rng;
+
+use triage_tui::config::{Config, Paths};
+use triage_tui::server::{self, Connector};
+use triage_tui::store::{Capacities, Category};
+
+struct Opts {
+    scenario: String,
+    quick: bool,
+    child: bool,
+}
+
+fn parse_args() -> Result<Opts> {
+    let mut opts = Opts { scenario: "all".into(), quick: false, child: false };
+    for arg in std::env::args().skip(1) {
+        match arg.as_str() {
+            "--quick" => opts.quick = true,
+            "--child" => opts.child = true,
+            "-h" | "--help" => {
+                println!("usage: triage-bench [all|ws_ingest|http_ingest|latency|memory|peer] [--quick]");
+                std::process::exit(0);
+            }
+            s if !s.starts_with('-') => opts.scenario = s.to_string(),
+            other => bail!("unknown option {other}"),
+        }
+    }
+    Ok(opts)
+}
+
+/// One figure, exactly `name value unit`.
+pub fn figure(name: &str, value: f64, unit: &str) {
+    if value >= 100.0 {
+        println!("{name} {value:.0} {unit}");
+    } else {
+        println!("{name} {value:.2} {unit}");
+    }
+}
+
+fn main() -> Result<()> {
+    let opts = parse_args()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(run(opts))
+}
+
+async fn run(opts: Opts) -> Result<()> {
+    if opts.child {
+        return match opts.scenario.as_str() {
+            "memory" => memory_child(opts.quick).await,
+            other => bail!("no child scenario {other}"),
+        };
+    }
+    let all = opts.scenario == "all";
+    let want = |s: &str| all || opts.scenario == s;
+    let known = ["all", "ws_ingest", "http_ingest", "latency", "memory", "peer"];
+    if !known.contains(&opts.scenario.as_str()) {
+        bail!("unknown scenario {:?}; one of {}", opts.scenario, known.join(", "));
+    }
+    println!(
+        "# triage-bench: connector in-process, loopback sockets, {} cores, {} mode",
+        num_cores(),
+        if opts.quick { "quick" } else { "full" }
+    );
+    if want("ws_ingest") {
+        ws_ingest(opts.quick).await?;
+    }
+    if want("http_ingest") || want("peer") {
+        http_ingest(opts.quick, want("peer")).await?;
+    }
+    if want("latency") {
+        latency(opts.quick).await?;
+    }
+    if want("memory") {
+        memory(opts.quick)?;
+    }
+    Ok(())
+}
+
+fn num_cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// A connector on 127.0.0.1:0 with limits opened up for load.
+async fn connector(capacities: Capacities) -> Result<(Connector, SocketAddr, tempdir::TempDir)> {
+    let dir = tempdir::TempDir::new()?;
+    let config = Config {
+        port: 0,
+        rate_limit_per_sec: 0,
+        max_connections: 1024,
+        capacity: capacities,
+        ..Config::default()
+    };
+    let paths = Paths {
+        config_dir: dir.path().join("config"),
+        config_file: dir.path().join("config/config.toml"),
+        config_file_used: false,
+        data_dir: dir.path().join("data"),
+    };
+    let (c, addr, _task) = server::start(config, &paths).await?;
+    Ok((c, addr, dir))
+}
+
+fn stored_events(c: &Connector) -> u64 {
+    let store = c.store().read();
+    Category::ALL.iter().map(|cat| store.log(*cat).end()).sum()
+}
+
+/// Waits until `target` events are stored (bounded); returns the time it took from `since`.
+async fn wait_stored(c: &Connector, target: u64, since: Instant, limit: Duration) -> Result<Duration> {
+    loop {
+        if stored_events(c) >= target {
+            return Ok(since.elapsed());
+        }
+        if since.elapsed() > limit {
+            bail!("only {} of {target} events stored after {:?}", stored_events(c), limit);
+        }
+        tokio::time::sleep(Duration::from_micros(500)).await;
+    }
+}
+
+/// Events per second with `conns` browser connections sending `per_conn` messages each.
+async fn ingest_rate(conns: usize, per_conn: u64, network: bool) -> Result<f64> {
+    let caps = Capacities { console: 4_000_000, network: 4_000_000, ..Capacities::default() };
+    let (c, addr, _dir) = connector(caps).await?;
+    let mut sockets = Vec::new();
+    for i in 0..conns {
+        sockets.push(load::connect_browser(addr, &format!("tab-{i}")).await?);
+    }
+    // Wait for every handshake so connection setup is not in the figure.
+    while c.sessions().len() < conns {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    let mut rng = Rng::new(42);
+    let messages: Vec<String> = (0..2048)
+        .map(
+            |i| if network { load::network_message(&mut rng, i) } else { load::console_message(&mut rng, i) },
+        )
+        .collect();
+    let base = stored_events(&c);
+    let total = per_conn * conns as u64;
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for mut ws in sockets {
+        let messages = messages.clone();
+        tasks.push(tokio::spawn(async move {
+            load::blast(&mut ws, &messages, per_conn).await?;
+            Ok::<_, anyhow::Error>(ws)
+        }));
+    }
+    let elapsed = wait_stored(&c, base + total, start, Duration::from_secs(300)).await?;
+    for t in tasks {
+        t.await??;
+    }
+    c.shutdown();
+    Ok(total as f64 / elapsed.as_secs_f64())
+}
+
+async fn ws_ingest(quick: bool) -> Result<()> {
+    let scale = if quick { 1 } else { 8 };
+    let four = ingest_rate(4, 50_000 * scale, false).await?;
+    figure("ws_ingest_events_per_sec", four, "ev/s");
+    figure("ws_ingest_1conn_events_per_sec", ingest_rate(1, 100_000 * scale, false).await?, "ev/s");
+    figure("ws_ingest_16conn_events_per_sec", ingest_rate(16, 12_500 * scale, false).await?, "ev/s");
+    figure("ws_ingest_4kb_network_events_per_sec", ingest_rate(4, 10_000 * scale, true).await?, "ev/s");
+    Ok(())
+}
+
+/// Requests per second of `POST /extension-log` at concurrency 16 against `addr`.
+async fn http_rate(addr: SocketAddr, total: u64) -> Result<f64> {
+    const CONCURRENCY: u64 = 16;
+    let mut rng = Rng::new(7);
+    let bodies: Vec<String> = (0..1024).map(|i| load::extension_log_body(&mut rng, i)).collect();
+    let per = total / CONCURRENCY;
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..CONCURRENCY {
+        let bodies = bodies.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut conn = load::HttpConn::connect(addr).await?;
+            for i in 0..per {
+                let status = conn.post("/extension-log", &bodies[(i % bodies.len() as u64) as usize]).await?;
+                if status != 200 {
+                    bail!("POST /extension-log answered {status}");
+                }
+            }
+            Ok(())
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    Ok((per * CONCURRENCY) as f64 / start.elapsed().as_secs_f64())
+}
+
+async fn http_ingest(quick: bool, with_peer: bool) -> Result<()> {
+    let total = if quick { 32_000 } else { 320_000 };
+    let (c, addr, _dir) = connector(Capacities { console: 4_000_000, ..Capacities::default() }).await?;
+    let ours = http_rate(addr, total).await?;
+    c.shutdown();
+    figure("http_ingest_requests_per_sec", ours, "req/s");
+    if with_peer {
+        match peer_rate(if quick { 8_000 } else { 32_000 }).await {
+            Ok(theirs) => {
+                figure("http_ingest_browser_tools_requests_per_sec", theirs, "req/s");
+                figure("http_ingest_vs_browser_tools_ratio", ours / theirs, "x");
+            }
+            Err(e) => println!("# peer skipped: {e:#}"),
+        }
+    }
+    Ok(())
+}
+
+/// The same load against @agentdeskai/browser-tools-server, installed by bench/peer.sh.
+async fn peer_rate(total: u64) -> Result<f64> {
+    let dir = std::env::var("TRIAGE_BENCH_PEER_DIR")
+        .context("TRIAGE_BENCH_PEER_DIR is not set: run bench/peer.sh")?;
+    let script = std::path::Path::new(&dir)
+        .join("node_modules/@agentdeskai/browser-tools-server/dist/browser-connector.js");
+    if !script.is_file() {
+        bail!("{} not found: run bench/peer.sh", script.display());
+    }
+    let port = free_port()?;
+    let mut child = tokio::process::Command::new("node")
+        .arg(&script)
+        .env("PORT", port.to_string())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .context("starting node")?;
+    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+    let start = Instant::now();
+    loop {
+        if let Ok(mut conn) = load::HttpConn::connect(addr).await {
+            if conn.post("/extension-log", &load::extension_log_body(&mut Rng::new(1), 0)).await.is_ok() {
+                break;
+            }
+        }
+        if start.elapsed() > Duration::from_secs(30) {
+            bail!("browser-tools-server did not come up on port {port}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let rate = http_rate(addr, total).await;
+    let _ = child.kill().await;
+    rate
+}
+
+fn free_port() -> Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// Send-to-stored-and-seen latency at a steady 10 000 events/s. The reader stands where the
+/// UI stands: woken by the connector's change signal, reading new events from its cursor.
+async fn latency(quick: bool) -> Result<()> {
+    const RATE: u64 = 10_000;
+    let seconds = if quick { 3 } else { 10 };
+    let (c, addr, _dir) = connector(Capacities { console: 1_000_000, ..Capacities::default() }).await?;
+    let mut ws = load::connect_browser(addr, "latency").await?;
+    while c.sessions().is_empty() {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    let epoch = Instant::now();
+    let total = RATE * seconds;
+    let reader = {
+        let c = c.clone();
+        tokio::spawn(async move {
+            let mut changes = c.changes();
+            let mut cursor = c.store().read().cursor_now();
+            let mut latencies = Vec::with_capacity(total as usize);
+            while (latencies.len() as u64) < total {
+                if tokio::time::timeout(Duration::from_secs(10), changes.changed()).await.is_err() {
+                    break;
+                }
+                let (events, _) = c.store().read().read_since(&mut cursor, usize::MAX);
+                let now = epoch.elapsed().as_micros() as u64;
+                for e in events {
+                    if let Some(sent) = sent_micros(&e.raw) {
+                        latencies.push(now.saturating_sub(sent));
+                    }
+                }
+            }
+            latencies
+        })
+    };
+    // 10 messages every millisecond.
+    let mut tick = tokio::time::interval(Duration::from_millis(1));
+    let mut i = 0u64;
+    use futures_util::SinkExt;
+    while i < total {
+        tick.tick().await;
+        for _ in 0..RATE / 1000 {
+            let sent = epoch.elapsed().as_micros() as u64;
+            let text = format!(
+                r#"{{"id":"l{i}","type":"console-log","timestamp":{},"data":{{"level":"info","message":"latency probe {i}","sentMicros":{sent}}}}}"#,
+                1_704_067_200_000u64 + i
+            );
+            ws.feed(tokio_tungstenite::tungstenite::Message::text(text)).await?;
+            i += 1;
+        }
+        ws.flush().await?;
+    }
+    let mut lat = reader.await?;
+    if lat.is_empty() {
+        bail!("no latency samples");
+    }
+    lat.sort_unstable();
+    let pct = |p: f64| lat[((lat.len() as f64 - 1.0) * p) as usize] as f64 / 1000.0;
+    figure("event_to_ui_p50_ms", pct(0.50), "ms");
+    figure("event_to_ui_p99_ms", pct(0.99), "ms");
+    c.shutdown();
+    Ok(())
+}
+
+fn sent_micros(raw: &[u8]) -> Option<u64> {
+    let key = b"\"sentMicros\":";
+    let at = memchr::memmem::find(raw, key)? + key.len();
+    let digits: Vec<u8> = raw[at..].iter().copied().take_while(u8::is_ascii_digit).collect();
+    std::str::from_utf8(&digits).ok()?.parse().ok()
+}
+
+/// Runs the memory figure in a fresh child process.
+fn memory(quick: bool) -> Result<()> {
+    let exe = std::env::current_exe()?;
+    let mut cmd = std::process::Command::new(exe);
+    cmd.args(["memory", "--child"]);
+    if quick {
+        cmd.arg("--quick");
+    }
+    let status = cmd.status()?;
+    if !status.success() {
+        bail!("memory child failed: {status}");
+    }
+    Ok(())
+}
+
+fn rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).map(str::to_string))
+        .and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<u64>().ok()))
+        .map_or(0, |kb| kb * 1024)
+}
+
+/// Resident memory of 1 000 000 console events received over the socket, beside their JSON size.
+async fn memory_child(_quick: bool) -> Result<()> {
+    const EVENTS: u64 = 1_000_000;
+    const CONNS: u64 = 4;
+    let (c, addr, _dir) = connector(Capacities { console: EVENTS as usize, ..Capacities::default() }).await?;
+    let mut rng = Rng::new(99);
+    let messages: Vec<String> = (0..4096).map(|i| load::console_message(&mut rng, i)).collect();
+    let mut sockets = Vec::new();
+    for i in 0..CONNS {
+        sockets.push(load::connect_browser(addr, &format!("mem-{i}")).await?);
+    }
+    while (c.sessions().len() as u64) < CONNS {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    let before = rss_bytes();
+    let per = EVENTS / CONNS;
+    let raw: u64 =
+        (0..per).map(|i| messages[(i % messages.len() as u64) as usize].len() as u64).sum::<u64>() * CONNS;
+    let base = stored_events(&c);
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for mut ws in sockets {
+        let messages = messages.clone();
+        tasks.push(tokio::spawn(async move { load::blast(&mut ws, &messages, per).await.map(|_| ws) }));
+    }
+    wait_stored(&c, base + EVENTS, start, Duration::from_secs(600)).await?;
+    let mut held = Vec::new();
+    for t in tasks {
+        held.push(t.await??);
+    }
+    // Let the allocator settle, then read resident memory while the events are held.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let after = rss_bytes();
+    let mb = |b: u64| b as f64 / (1024.0 * 1024.0);
+    figure("rss_1m_console_mb", mb(after.saturating_sub(before)), "MB");
+    figure("raw_json_1m_console_mb", mb(raw), "MB");
+    figure("rss_1m_console_ratio", after.saturating_sub(before) as f64 / raw as f64, "x");
+    drop(held);
+    c.shutdown();
+    Ok(())
+}
+
+mod tempdir {
+    //! A temp dir removed on drop (the bench writes screenshots and logs nowhere else).
+    pub struct TempDir(std::path::PathBuf);
+    impl TempDir {
+        pub fn new() -> std::io::Result<Self> {
+            let p = std::env::temp_dir().join(format!("triage-bench-{}", uuid::Uuid::new_v4().simple()));
+            std::fs::create_dir_all(&p)?;
+            Ok(TempDir(p))
+        }
+        pub fn path(&self) -> &std::path::Path {
+            &self.0
+        }
+    }
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
