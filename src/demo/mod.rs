@@ -6,10 +6,12 @@
 //! Each tab is its own WebSocket connection and so its own session. `run` keeps them connected
 //! (reconnecting with backoff) until the shutdown token fires.
 
+mod catalog;
 mod commands;
 mod js;
 mod payloads;
 mod rng;
+mod scenarios;
 mod screenshot;
 mod session;
 mod site;
