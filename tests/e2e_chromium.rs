@@ -61,6 +61,14 @@ impl Guard {
         dir
     }
 
+    /// Kills the named child now (the others stay).
+    fn stop(&mut self, name: &str) {
+        if let Some(i) = self.children.iter().position(|(n, _)| *n == name) {
+            let (_, mut child) = self.children.remove(i);
+            kill_group(&mut child);
+        }
+    }
+
     /// The end of Chromium's and the server's logs, for failure messages.
     fn diagnostics(&self) -> String {
         let mut out = String::new();
@@ -176,13 +184,14 @@ fn chromium_path() -> PathBuf {
     std::env::var_os("TRIAGE_E2E_CHROMIUM").map_or_else(|| PathBuf::from(DEFAULT_CHROMIUM), PathBuf::from)
 }
 
-/// Starts `triage-tui serve` on an ephemeral port; returns the port from its "listening on" line.
-fn start_server(guard: &mut Guard, token: &str) -> u16 {
+/// Starts `triage-tui serve` (port 0 = ephemeral); returns the port from its "listening on" line.
+fn start_server(guard: &mut Guard, token: &str, port: u16) -> u16 {
     let data = guard.temp_dir("data");
     let config = guard.temp_dir("config");
     let log = guard.temp_dir("server-log").join("stderr.log");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_triage-tui"));
-    cmd.args(["serve", "--bind", "127.0.0.1", "--port", "0", "--token", token]);
+    let port_arg = port.to_string();
+    cmd.args(["serve", "--bind", "127.0.0.1", "--port", &port_arg, "--token", token]);
     for (k, _) in std::env::vars_os() {
         if k.to_string_lossy().starts_with("TRIAGE_") {
             cmd.env_remove(&k);
@@ -441,7 +450,7 @@ async fn extension_in_headless_chromium_feeds_the_connector() {
     let mut guard = Guard::default();
     let token = format!("e2e-{}", std::process::id());
 
-    let port = start_server(&mut guard, &token);
+    let port = start_server(&mut guard, &token, 0);
     let api = Api {
         http: reqwest::Client::builder().timeout(Duration::from_secs(20)).build().expect("http client"),
         base: format!("http://127.0.0.1:{port}"),
@@ -639,6 +648,41 @@ async fn extension_in_headless_chromium_feeds_the_connector() {
         Some(&json!("triage e2e page 2")),
         "get_title after navigate: {reply}"
     );
+
+    let (status, reply) = api.command(json!({"type": "clear-logs"})).await;
+    if status != StatusCode::OK || reply.pointer("/data/success") != Some(&json!(true)) {
+        fail!(guard, "clear-logs: HTTP {status}, reply {reply}");
+    }
+
+    // 6. The server restarts on the same port: the extension reconnects by itself (backoff
+    //    1 s, 2 s, 4 s… capped at 30 s) and answers commands again.
+    guard.stop("triage-tui");
+    let restarted_at = Instant::now();
+    let again = start_server(&mut guard, &token, port);
+    assert_eq!(again, port, "the restarted server should listen on the same port");
+    let deadline = Instant::now() + Duration::from_secs(45);
+    loop {
+        let sessions = api.get_json("/api/sessions").await.unwrap_or(Value::Null);
+        let back = sessions.get("sessions").and_then(Value::as_array).is_some_and(|l| {
+            l.iter().any(|x| s(x, "/kind") == "extension" && s(x, "/url").contains("/page2"))
+        });
+        if back {
+            break;
+        }
+        if Instant::now() > deadline {
+            fail!(guard, "the extension did not reconnect within 45 s of the server restart; /api/sessions = {sessions}");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    println!("reconnected {:.1} s after the server restart", restarted_at.elapsed().as_secs_f64());
+    let (status, reply) = api
+        .command(
+            json!({"type": "browser-action", "data": {"action": "execute_js", "params": {"script": "2+2"}}}),
+        )
+        .await;
+    if status != StatusCode::OK || reply.pointer("/data/data") != Some(&json!(4)) {
+        fail!(guard, "execute_js after reconnect: HTTP {status}, reply {reply}");
+    }
 
     println!("e2e_chromium passed in {:.1} s", started.elapsed().as_secs_f64());
     drop(guard);

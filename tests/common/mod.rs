@@ -92,6 +92,20 @@ impl TestServer {
         }
     }
 
+    /// Polls until an event matching `query` has `id` (bounded by WAIT); returns it.
+    pub async fn wait_event_id(&self, query: &str, id: &str) -> Option<Value> {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            if let Some(e) = self.events(query).await.into_iter().find(|e| e["id"] == id) {
+                return Some(e);
+            }
+            if tokio::time::Instant::now() > deadline {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     /// A browser: connects to /extension-ws with our subprotocol and completes the handshake.
     pub async fn browser(&self, tab: &str) -> Peer {
         let mut p = Peer::connect(self.addr, "/extension-ws", &["rapidtriage-extension-v1"], &[])

@@ -45,7 +45,10 @@ export function handleEvent(session, method, params) {
   const handler = HANDLERS[method];
   if (!handler) return;
   try {
-    handler(session, params);
+    const pending = handler(session, params);
+    if (pending && typeof pending.catch === 'function') {
+      pending.catch((err) => console.error(`[triage] error handling ${method}:`, err));
+    }
   } catch (err) {
     console.error(`[triage] error handling ${method}:`, err);
   }

@@ -289,7 +289,8 @@ export class TabSession {
     this.serverId = data.serverId || null;
     if (Number(data.maxMessageSize) > 0) this.maxMessageSize = Number(data.maxMessageSize);
     const hb = Number(data.heartbeatInterval);
-    this.heartbeatMs = hb > 0 ? Math.max(5000, Math.min(HEARTBEAT_MS, hb * 0.8)) : HEARTBEAT_MS;
+    // Every 25 s, or faster when the server announces a shorter interval (never below 5 s).
+    this.heartbeatMs = hb > 0 ? Math.max(5000, Math.min(HEARTBEAT_MS, hb)) : HEARTBEAT_MS;
     this.startHeartbeat();
     this.state = 'connected';
     this.attempt = 0;
