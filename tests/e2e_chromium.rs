@@ -4,8 +4,9 @@
 //! The test serves its own pages (tests/chromium/*.html) and a WebSocket echo from an axum server,
 //! points the extension at the connector through `options.html?server=…&token=…&next=…` (opened
 //! with the DevTools HTTP endpoint), and then checks through the REST API that console logs,
-//! the uncaught error, a 404 fetch, the page's WebSocket frames and navigation events arrive, and
-//! that screenshot / execute_js / navigate commands are answered.
+//! the uncaught error, a 404 fetch, the page's WebSocket frames and navigation events arrive, that
+//! screenshot / execute_js / navigate / clear-logs commands are answered, and that the extension
+//! reconnects by itself when the server restarts on the same port.
 //!
 //! Skips (prints why, passes) only when Chromium is absent and `CI` is unset; under CI a missing
 //! Chromium fails. Every wait is bounded; Chromium and the server are killed on every exit path.
@@ -166,14 +167,12 @@ async fn serve_pages(go: Arc<AtomicBool>) -> SocketAddr {
 
 async fn echo(mut socket: WebSocket) {
     while let Some(Ok(msg)) = socket.recv().await {
-        match msg {
-            Message::Text(_) | Message::Binary(_) => {
-                if socket.send(msg).await.is_err() {
-                    break;
-                }
-            }
-            Message::Close(_) => break,
-            _ => {}
+        if matches!(msg, Message::Close(_)) {
+            break;
+        }
+        let data = matches!(msg, Message::Text(_) | Message::Binary(_));
+        if data && socket.send(msg).await.is_err() {
+            break;
         }
     }
 }
@@ -532,7 +531,7 @@ async fn extension_in_headless_chromium_feeds_the_connector() {
     let events = loop {
         let events = api.events().await;
         let missing: Vec<&str> =
-            checks.iter().filter(|(_, f)| !events.iter().any(|e| f(e))).map(|(name, _)| *name).collect();
+            checks.iter().filter(|(_, f)| !events.iter().any(f)).map(|(name, _)| *name).collect();
         if missing.is_empty() {
             break events;
         }

@@ -4,7 +4,6 @@
 use std::sync::atomic::Ordering::Relaxed;
 
 use base64::Engine;
-use bytes::Bytes;
 use serde_json::{json, Value};
 
 use super::Connector;
@@ -12,7 +11,7 @@ use crate::protocol::shape::{FrameShape, Inspected, Scanned};
 use crate::protocol::timestamp::now_ms;
 use crate::protocol::{redact, Envelope, ErrorCode, MessageType, ProtocolError};
 use crate::store::{
-    classify, classify_parts, screenshots, Direction, FrameOrigin, FrameRecord, SessionId, Staged,
+    classify, classify_parts, screenshots, Direction, FrameOrigin, FrameRecord, Raw, SessionId, Staged,
     StoredEvent,
 };
 
@@ -26,7 +25,7 @@ impl Connector {
         session: &SessionId,
         mut env: Envelope,
         ty: MessageType,
-        mut raw: Option<Bytes>,
+        mut raw: Option<Raw>,
     ) -> Result<(), ProtocolError> {
         match ty {
             MessageType::NetworkRequest | MessageType::NetworkError => {
@@ -70,16 +69,10 @@ impl Connector {
     }
 
     /// Appends one event to the store and wakes its readers.
-    pub(crate) fn store_event(
-        &self,
-        session: &SessionId,
-        ty: MessageType,
-        env: &Envelope,
-        raw: Option<Bytes>,
-    ) {
+    pub(crate) fn store_event(&self, session: &SessionId, ty: MessageType, env: &Envelope, raw: Option<Raw>) {
         let (level, status) = classify(env, ty);
         let timestamp_ms = env.timestamp.map_or_else(now_ms, |t| t.0);
-        let raw = raw.unwrap_or_else(|| Bytes::from(env.to_json()));
+        let raw = raw.unwrap_or_else(|| Raw::from(env.to_json().into_bytes()));
         let event = StoredEvent { seq: 0, ty, level, status, timestamp_ms, session: session.clone(), raw };
         let recorded = self.shared.recorder.as_ref().map(|_| event.clone());
         self.shared.store.write().append(event);
@@ -158,7 +151,7 @@ impl Connector {
             )
         })?;
         let payload = match frame.data.as_deref() {
-            Some(b64) => Some(Bytes::from(
+            Some(b64) => Some(Raw::from(
                 base64::engine::general_purpose::STANDARD.decode(b64.as_bytes()).map_err(|e| {
                     ProtocolError::new(
                         ErrorCode::InvalidMessage,
@@ -170,7 +163,7 @@ impl Connector {
         };
         let length = frame.length.unwrap_or(payload.as_ref().map_or(0, |p| p.len() as u64));
         let cap = self.shared.config.frame_payload_cap;
-        let payload = payload.map(|p| if p.len() > cap { p.slice(..cap) } else { p });
+        let payload = payload.map(|p| if p.len() > cap { Raw::from(&p[..cap]) } else { p });
         let traffic_id: SessionId =
             frame.traffic_id.as_deref().map_or_else(|| session.clone(), SessionId::from);
         Ok(FrameRecord {
@@ -192,7 +185,7 @@ impl Connector {
         &self,
         session: &SessionId,
         scanned: Scanned<'_>,
-        raw: Bytes,
+        raw: Raw,
     ) -> Result<Staged, ProtocolError> {
         let ty = scanned.kind;
         let timestamp_ms = scanned.timestamp.map_or_else(now_ms, |t| t.0);

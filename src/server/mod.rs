@@ -21,6 +21,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
+use axum::serve::ListenerExt;
 use parking_lot::Mutex;
 use serde_json::{json, Value};
 use tokio::sync::{oneshot, watch};
@@ -431,7 +432,13 @@ impl Bound {
     pub async fn serve(self) -> Result<()> {
         let token = self.connector.shutdown_token();
         let app = rest::router(self.connector.clone());
-        axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        // Small messages both ways: no Nagle delay (a browser's socket sets TCP_NODELAY too).
+        let listener = self.listener.tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!("TCP_NODELAY not set: {e}");
+            }
+        });
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(async move { token.cancelled().await })
             .await
             .context("the connector stopped")

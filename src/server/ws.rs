@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use bytes::Bytes;
 use futures_util::FutureExt;
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
@@ -25,7 +24,7 @@ use crate::protocol::{
     data_as, parse_message, ConnectionInit, Envelope, ErrorCode, MessageType, ProtocolError, Subscribe,
     SUBPROTOCOLS,
 };
-use crate::store::{Direction, FrameOrigin, FrameRecord, SessionId, Staged};
+use crate::store::{Direction, FrameOrigin, FrameRecord, Raw, SessionId, Staged};
 
 /// Messages read from one socket before they are stored together.
 const READ_BATCH: usize = 64;
@@ -301,10 +300,10 @@ impl Connection {
                         self.close(1001, "heartbeat timeout").await;
                         break;
                     }
-                    let payload = Bytes::from(now_ms().to_string());
+                    let payload = Raw::from(now_ms().to_string().into_bytes());
                     self.record(Direction::ServerToClient, 9, Some(payload.clone()), payload.len());
                     self.flush();
-                    if self.socket.send(Message::Ping(payload)).await.is_err() {
+                    if self.socket.send(Message::Ping(payload.to_vec().into())).await.is_err() {
                         break;
                     }
                 },
@@ -338,9 +337,9 @@ impl Connection {
         tracing::info!(session = %self.id, "disconnected");
     }
 
-    fn record(&mut self, direction: Direction, opcode: u8, data: Option<Bytes>, length: usize) {
+    fn record(&mut self, direction: Direction, opcode: u8, data: Option<Raw>, length: usize) {
         let cap = self.connector.shared.config.frame_payload_cap;
-        let data = data.map(|d| if d.len() > cap { d.slice(..cap) } else { d });
+        let data = data.map(|d| if d.len() > cap { Raw::from(&d[..cap]) } else { d });
         self.pending.push(Staged::Frame(FrameRecord {
             seq: 0,
             traffic_id: self.id.clone(),
@@ -386,15 +385,12 @@ impl Connection {
     }
 
     async fn send_text(&mut self, text: String) {
-        let bytes = Bytes::from(text);
-        let len = bytes.len();
-        self.record(Direction::ServerToClient, 1, Some(bytes.clone()), len);
+        let len = text.len();
+        self.record(Direction::ServerToClient, 1, Some(Raw::from(text.as_bytes())), len);
         self.flush();
         self.stats.messages_out.fetch_add(1, Relaxed);
         self.connector.shared.metrics.bytes_out.fetch_add(len as u64, Relaxed);
-        // Bytes are valid UTF-8: they came from a String.
-        let text = Utf8Bytes::try_from(bytes).unwrap_or_default();
-        if self.socket.send(Message::Text(text)).await.is_err() {
+        if self.socket.send(Message::Text(Utf8Bytes::from(text))).await.is_err() {
             self.closing = true;
         }
     }
@@ -413,10 +409,10 @@ impl Connection {
     }
 
     async fn close(&mut self, code: u16, reason: &str) {
-        let reason_bytes = Bytes::copy_from_slice(reason.as_bytes());
         let mut payload = code.to_be_bytes().to_vec();
-        payload.extend_from_slice(&reason_bytes);
-        self.record(Direction::ServerToClient, 8, Some(Bytes::from(payload.clone())), payload.len());
+        payload.extend_from_slice(reason.as_bytes());
+        let len = payload.len();
+        self.record(Direction::ServerToClient, 8, Some(Raw::from(payload)), len);
         self.flush();
         let _ = self
             .socket
@@ -428,12 +424,13 @@ impl Connection {
     async fn on_message(&mut self, msg: Message) {
         match msg {
             Message::Text(text) => {
-                let bytes = Bytes::from(text.clone());
+                // One exact-size copy, shared by the frame record and the stored event.
+                let bytes = Raw::from(text.as_bytes());
                 self.record(Direction::ClientToServer, 1, Some(bytes.clone()), bytes.len());
                 self.on_text(&text, bytes).await;
             }
             Message::Binary(data) => {
-                self.record(Direction::ClientToServer, 2, Some(data.clone()), data.len());
+                self.record(Direction::ClientToServer, 2, Some(Raw::from(&data[..])), data.len());
                 self.connector.shared.metrics.message_in(None, data.len());
                 self.send_error(
                     ProtocolError::invalid("binary messages are not part of the protocol: send JSON text"),
@@ -443,15 +440,18 @@ impl Connection {
             }
             Message::Ping(data) => {
                 // The WebSocket layer answers with a pong by itself; record both.
+                let data = Raw::from(&data[..]);
                 self.record(Direction::ClientToServer, 9, Some(data.clone()), data.len());
                 self.record(Direction::ServerToClient, 10, Some(data.clone()), data.len());
             }
-            Message::Pong(data) => self.record(Direction::ClientToServer, 10, Some(data.clone()), data.len()),
+            Message::Pong(data) => {
+                self.record(Direction::ClientToServer, 10, Some(Raw::from(&data[..])), data.len())
+            }
             Message::Close(frame) => {
                 let payload = frame.as_ref().map(|f| {
                     let mut p = f.code.to_be_bytes().to_vec();
                     p.extend_from_slice(f.reason.as_bytes());
-                    Bytes::from(p)
+                    Raw::from(p)
                 });
                 let len = payload.as_ref().map_or(0, |p| p.len());
                 self.record(Direction::ClientToServer, 8, payload, len);
@@ -460,7 +460,7 @@ impl Connection {
         }
     }
 
-    async fn on_text(&mut self, text: &str, bytes: Bytes) {
+    async fn on_text(&mut self, text: &str, bytes: Raw) {
         let shared = &self.connector.shared;
         self.stats.messages_in.fetch_add(1, Relaxed);
         self.stats.last_active_ms.store(now_ms(), Relaxed);

@@ -4,10 +4,9 @@
 use std::collections::HashSet;
 
 use base64::Engine;
-use bytes::Bytes;
 use serde_json::{json, Value};
 
-use super::{Level, Log, SessionId, StoredEvent};
+use super::{Level, Log, Raw, SessionId, StoredEvent};
 use crate::protocol::MessageType;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,7 +50,7 @@ pub struct FrameRecord {
     pub timestamp_ms: i64,
     pub direction: Direction,
     pub opcode: u8,
-    pub data: Option<Bytes>,
+    pub data: Option<Raw>,
     pub length: u64,
     pub origin: FrameOrigin,
     /// The page socket's URL, for page frames.
@@ -112,7 +111,7 @@ impl FrameRecord {
             status: 0,
             timestamp_ms: self.timestamp_ms,
             session: self.session.clone(),
-            raw: Bytes::from(env.to_string()),
+            raw: Raw::from(env.to_string().into_bytes()),
         }
     }
 }

@@ -14,13 +14,16 @@ pub mod screenshots;
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use bytes::Bytes;
 use parking_lot::RwLock;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::protocol::{Envelope, MessageType, Timestamp};
 pub use frames::{Direction, FrameLog, FrameOrigin, FrameRecord};
+
+/// Bytes as received, shared by an event and the frame that carried it: one exact-size
+/// allocation behind a 16-byte handle (a socket's read buffer is never kept alive by it).
+pub type Raw = Arc<[u8]>;
 
 /// A session's id as the server assigned it (the `sessionId` of `connection-ack`).
 pub type SessionId = Arc<str>;
@@ -113,7 +116,7 @@ pub struct StoredEvent {
     pub timestamp_ms: i64,
     pub session: SessionId,
     /// The envelope's JSON as received (or as rewritten on ingest, e.g. after redaction).
-    pub raw: Bytes,
+    pub raw: Raw,
 }
 
 impl StoredEvent {

@@ -11,7 +11,7 @@ fn event(ty: MessageType, session: &str, data: serde_json::Value) -> StoredEvent
         status,
         timestamp_ms: 1000,
         session: session.into(),
-        raw: Bytes::from(env.to_json()),
+        raw: Raw::from(env.to_json().into_bytes()),
     }
 }
 
@@ -59,7 +59,7 @@ fn envelope_is_canonical_on_read() {
         status: 0,
         timestamp_ms: 1_762_509_600_000,
         session: "ext-1".into(),
-        raw: Bytes::from(raw),
+        raw: Raw::from(raw.as_bytes()),
     });
     let env = store.log(Category::Console).get(0).unwrap().envelope();
     let v: serde_json::Value = serde_json::from_str(&env.to_json()).unwrap();

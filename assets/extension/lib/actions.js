@@ -23,6 +23,16 @@ export async function screenshot(session, opts = {}) {
 
 async function captureFitting(session, opts) {
   const { tabId } = session;
+  // Chrome does not paint background tabs: a capture there never completes. Bring it forward
+  // (only possible in "all"/"manual" modes; in "active" mode attached tabs are the active ones).
+  let activated = false;
+  const tab = await chrome.tabs.get(tabId).catch(() => null);
+  if (tab && !tab.active && opts.activate !== false) {
+    await cdp.send(tabId, 'Page.bringToFront');
+    activated = true;
+  }
+  // Answer before the server's command timeout (30 s by default) gives up on us.
+  const deadline = Date.now() + 25000;
   let format = String(opts.format || 'png').toLowerCase();
   if (format === 'jpg') format = 'jpeg';
   if (!['png', 'jpeg', 'webp'].includes(format)) throw new Error(`unsupported format "${opts.format}" (png, jpeg, webp)`);
@@ -63,7 +73,14 @@ async function captureFitting(session, opts) {
     if (clip || a.scale !== 1) {
       params.clip = clip ? { ...clip, scale: a.scale } : await viewportClip(tabId, a.scale);
     }
-    const r = await cdp.send(tabId, 'Page.captureScreenshot', params, 30000);
+    const left = deadline - Date.now();
+    if (left < 1000) throw new Error(`screenshot took longer than 25 s${last ? ` (last attempt ${last.bytes} bytes, over the ${session.maxMessageSize}-byte limit)` : ''}`);
+    const r = await cdp.send(tabId, 'Page.captureScreenshot', params, Math.min(15000, left)).catch((err) => {
+      if (/did not answer/.test(err.message)) {
+        throw new Error(`Chrome produced no frame within ${Math.round(Math.min(15000, left) / 1000)} s (is the tab visible? ${err.message})`);
+      }
+      throw err;
+    });
     const dataUrl = `data:image/${a.format};base64,${r.data}`;
     last = { dataUrl, a, bytes: base64ByteLength(r.data), b64: r.data };
     if (dataUrl.length <= budget) break;
@@ -81,6 +98,7 @@ async function captureFitting(session, opts) {
     fullPage: !!opts.fullPage,
   };
   if (opts.selector) result.selector = opts.selector;
+  if (activated) result.activated = true;
   if (last.a.format !== format || last.a.scale !== 1) {
     result.fallback = `requested ${format}; sent ${last.a.format}${last.a.format !== 'png' ? ` q${last.a.quality}` : ''}${last.a.scale !== 1 ? ` at ${last.a.scale * 100} % scale` : ''} to stay under the ${session.maxMessageSize}-byte message limit`;
   }

@@ -131,7 +131,10 @@ pub type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStre
 pub async fn connect_browser(addr: SocketAddr, tab: &str) -> Result<Ws> {
     let mut req = format!("ws://{addr}/extension-ws").into_client_request()?;
     req.headers_mut().insert("Sec-WebSocket-Protocol", HeaderValue::from_static("rapidtriage-extension-v1"));
-    let (mut ws, _) = tokio_tungstenite::connect_async(req).await.context("connect /extension-ws")?;
+    // Browsers set TCP_NODELAY on WebSockets; so does this load generator.
+    let (mut ws, _) = tokio_tungstenite::connect_async_with_config(req, None, true)
+        .await
+        .context("connect /extension-ws")?;
     let init = json!({"type": "connection-init", "data": {"clientType": "triage-bench", "tabId": tab}});
     ws.send(Message::text(init.to_string())).await?;
     Ok(ws)

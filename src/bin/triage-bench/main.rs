@@ -235,6 +235,7 @@ async fn peer_rate(total: u64) -> Result<f64> {
     let mut child = tokio::process::Command::new("node")
         .arg(&script)
         .env("PORT", port.to_string())
+        .env("SERVER_HOST", "127.0.0.1")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .kill_on_drop(true)
