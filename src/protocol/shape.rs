@@ -107,6 +107,30 @@ pub struct NetworkShape<'a> {
     pub duration: Option<LooseNumber>,
     #[serde(borrow)]
     pub resource_type: Text<'a>,
+    /// The header collections, unparsed: the only places redaction looks.
+    #[serde(borrow)]
+    pub headers: Option<&'a RawValue>,
+    #[serde(borrow)]
+    pub request_headers: Option<&'a RawValue>,
+    #[serde(borrow)]
+    pub response_headers: Option<&'a RawValue>,
+}
+
+impl NetworkShape<'_> {
+    /// Whether a header collection may hold a credential (case-insensitive, so a false positive
+    /// only costs the slower path; there are no false negatives).
+    pub fn may_carry_secrets(&self) -> bool {
+        static FINDER: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::LazyLock::new(|| {
+            aho_corasick::AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build(["authorization", "cookie"])
+                .expect("two literal patterns always build")
+        });
+        [self.headers, self.request_headers, self.response_headers]
+            .into_iter()
+            .flatten()
+            .any(|raw| FINDER.is_match(raw.get()))
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]

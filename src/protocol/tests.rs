@@ -338,3 +338,20 @@ fn console_text_joins_args_when_no_message() {
     let entry: ConsoleEntry = serde_json::from_value(json!({"args": ["a", 1, {"b": 2}]})).unwrap();
     assert_eq!(console_text(&entry), r#"a 1 {"b":2}"#);
 }
+
+#[test]
+fn credential_check_sees_every_header_form_and_only_headers() {
+    use shape::{inspect, Inspected};
+    let cases = [
+        (r#"{"headers":{"request":{"AuThOrIzAtIoN":"x"}}}"#, true),
+        (r#"{"headers":{"response":{"set-cookie":"x"}}}"#, true),
+        (r#"{"requestHeaders":[{"name":"COOKIE","value":"x"}]}"#, true),
+        (r#"{"responseHeaders":[{"name":"Set-Cookie","value":"x"}]}"#, true),
+        (r#"{"headers":{"request":{"Accept":"*/*"}},"body":{"response":"cookie authorization"}}"#, false),
+        (r#"{"url":"https://x/authorization"}"#, false),
+    ];
+    for (data, expected) in cases {
+        let Ok(Inspected::Network(n)) = inspect(MessageType::NetworkRequest, data) else { panic!("{data}") };
+        assert_eq!(n.may_carry_secrets(), expected, "{data}");
+    }
+}

@@ -224,18 +224,6 @@ impl Connector {
     }
 }
 
-/// Whether a network message may carry a credential header (case-insensitive), so it must take
-/// the owned path to be redacted. A false positive only costs speed.
-pub(crate) fn may_carry_secrets(text: &str) -> bool {
-    static FINDER: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::LazyLock::new(|| {
-        aho_corasick::AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .build(["authorization", "cookie"])
-            .expect("two literal patterns always build")
-    });
-    FINDER.is_match(text)
-}
-
 /// A sortable stamp for file names: epoch milliseconds.
 fn chrono_stamp() -> i64 {
     now_ms()

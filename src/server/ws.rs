@@ -17,8 +17,8 @@ use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
 use super::sessions::{Dialect, Outbound, PeerDetails, PeerKind, SessionEntry, SessionStats};
-use super::{auth, compat, ingest, Command, Connector};
-use crate::protocol::shape;
+use super::{auth, compat, Command, Connector};
+use crate::protocol::shape::{self, Inspected};
 use crate::protocol::timestamp::now_ms;
 use crate::protocol::{
     data_as, parse_message, ConnectionInit, Envelope, ErrorCode, MessageType, ProtocolError, Subscribe,
@@ -473,8 +473,7 @@ impl Connection {
         if self.kind == PeerKind::Extension && self.authed {
             if let Ok(scanned) = shape::scan(text, max) {
                 let redact = shared.config.redact_headers
-                    && matches!(scanned.kind, MessageType::NetworkRequest | MessageType::NetworkError)
-                    && ingest::may_carry_secrets(text);
+                    && matches!(&scanned.inspected, Inspected::Network(n) if n.may_carry_secrets());
                 let hot = matches!(
                     scanned.kind,
                     MessageType::ConsoleLog
