@@ -295,24 +295,27 @@ fn render_tabs(frame: &mut Frame, state: &State, area: Rect) {
     }
 }
 
-fn status_text(state: &State) -> Vec<(String, Style)> {
+/// The status bar's parts with a priority each (the lowest goes first when space runs out).
+fn status_text(state: &State) -> Vec<(String, Style, u8)> {
     let theme = &state.theme;
     let base = Style::default().fg(theme.status_fg).bg(theme.status_bg);
-    let mut parts: Vec<(String, Style)> = Vec::new();
-    parts.push((format!(" {} ", state.status.listen), base.add_modifier(Modifier::BOLD)));
-    parts.push((format!("browsers {} clients {}", state.status.browsers, state.status.clients), base));
-    parts.push((format!("{:.0} ev/s", state.status.events_per_sec), base));
-    let dropped_style = if state.status.dropped > 0 { base.fg(theme.warn) } else { base };
-    parts.push((format!("dropped {}", state.status.dropped), dropped_style));
+    let mut parts: Vec<(String, Style, u8)> = Vec::new();
+    parts.push((format!(" {}", state.status.listen), base.add_modifier(Modifier::BOLD), 9));
+    parts.push((format!("browsers {} clients {}", state.status.browsers, state.status.clients), base, 7));
+    parts.push((format!("{:.0} ev/s", state.status.events_per_sec), base, 3));
+    let (dropped_style, dropped_priority) =
+        if state.status.dropped > 0 { (base.fg(theme.warn), 4) } else { (base, 1) };
+    parts.push((format!("dropped {}", state.status.dropped), dropped_style, dropped_priority));
     if let Some(v) = state.view(state.pane) {
         if let Some(f) = &v.filter {
-            parts.push((format!("filter {} ({})", f.text(), v.event_count()), base.fg(theme.accent)));
+            parts.push((format!("filter {} ({})", f.text(), v.event_count()), base.fg(theme.accent), 6));
         }
         let (label, style) =
             if v.follow { ("FOLLOW", base.fg(theme.success)) } else { ("PAUSED", base.fg(theme.warn)) };
-        parts.push((label.to_string(), style.add_modifier(Modifier::BOLD)));
+        parts.push((label.to_string(), style.add_modifier(Modifier::BOLD), 8));
     }
-    parts.push((format!("target {}", state.target.as_deref().unwrap_or("auto")), base));
+    let target_priority = if state.target.is_some() { 5 } else { 2 };
+    parts.push((format!("target {}", state.target.as_deref().unwrap_or("auto")), base, target_priority));
     if let Some(c) = &state.last_command {
         let (text, style) = match &c.phase {
             CommandPhase::Pending => (format!("{} … pending", c.label), base.fg(theme.accent)),
@@ -323,7 +326,7 @@ fn status_text(state: &State) -> Vec<(String, Style)> {
                 (format!("{} ✗ failed {duration_ms} ms", c.label), base.fg(theme.error))
             }
         };
-        parts.push((text, style));
+        parts.push((text, style, 8));
     }
     parts
 }
@@ -332,8 +335,16 @@ fn render_status(frame: &mut Frame, state: &State, area: Rect) {
     let theme = &state.theme;
     let base = Style::default().fg(theme.status_fg).bg(theme.status_bg);
     frame.buffer_mut().set_style(area, base);
+    let mut parts = status_text(state);
+    // Drop the least important parts until the rest fits.
+    let total = |p: &[(String, Style, u8)]| p.iter().map(|(t, _, _)| sanitize::width(t) + 3).sum::<usize>();
+    while parts.len() > 1 && total(&parts) > area.width as usize {
+        if let Some(i) = parts.iter().enumerate().min_by_key(|(_, p)| p.2).map(|(i, _)| i) {
+            parts.remove(i);
+        }
+    }
     let mut spans = Vec::new();
-    for (i, (text, style)) in status_text(state).into_iter().enumerate() {
+    for (i, (text, style, _)) in parts.into_iter().enumerate() {
         if i > 0 {
             spans.push(Span::styled(" │ ", base.fg(theme.muted)));
         }
@@ -422,11 +433,17 @@ fn render_help(frame: &mut Frame, state: &State, scroll: usize, screen: Rect) {
     let theme = &state.theme;
     let entries = state.keymap.help_entries();
     let key_w = entries.iter().map(|(k, _)| sanitize::width(k)).max().unwrap_or(4).min(16);
-    let desc_w = entries.iter().map(|(_, d)| sanitize::width(d)).max().unwrap_or(10).min(32);
+    let desc_max = entries.iter().map(|(_, d)| sanitize::width(d)).max().unwrap_or(10);
+    let avail = screen.width.saturating_sub(4) as usize;
+    let two = (key_w + 2 + 16) * 2 + 3 <= avail;
+    let desc_w = if two {
+        desc_max.min((avail - 3) / 2 - key_w - 2)
+    } else {
+        desc_max.min(avail.saturating_sub(key_w + 2)).max(8)
+    };
     let col_w = key_w + 2 + desc_w;
-    let two = screen.width as usize >= col_w * 2 + 7;
     let rows_needed = if two { entries.len().div_ceil(2) } else { entries.len() };
-    let width = if two { col_w * 2 + 7 } else { col_w + 4 };
+    let width = if two { col_w * 2 + 4 } else { col_w + 1 };
     let mut lines: Vec<Line> = Vec::new();
     let entry = |(k, d): &(String, &str)| {
         vec![
@@ -436,26 +453,22 @@ fn render_help(frame: &mut Frame, state: &State, scroll: usize, screen: Rect) {
     };
     for r in 0..rows_needed {
         let mut spans = vec![Span::raw(" ")];
+        spans.extend(entry(&entries[r]));
         if two {
-            spans.extend(entry(&entries[r]));
             if let Some(e) = entries.get(r + rows_needed) {
                 spans.push(Span::raw("   "));
                 spans.extend(entry(e));
             }
-        } else {
-            spans.extend(entry(&entries[r]));
         }
         lines.push(Line::from(spans));
     }
     lines.push(Line::raw(""));
-    lines.push(Line::styled(
-        " Filter terms: text level:error method:POST status:>=400 url:… type:… session:… -term",
-        theme.muted(),
-    ));
-    lines.push(Line::styled(
-        " Prompts: Enter accepts, Esc cancels. Keys: [keys] in the config file.",
-        theme.muted(),
-    ));
+    for note in [
+        " Filter: text level:error method:POST status:>=400 url:… type:… session:… -term",
+        " Prompts: Enter accepts, Esc cancels. Rebind keys in the config's [keys].",
+    ] {
+        lines.push(Line::styled(fit(note, width.max(20)).into_owned(), theme.muted()));
+    }
     let area = centered(screen, width as u16 + 2, lines.len() as u16 + 2);
     let inner_h = area.height.saturating_sub(2) as usize;
     let scroll = scroll.min(lines.len().saturating_sub(inner_h));

@@ -290,7 +290,9 @@ mod tests {
         // Filter rebuild, then a clear resets.
         v.set_filter(crate::ui::filter::Filter::parse("-zulu").unwrap());
         sync(&mut v, &store);
-        assert_eq!(v.items, [4, 6]);
+        // Rebuilt from the oldest held event: the two "b" still held collapse again.
+        assert_eq!(v.items, [2, 4, 6]);
+        assert_eq!(v.count_of(2), 2);
         store.clear();
         sync(&mut v, &store);
         assert!(v.items.is_empty());
