@@ -208,7 +208,7 @@ fn render_list(frame: &mut Frame, state: &State, area: Rect) {
         pane => {
             let view = &state.views[pane.index()];
             let cache = &state.rows[pane.index()];
-            for idx in view.items.iter().skip(view.top).take(height) {
+            for idx in view.visible(height) {
                 let r = Rect::new(area.x, area.y + drawn as u16, area.width, 1);
                 drawn += 1;
                 let Some(row) = cache.get(idx) else { continue };

@@ -254,7 +254,7 @@ impl State {
         if self.pane != Pane::Sessions {
             let i = self.pane.index();
             let view = &self.views[i];
-            let visible: Vec<u64> = view.items.iter().skip(view.top).take(height).copied().collect();
+            let visible: Vec<u64> = view.visible(height).copied().collect();
             let cache = &mut self.rows[i];
             for idx in &visible {
                 match self.pane {

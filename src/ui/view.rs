@@ -23,6 +23,8 @@ pub struct ListView {
     pub items: VecDeque<u64>,
     /// Rows standing for several identical consecutive events: first index → count.
     pub dups: HashMap<u64, u32>,
+    /// Events folded into earlier rows (sum of `dups` counts minus one each).
+    folded: usize,
     last_key: Option<u64>,
     /// The next log index to look at.
     pub scanned: u64,
@@ -45,6 +47,7 @@ impl Default for ListView {
         ListView {
             items: VecDeque::new(),
             dups: HashMap::new(),
+            folded: 0,
             last_key: None,
             scanned: 0,
             scan_start: 0,
@@ -73,6 +76,7 @@ impl ListView {
     fn reset_items(&mut self) {
         self.items.clear();
         self.dups.clear();
+        self.folded = 0;
         self.last_key = None;
         self.top = 0;
     }
@@ -136,6 +140,7 @@ impl ListView {
         if key.is_some() && key == self.last_key {
             if let Some(&row) = self.items.back() {
                 *self.dups.entry(row).or_insert(1) += 1;
+                self.folded += 1;
                 return;
             }
         }
@@ -152,7 +157,9 @@ impl ListView {
             self.items.drain(..gone);
         } else {
             for i in self.items.drain(..gone) {
-                self.dups.remove(&i);
+                if let Some(c) = self.dups.remove(&i) {
+                    self.folded -= c as usize - 1;
+                }
             }
         }
         self.top = self.top.saturating_sub(gone);
@@ -174,7 +181,7 @@ impl ListView {
 
     /// How many events the rows stand for.
     pub fn event_count(&self) -> usize {
-        self.items.len() + self.dups.values().map(|&c| c as usize - 1).sum::<usize>()
+        self.items.len() + self.folded
     }
 
     /// The selected row's position in `items`.
@@ -236,6 +243,13 @@ impl ListView {
             }
         }
         self.top = self.top.min(len.saturating_sub(height));
+    }
+
+    /// The log indexes of the `height` rows from `top` (O(1) to reach, whatever the length).
+    pub fn visible(&self, height: usize) -> impl Iterator<Item = &u64> + '_ {
+        let start = self.top.min(self.items.len());
+        let end = (start + height).min(self.items.len());
+        self.items.range(start..end)
     }
 }
 
