@@ -26,7 +26,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Mode::Serve) => {
             let _guard = logging::init(&paths.data_dir, true)?;
             let runtime = tokio::runtime::Runtime::new()?;
-            runtime.block_on(serve::run(config, paths))
+            runtime.block_on(serve::run(config, paths, cli.demo))
         }
         None => ui::run(config, paths, ui::UiOptions { demo: cli.demo }),
     }

@@ -3,9 +3,11 @@
 use anyhow::Result;
 
 use crate::config::{Config, Paths};
-use crate::server;
+use crate::{demo, server};
 
-pub async fn run(config: Config, paths: Paths) -> Result<()> {
+/// Serves until Ctrl-C or SIGTERM; with `demo`, simulated browser tabs connect to it too.
+pub async fn run(config: Config, paths: Paths, with_demo: bool) -> Result<()> {
+    let token = config.token.clone();
     let (connector, addr, task) = server::start(config, &paths).await?;
     // Scripts and tests read this line to learn the port (it may be ephemeral: --port 0).
     println!("triage-tui {} listening on http://{addr}", server::VERSION);
@@ -14,6 +16,16 @@ pub async fn run(config: Config, paths: Paths) -> Result<()> {
     );
     println!("  log: {}", paths.log_file().display());
     tracing::info!(%addr, "serving");
+    if with_demo {
+        println!("  demo: simulated browser tabs are connecting (--demo)");
+        let options = demo::DemoOptions { token, ..Default::default() };
+        let stop = connector.shutdown_token();
+        tokio::spawn(async move {
+            if let Err(e) = demo::run(addr, options, stop).await {
+                tracing::error!("demo browser: {e:#}");
+            }
+        });
+    }
     let stop = connector.clone();
     tokio::spawn(async move {
         shutdown_signal().await;

@@ -333,3 +333,47 @@ fn port_in_use_bad_theme_and_bad_keys_fail_before_the_terminal_changes() {
     assert!(stderr.contains("duplicate binding") && stderr.contains("config.toml, line"), "{stderr}");
     assert!(out.stdout.is_empty());
 }
+
+/// The number a tab shows after its title (`1 Console 29`), with `k`/`M` suffixes.
+fn tab_count(screen: &str, title: &str) -> u64 {
+    let first = screen.lines().next().unwrap_or("");
+    let Some(at) = first.find(&format!(" {title} ")) else { return 0 };
+    let rest = &first[at + title.len() + 2..];
+    let word = rest.split_whitespace().next().unwrap_or("0");
+    let (num, mult) = match word.chars().last() {
+        Some('k') => (&word[..word.len() - 1], 1000.0),
+        Some('M') => (&word[..word.len() - 1], 1e6),
+        _ => (word, 1.0),
+    };
+    (num.parse::<f64>().unwrap_or(0.0) * mult) as u64
+}
+
+#[test]
+fn demo_fills_every_pane() {
+    if !tmux_available() {
+        return;
+    }
+    let dirs = TempDir::new();
+    let port = free_port();
+    let tmux = Tmux::start(&dirs, &["--port", &port.to_string(), "--demo"], &[]);
+    let screen = tmux.wait_for("demo traffic in every pane", 45, |s| {
+        ["Console", "Network", "Elements", "Frames", "Sessions"].iter().all(|t| tab_count(s, t) > 0)
+    });
+    assert!(screen.contains("browsers 2") || screen.contains("browsers 1"), "{screen}");
+    for (key, empty) in [
+        ("2", "No network requests yet"),
+        ("3", "No element selected yet"),
+        ("4", "No WebSocket frames yet"),
+        ("5", "No browser or client connected"),
+        ("1", "No console messages yet"),
+    ] {
+        tmux.keys(&[key]);
+        std::thread::sleep(Duration::from_millis(300));
+        let s = tmux.wait_for("a filled pane", 10, |s| {
+            !s.contains(empty) && s.lines().nth(2).is_some_and(|l| !l.trim().is_empty())
+        });
+        assert!(!s.contains(empty), "{s}");
+    }
+    tmux.keys(&["q"]);
+    tmux.wait_for("the exit", 15, |s| s.contains("EXITED:0"));
+}

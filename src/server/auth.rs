@@ -27,7 +27,7 @@ pub fn origin_allowed(origin: Option<&str>) -> bool {
         }
     }
     let rest = origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://"));
-    rest.is_some_and(|host| is_local_host(host))
+    rest.is_some_and(is_local_host)
 }
 
 /// `localhost`, `127.x.x.x` or `[::1]`, with an optional port.

@@ -22,6 +22,7 @@ pub mod view;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
+use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, Paths};
 use crate::server;
@@ -60,7 +61,8 @@ pub fn run(config: Config, paths: Paths, options: UiOptions) -> Result<()> {
         let demo_token = config.token.clone();
         let (connector, addr, server_task) = server::start(config, &paths).await?;
         tracing::info!(%addr, "connector listening; starting the UI");
-        let demo = if options.demo { Some(start_demo(addr, demo_token, &connector)) } else { None };
+        let demo_stop = CancellationToken::new();
+        let demo = options.demo.then(|| start_demo(addr, demo_token, demo_stop.clone()));
         let mut state = State::new(keymap, theme, addr.to_string());
         app::install_panic_hook(paths.log_file());
         let result = {
@@ -69,8 +71,9 @@ pub fn run(config: Config, paths: Paths, options: UiOptions) -> Result<()> {
             drop(guard);
             r
         };
+        demo_stop.cancel();
         if let Some(demo) = demo {
-            demo.abort();
+            let _ = tokio::time::timeout(Duration::from_secs(2), demo).await;
         }
         connector.shutdown();
         let _ = tokio::time::timeout(Duration::from_secs(2), server_task).await;
@@ -79,12 +82,16 @@ pub fn run(config: Config, paths: Paths, options: UiOptions) -> Result<()> {
     })
 }
 
+/// Starts the simulated browser (`--demo`) against the in-process connector's address.
 fn start_demo(
-    _addr: std::net::SocketAddr,
-    _token: Option<String>,
-    _connector: &server::Connector,
+    addr: std::net::SocketAddr,
+    token: Option<String>,
+    shutdown: CancellationToken,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        tracing::warn!("--demo: the simulated browser is not part of this build yet");
+        let options = crate::demo::DemoOptions { token, ..Default::default() };
+        if let Err(e) = crate::demo::run(addr, options, shutdown).await {
+            tracing::error!("demo browser: {e:#}");
+        }
     })
 }

@@ -19,7 +19,6 @@ use super::sanitize;
 use super::theme::Theme;
 use super::view::{dedupe_key, ListView};
 use crate::protocol::actions::ActionSpec;
-use crate::protocol::Envelope;
 use crate::server::{PeerKind, SessionInfo};
 use crate::store::{Category, FrameRecord, Store, StoredEvent};
 
@@ -354,11 +353,6 @@ fn event_row(pane: Pane, e: &StoredEvent, utc: bool) -> Row {
         Pane::Elements => panes::elements::row(e, &env, utc),
         _ => panes::console::row(e, &env, utc),
     }
-}
-
-/// The parsed envelope of an event (for details and copies).
-pub fn envelope_of(e: &StoredEvent) -> Envelope {
-    e.envelope()
 }
 
 fn detail_of(item: &Selected, count: u32, utc: bool) -> panes::Detail {

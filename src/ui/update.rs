@@ -278,7 +278,8 @@ fn submit_prompt(state: &mut State, mut prompt: Prompt) -> Vec<Effect> {
 
 fn apply_filter_text(state: &mut State, text: &str) -> Option<String> {
     let pane = state.pane;
-    let Some(view) = state.view_mut(pane) else { return None };
+    // No list (Sessions): nothing to filter, no error.
+    let view = state.view_mut(pane)?;
     match Filter::parse(text) {
         Ok(f) => {
             let same = view.filter.as_ref().map(|f| f.text()) == f.as_ref().map(|f| f.text());

@@ -10,7 +10,7 @@ pub const COLUMNS: &[Column] = &[
     col("", Width::Fixed(1)),
     col("opcode", Width::Fixed(6)),
     col("length", Width::Fixed(8)),
-    col("connection", Width::Fixed(17)),
+    col("connection", Width::Fixed(22)),
     col("preview", Width::Fill),
 ];
 

@@ -24,7 +24,10 @@ pub fn failed(e: &StoredEvent) -> bool {
 }
 
 /// Request and response headers, whichever shape the sender used.
-fn headers(data: &Value) -> (Vec<(String, String)>, Vec<(String, String)>) {
+/// Header (name, value) pairs in the order sent.
+type Headers = Vec<(String, String)>;
+
+fn headers(data: &Value) -> (Headers, Headers) {
     let mut req = Vec::new();
     let mut resp = Vec::new();
     if let Some(h) = data.get("headers") {
