@@ -83,6 +83,11 @@ impl KeySpec {
                 mods.remove(KeyModifiers::SHIFT);
                 KeyCode::BackTab
             }
+            KeyCode::Esc => {
+                // Two quick Esc presses arrive as ESC ESC, which terminals report as alt-Esc.
+                mods.remove(KeyModifiers::ALT);
+                KeyCode::Esc
+            }
             KeyCode::Char(c) => {
                 // The character already says whether shift was held ('G', '?').
                 mods.remove(KeyModifiers::SHIFT);
@@ -381,6 +386,7 @@ mod tests {
         assert_eq!(km.action_for(&key(KeyCode::Char('c'), KeyModifiers::NONE)), Some(Action::ClearLogs));
         assert_eq!(km.action_for(&key(KeyCode::Char('?'), KeyModifiers::SHIFT)), Some(Action::Help));
         assert_eq!(km.action_for(&key(KeyCode::PageDown, KeyModifiers::NONE)), Some(Action::PageDown));
+        assert_eq!(km.action_for(&key(KeyCode::Esc, KeyModifiers::ALT)), Some(Action::ClearFilter));
         assert_eq!(km.action_for(&key(KeyCode::Char('x'), KeyModifiers::NONE)), None);
     }
 

@@ -413,3 +413,45 @@ fn help_toggle_detail_quit_and_mouse() {
     assert!(matches!(&press(&mut s, "q")[..], [Effect::Quit]));
     assert!(s.quit);
 }
+
+#[test]
+fn mouse_wheel_moves_the_list_or_scrolls_the_detail() {
+    let mut s = state();
+    let mut store = Store::new(Default::default());
+    for i in 0..40 {
+        store.append(event(
+            MessageType::ConsoleLog,
+            Level::Log,
+            0,
+            json!({"data":{"message": format!("m{i}")}}),
+        ));
+    }
+    synced(&mut s, &store);
+    update(&mut s, Action::ScrollUp { column: 10, row: 5 });
+    assert!(!s.views[0].follow, "wheel up pauses follow");
+    assert_eq!(s.views[0].selected, Some(36));
+    update(&mut s, Action::ScrollDown { column: 10, row: 5 });
+    assert_eq!(s.views[0].selected, Some(39));
+    // A click on the first list row (row 2: tabs, header, then rows) selects it.
+    s.prepare(&store);
+    let top = s.views[0].top as u64;
+    update(&mut s, Action::Click { column: 5, row: 2 });
+    assert_eq!(s.views[0].selected, Some(top));
+    // With the detail open (vertical split at 100 columns), the wheel over it scrolls it.
+    update(&mut s, Action::ToggleDetail);
+    update(&mut s, Action::ScrollDown { column: 10, row: 25 });
+    assert_eq!(s.detail_scroll, 3);
+}
+
+#[test]
+fn sessions_pane_moves_between_sessions() {
+    let mut s = with_browser();
+    press(&mut s, "5");
+    assert_eq!(s.session_selected.as_deref(), Some("ext-1"));
+    press(&mut s, "j");
+    assert_eq!(s.session_selected.as_deref(), Some("ext-2"));
+    press(&mut s, "g");
+    assert_eq!(s.session_selected.as_deref(), Some("ext-1"));
+    press(&mut s, "/");
+    assert_eq!(s.modal, Modal::None, "no filter on Sessions");
+}
