@@ -1,7 +1,7 @@
 //! triage-tui: a terminal debugging console for web developers.
 //!
 //! `protocol` is the wire format (pure), `store` the bounded event store, `server` the embedded
-//! connector (HTTP + WebSocket), `config` and `logging` the process around them.
+//! connector (HTTP + WebSocket), `config` and `logging` the process around them, `ui` the terminal UI.
 
 pub mod cli;
 pub mod config;
@@ -11,3 +11,4 @@ pub mod protocol;
 pub mod serve;
 pub mod server;
 pub mod store;
+pub mod ui;

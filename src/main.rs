@@ -3,7 +3,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use triage_tui::cli::{Cli, Mode};
-use triage_tui::{config, logging, serve};
+use triage_tui::{config, logging, serve, ui};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -28,8 +28,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let runtime = tokio::runtime::Runtime::new()?;
             runtime.block_on(serve::run(config, paths, cli.demo))
         }
-        None => {
-            anyhow::bail!("the terminal UI is not built yet: use `triage-tui serve`")
-        }
+        None => ui::run(config, paths, ui::UiOptions { demo: cli.demo }),
     }
 }

@@ -1,0 +1,335 @@
+//! Owns the running UI: the terminal (one guard for raw mode + alternate screen, restored on
+//! quit, error and panic) and the one task that `select!`s over terminal events, the
+//! connector's change notifications, command results, a 1 Hz stats tick and the frame timer.
+//!
+//! Redraws happen only when something changed, at most ~30 per second; a flood of events costs
+//! one incremental sync and one redraw per frame. Idle, the loop sleeps.
+
+use std::io::{self, Stdout, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use crossterm::event::{DisableMouseCapture, EnableMouseCapture, Event, EventStream, KeyEventKind};
+use crossterm::terminal::{disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen};
+use futures_util::StreamExt;
+use ratatui::backend::CrosstermBackend;
+use ratatui::Terminal;
+use tokio::sync::mpsc;
+
+use super::action::{Action, Effect};
+use super::clipboard::{self, Clipboard};
+use super::render::render;
+use super::state::State;
+use super::update::{key_to_action, mouse_to_action, outcome_of, update};
+use crate::server::Connector;
+use crate::store::Category;
+
+/// Frame cap: about 30 redraws a second.
+const FRAME: Duration = Duration::from_millis(33);
+/// Longest a sync may hold the store's read lock per frame (rebuilds continue next frame).
+const SYNC_BUDGET: Duration = Duration::from_millis(8);
+/// Command results and other messages for the loop.
+const CHANNEL: usize = 256;
+
+static TERMINAL_ACTIVE: AtomicBool = AtomicBool::new(false);
+
+/// Leaves raw mode and the alternate screen. Safe to call more than once.
+fn restore_terminal() {
+    if TERMINAL_ACTIVE.swap(false, Relaxed) {
+        let _ = disable_raw_mode();
+        let _ = crossterm::execute!(
+            io::stdout(),
+            DisableMouseCapture,
+            LeaveAlternateScreen,
+            crossterm::cursor::Show
+        );
+    }
+}
+
+/// Owns the terminal while the UI runs; dropping it restores the terminal.
+pub struct TerminalGuard {
+    pub terminal: Terminal<CrosstermBackend<Stdout>>,
+}
+
+impl TerminalGuard {
+    pub fn enter() -> Result<TerminalGuard> {
+        enable_raw_mode().context("cannot put the terminal in raw mode (is this a terminal?)")?;
+        TERMINAL_ACTIVE.store(true, Relaxed);
+        let entered = crossterm::execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture)
+            .map_err(anyhow::Error::from)
+            .and_then(|_| Terminal::new(CrosstermBackend::new(io::stdout())).map_err(anyhow::Error::from));
+        match entered {
+            Ok(terminal) => Ok(TerminalGuard { terminal }),
+            Err(e) => {
+                restore_terminal();
+                Err(e.context("cannot set up the terminal"))
+            }
+        }
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore_terminal();
+    }
+}
+
+/// A panic on the UI thread restores the terminal first, then reports, then names the log.
+/// A panic elsewhere (a connection task) must not print over the UI: it goes to the log.
+pub fn install_panic_hook(log_file: PathBuf) {
+    let ui_thread = std::thread::current().id();
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        tracing::error!("panic: {info}");
+        let active = TERMINAL_ACTIVE.load(Relaxed);
+        if active && std::thread::current().id() != ui_thread {
+            return;
+        }
+        restore_terminal();
+        previous(info);
+        if active {
+            eprintln!("triage-tui stopped after an internal error; the log is at {}", log_file.display());
+        }
+    }));
+}
+
+/// Events per second and dropped counts, from the connector's counters.
+struct Meter {
+    last_events: u64,
+    last_at: Instant,
+}
+
+impl Meter {
+    fn events(connector: &Connector) -> u64 {
+        let store = connector.store().read();
+        Category::ALL.iter().map(|c| store.log(*c).end()).sum::<u64>() + store.frames.stored_total()
+    }
+
+    fn tick(&mut self, state: &mut State, connector: &Connector) -> bool {
+        let now = Instant::now();
+        let events = Meter::events(connector);
+        let secs = now.duration_since(self.last_at).as_secs_f64().max(0.001);
+        let eps = (events.saturating_sub(self.last_events)) as f64 / secs;
+        self.last_events = events;
+        self.last_at = now;
+        let dropped = connector.store().read().stats().evicted_total
+            + connector.metrics().dropped_rate_limited.load(Relaxed);
+        let before = state.status.clone();
+        state.status.events_per_sec = eps;
+        state.status.dropped = dropped;
+        let sessions = connector.sessions();
+        let sessions_changed = !same_sessions(&state.sessions, &sessions);
+        if sessions_changed {
+            state.set_sessions(sessions);
+        }
+        before != state.status || sessions_changed
+    }
+}
+
+fn same_sessions(a: &[crate::server::SessionInfo], b: &[crate::server::SessionInfo]) -> bool {
+    a.len() == b.len()
+        && a.iter().zip(b).all(|(x, y)| {
+            x.session_id == y.session_id
+                && x.messages == y.messages
+                && x.messages_out == y.messages_out
+                && x.url == y.url
+                && x.tab_id == y.tab_id
+        })
+}
+
+fn which(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).map(|d| d.join(name)).find(|p| p.is_file())
+}
+
+/// Opens a file with the system viewer, detached, its output discarded.
+fn open_file(path: &Path) -> Result<String, String> {
+    let opener = if cfg!(target_os = "macos") { "open" } else { "xdg-open" };
+    let Some(bin) = which(opener) else {
+        return Err(format!(
+            "No image viewer found ({opener} is not installed); the file is {}",
+            path.display()
+        ));
+    };
+    if !path.is_file() {
+        return Err(format!("The screenshot file is gone: {}", path.display()));
+    }
+    let child = tokio::process::Command::new(bin)
+        .arg(path)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+    match child {
+        Ok(mut child) => {
+            // Reap it so it does not linger as a zombie.
+            tokio::spawn(async move {
+                let _ = child.wait().await;
+            });
+            Ok(format!("Opening {} with {opener}", path.display()))
+        }
+        Err(e) => Err(format!("Could not run {opener}: {e}")),
+    }
+}
+
+struct Loop<'a> {
+    connector: &'a Connector,
+    tx: mpsc::Sender<Action>,
+    clipboard: Clipboard,
+}
+
+impl Loop<'_> {
+    fn apply(&mut self, state: &mut State, action: Action) {
+        let effects = update(state, action);
+        for effect in effects {
+            self.execute(state, effect);
+        }
+    }
+
+    fn execute(&mut self, state: &mut State, effect: Effect) {
+        match effect {
+            Effect::Quit => state.quit = true,
+            Effect::Command { id, label, command, show_result } => {
+                let connector = self.connector.clone();
+                let tx = self.tx.clone();
+                tokio::spawn(async move {
+                    let ty = command.ty;
+                    let result = connector.command(command).await;
+                    let outcome = outcome_of(id, &label, ty, show_result, result);
+                    tracing::info!(label, ok = outcome.ok, "command finished: {}", outcome.message);
+                    let _ = tx.send(Action::CommandDone(outcome)).await;
+                });
+            }
+            Effect::Copy { text, what } => {
+                let result = self
+                    .clipboard
+                    .copy(&text, &mut io::stdout())
+                    .map(|via| clipboard::message(&what, text.len(), via));
+                let _ = io::stdout().flush();
+                update(state, Action::Copied(result));
+            }
+            Effect::Open(path) => {
+                let (text, error) = match open_file(&path) {
+                    Ok(t) => (t, false),
+                    Err(t) => (t, true),
+                };
+                update(state, Action::Notify { text, error });
+            }
+        }
+    }
+}
+
+async fn terminate_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match (signal(SignalKind::terminate()), signal(SignalKind::hangup())) {
+            (Ok(mut term), Ok(mut hup)) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = hup.recv() => {}
+                }
+            }
+            _ => std::future::pending::<()>().await,
+        }
+    }
+    #[cfg(not(unix))]
+    std::future::pending::<()>().await;
+}
+
+/// Runs the UI until the user quits (or the terminal goes away).
+pub async fn event_loop(
+    terminal: &mut Terminal<CrosstermBackend<Stdout>>,
+    state: &mut State,
+    connector: &Connector,
+) -> Result<()> {
+    let size = terminal.size()?;
+    state.viewport = (size.width, size.height);
+    let mut events = EventStream::new();
+    let mut changes = connector.changes();
+    let (tx, mut rx) = mpsc::channel::<Action>(CHANNEL);
+    let mut lp = Loop { connector, tx, clipboard: Clipboard::default() };
+    let mut meter = Meter { last_events: Meter::events(connector), last_at: Instant::now() };
+    let mut stats = tokio::time::interval(Duration::from_secs(1));
+    stats.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let terminate = terminate_signal();
+    tokio::pin!(terminate);
+    let mut dirty = true;
+    let mut store_dirty = true;
+    let mut last_draw = Instant::now() - FRAME;
+    let mut first_draw = true;
+    let far = || tokio::time::Instant::now() + Duration::from_secs(3600);
+    meter.tick(state, connector);
+    while !state.quit {
+        let frame_due = (dirty || store_dirty).then(|| tokio::time::Instant::from_std(last_draw + FRAME));
+        let toast_due = state.toast.as_ref().map(|t| tokio::time::Instant::from_std(t.until));
+        tokio::select! {
+            event = events.next() => match event {
+                Some(Ok(Event::Key(key))) if key.kind != KeyEventKind::Release => {
+                    if let Some(action) = key_to_action(state, &key) {
+                        // The selected item must be current for copy/open.
+                        state.prepare(&connector.store().read());
+                        lp.apply(state, action);
+                        dirty = true;
+                    }
+                }
+                Some(Ok(Event::Mouse(m))) => {
+                    if let Some(action) = mouse_to_action(&m) {
+                        lp.apply(state, action);
+                        dirty = true;
+                    }
+                }
+                Some(Ok(Event::Resize(width, height))) => {
+                    lp.apply(state, Action::Resize { width, height });
+                    dirty = true;
+                }
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return Err(anyhow::Error::from(e).context("reading the terminal")),
+                None => break,
+            },
+            changed = changes.changed() => {
+                if changed.is_err() {
+                    break;
+                }
+                store_dirty = true;
+            }
+            Some(action) = rx.recv() => {
+                lp.apply(state, action);
+                dirty = true;
+            }
+            _ = stats.tick() => {
+                if meter.tick(state, connector) {
+                    dirty = true;
+                }
+            }
+            () = tokio::time::sleep_until(toast_due.unwrap_or_else(far)), if toast_due.is_some() => {
+                lp.apply(state, Action::ExpireToast);
+                dirty = true;
+            }
+            () = tokio::time::sleep_until(frame_due.unwrap_or_else(far)), if frame_due.is_some() => {
+                if store_dirty {
+                    let sessions = connector.sessions();
+                    if !same_sessions(&state.sessions, &sessions) {
+                        state.set_sessions(sessions);
+                    }
+                    let deadline = Instant::now() + SYNC_BUDGET;
+                    store_dirty = state.sync(&connector.store().read(), deadline);
+                }
+                state.prepare(&connector.store().read());
+                terminal.draw(|f| render(state, f))?;
+                dirty = false;
+                last_draw = Instant::now();
+                if first_draw {
+                    first_draw = false;
+                    if cfg!(debug_assertions) && std::env::var_os("TRIAGE_UI_TEST_PANIC").is_some() {
+                        panic!("test panic requested by TRIAGE_UI_TEST_PANIC");
+                    }
+                }
+            }
+            () = &mut terminate => break,
+        }
+    }
+    Ok(())
+}

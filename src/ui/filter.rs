@@ -1,0 +1,304 @@
+//! Owns the filter language of `/` and its evaluation.
+//!
+//! Terms: free text, `level:error` (or `level:>=warn`), `method:POST`, `status:>=400` (`404`,
+//! `4xx`, `<300`), `url:…`, `type:…`, `session:…`; `-term` negates; all terms must hold.
+//! Evaluation never parses JSON: it reads the event's index fields (type, level, status,
+//! session) and searches the raw bytes (ASCII case-insensitive), so a million events filter in
+//! well under the frame budget of a rebuild.
+
+use aho_corasick::AhoCorasick;
+use memchr::memmem;
+
+use crate::protocol::MessageType;
+use crate::store::{FrameRecord, Level, StoredEvent};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cmp {
+    Eq,
+    Ge,
+    Gt,
+    Le,
+    Lt,
+}
+
+impl Cmp {
+    fn split(s: &str) -> (Cmp, &str) {
+        for (p, c) in [(">=", Cmp::Ge), ("<=", Cmp::Le), (">", Cmp::Gt), ("<", Cmp::Lt), ("=", Cmp::Eq)] {
+            if let Some(rest) = s.strip_prefix(p) {
+                return (c, rest);
+            }
+        }
+        (Cmp::Eq, s)
+    }
+
+    fn holds<T: Ord>(self, a: T, b: T) -> bool {
+        match self {
+            Cmp::Eq => a == b,
+            Cmp::Ge => a >= b,
+            Cmp::Gt => a > b,
+            Cmp::Le => a <= b,
+            Cmp::Lt => a < b,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Kind {
+    Level(Cmp, Level),
+    Status(Cmp, u16),
+    /// `4xx`: status / 100 == n.
+    StatusClass(u16),
+    Method(String),
+    Url(AhoCorasick),
+    Type(String),
+    Session(String),
+    Text(AhoCorasick),
+}
+
+#[derive(Debug, Clone)]
+struct Term {
+    negate: bool,
+    kind: Kind,
+}
+
+/// A compiled filter. Cheap to evaluate; build it once per edit.
+#[derive(Debug, Clone)]
+pub struct Filter {
+    text: String,
+    terms: Vec<Term>,
+}
+
+fn ci(needle: &str) -> Result<AhoCorasick, String> {
+    AhoCorasick::builder().ascii_case_insensitive(true).build([needle]).map_err(|e| e.to_string())
+}
+
+/// Splits on whitespace; `"quoted text"` stays one token.
+fn tokens(input: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    for c in input.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            c if c.is_whitespace() && !quoted => {
+                if !cur.is_empty() {
+                    out.push(std::mem::take(&mut cur));
+                }
+            }
+            c => cur.push(c),
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+impl Filter {
+    /// Parses the filter text. An empty text gives `Ok(None)`: no filter.
+    pub fn parse(input: &str) -> Result<Option<Filter>, String> {
+        let mut terms = Vec::new();
+        for tok in tokens(input) {
+            let (negate, body) = match tok.strip_prefix('-') {
+                Some(rest) if !rest.is_empty() => (true, rest),
+                _ => (false, tok.as_str()),
+            };
+            let kind = match body.split_once(':') {
+                Some((key, value)) if !value.is_empty() => match key.to_ascii_lowercase().as_str() {
+                    "level" => {
+                        let (cmp, v) = Cmp::split(value);
+                        let level = Level::parse(v).ok_or_else(|| {
+                            format!("level:{v}? use trace, debug, log, info, warn or error")
+                        })?;
+                        Kind::Level(cmp, level)
+                    }
+                    "status" => {
+                        let (cmp, v) = Cmp::split(value);
+                        let lower = v.to_ascii_lowercase();
+                        if let Some(class) = lower.strip_suffix("xx") {
+                            let n: u16 = class.parse().map_err(|_| format!("status:{v}? e.g. 4xx"))?;
+                            Kind::StatusClass(n)
+                        } else {
+                            let n: u16 = v.parse().map_err(|_| {
+                                format!("status:{v}? use a number, e.g. status:>=400 or status:4xx")
+                            })?;
+                            Kind::Status(cmp, n)
+                        }
+                    }
+                    "method" => Kind::Method(value.to_string()),
+                    "url" => Kind::Url(ci(value)?),
+                    "type" => Kind::Type(value.to_ascii_lowercase()),
+                    "session" => Kind::Session(value.to_string()),
+                    _ => Kind::Text(ci(body)?),
+                },
+                _ => Kind::Text(ci(body)?),
+            };
+            terms.push(Term { negate, kind });
+        }
+        if terms.is_empty() {
+            return Ok(None);
+        }
+        // Cheap index-field terms first, byte searches last.
+        terms.sort_by_key(|t| match t.kind {
+            Kind::Level(..) | Kind::Status(..) | Kind::StatusClass(_) => 0,
+            Kind::Type(_) | Kind::Session(_) => 1,
+            Kind::Method(_) | Kind::Url(_) => 2,
+            Kind::Text(_) => 3,
+        });
+        Ok(Some(Filter { text: input.trim().to_string(), terms }))
+    }
+
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// Whether a stored event passes every term.
+    pub fn matches_event(&self, e: &StoredEvent) -> bool {
+        self.terms.iter().all(|t| {
+            let hit = match &t.kind {
+                Kind::Level(cmp, l) => cmp.holds(e.level, *l),
+                Kind::Status(cmp, s) => e.status != 0 && cmp.holds(e.status, *s),
+                Kind::StatusClass(c) => e.status / 100 == *c,
+                Kind::Type(ty) => type_matches(e.ty, ty),
+                Kind::Session(s) => e.session.contains(s.as_str()),
+                Kind::Method(m) => {
+                    json_str_field(&e.raw, b"method").is_some_and(|v| v.eq_ignore_ascii_case(m.as_bytes()))
+                }
+                Kind::Url(ac) => json_str_field(&e.raw, b"url").is_some_and(|v| ac.is_match(v)),
+                Kind::Text(ac) => ac.is_match(&e.raw[..]),
+            };
+            hit != t.negate
+        })
+    }
+
+    /// Whether a recorded frame passes every term (frames have no level or status).
+    pub fn matches_frame(&self, f: &FrameRecord) -> bool {
+        self.terms.iter().all(|t| {
+            let hit = match &t.kind {
+                Kind::Level(cmp, l) => cmp.holds(Level::Info, *l),
+                Kind::Status(..) | Kind::StatusClass(_) | Kind::Method(_) => false,
+                Kind::Type(ty) => {
+                    f.opcode_name() == ty
+                        || "websocket-frame".contains(ty.as_str())
+                        || (ty == "page" && f.origin == crate::store::FrameOrigin::Page)
+                        || (ty == "connector" && f.origin == crate::store::FrameOrigin::Connector)
+                }
+                Kind::Session(s) => f.session.contains(s.as_str()) || f.traffic_id.contains(s.as_str()),
+                Kind::Url(ac) => f.url.as_deref().is_some_and(|u| ac.is_match(u)),
+                Kind::Text(ac) => {
+                    f.data.as_deref().is_some_and(|d| ac.is_match(d))
+                        || f.url.as_deref().is_some_and(|u| ac.is_match(u))
+                }
+            };
+            hit != t.negate
+        })
+    }
+}
+
+fn type_matches(ty: MessageType, wanted: &str) -> bool {
+    let name = ty.as_str();
+    name == wanted || name.contains(wanted) || (wanted == "navigation" && ty == MessageType::BrowserEvent)
+}
+
+/// The raw (still escaped) value of the first string field `"key": "…"` in a JSON text, without
+/// parsing it. Good enough for filters and duplicate detection; never used to display.
+pub fn json_str_field<'a>(raw: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
+    let mut pat = Vec::with_capacity(key.len() + 2);
+    pat.push(b'"');
+    pat.extend_from_slice(key);
+    pat.push(b'"');
+    let mut from = 0;
+    while let Some(pos) = memmem::find(&raw[from..], &pat) {
+        let mut i = from + pos + pat.len();
+        from = i;
+        while i < raw.len() && raw[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if raw.get(i) != Some(&b':') {
+            continue;
+        }
+        i += 1;
+        while i < raw.len() && raw[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if raw.get(i) != Some(&b'"') {
+            // The key exists but holds no string (null, object, number).
+            return None;
+        }
+        let start = i + 1;
+        let mut j = start;
+        while j < raw.len() {
+            match raw[j] {
+                b'\\' => j += 2,
+                b'"' => return Some(&raw[start..j]),
+                _ => j += 1,
+            }
+        }
+        return None;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Raw;
+
+    fn ev(ty: MessageType, level: Level, status: u16, raw: &str) -> StoredEvent {
+        StoredEvent {
+            seq: 0,
+            ty,
+            level,
+            status,
+            timestamp_ms: 0,
+            session: "ext-abc".into(),
+            raw: Raw::from(raw.to_string().into_bytes()),
+        }
+    }
+
+    fn f(s: &str) -> Filter {
+        Filter::parse(s).unwrap().unwrap()
+    }
+
+    #[test]
+    fn terms_match_index_fields_and_raw_bytes() {
+        let post = ev(
+            MessageType::NetworkRequest,
+            Level::Error,
+            500,
+            r#"{"type":"network-request","data":{"url":"https://x.dev/API/users","method": "POST","status":500}}"#,
+        );
+        let log = ev(
+            MessageType::ConsoleLog,
+            Level::Info,
+            0,
+            r#"{"type":"console-log","data":{"message":"Hello World","url":"https://x.dev/"}}"#,
+        );
+        assert!(f("level:error url:api").matches_event(&post));
+        assert!(!f("level:error url:api").matches_event(&log));
+        assert!(f("method:post status:>=400").matches_event(&post));
+        assert!(f("status:5xx").matches_event(&post));
+        assert!(!f("status:<400").matches_event(&post));
+        assert!(f("hello").matches_event(&log));
+        assert!(f("-hello").matches_event(&post));
+        assert!(!f("-hello").matches_event(&log));
+        assert!(f("type:console").matches_event(&log));
+        assert!(f("session:ext-a").matches_event(&log));
+        assert!(f("level:>=info").matches_event(&log));
+        assert!(f("\"hello world\"").matches_event(&log));
+        assert!(Filter::parse("  ").unwrap().is_none());
+        assert!(Filter::parse("level:loud").is_err());
+        assert!(Filter::parse("status:abc").is_err());
+        // Unknown keys are free text (URLs have colons).
+        assert!(f("https://x.dev/").matches_event(&log));
+    }
+
+    #[test]
+    fn json_field_reads_strings_only() {
+        let raw = br#"{"a":{"method" : "GET"},"message":"say \"hi\"","n":{"url":null}}"#;
+        assert_eq!(json_str_field(raw, b"method"), Some(&b"GET"[..]));
+        assert_eq!(json_str_field(raw, b"message"), Some(&br#"say \"hi\""#[..]));
+        assert_eq!(json_str_field(raw, b"url"), None);
+        assert_eq!(json_str_field(raw, b"nope"), None);
+    }
+}

@@ -1,0 +1,234 @@
+//! The Network pane: method, status, URL, duration, size; failures (status ≥ 400, network
+//! errors) highlighted. Detail: headers, bodies (JSON pretty-printed), timing. Also `curl`.
+
+use serde_json::Value;
+
+use super::{
+    cell_text, col, compact, fmt_bytes, fmt_ms, fmt_time, header_pairs, num_of, pretty_value, str_of, Column,
+    Detail, Row, Tone, Width,
+};
+use crate::protocol::{Envelope, MessageType};
+use crate::store::StoredEvent;
+
+pub const COLUMNS: &[Column] = &[
+    col("time", Width::Fixed(12)),
+    col("method", Width::Fixed(7)),
+    col("status", Width::Fixed(6)),
+    col("url", Width::Fill),
+    col("duration", Width::Fixed(8)),
+    col("size", Width::Fixed(9)),
+];
+
+pub fn failed(e: &StoredEvent) -> bool {
+    e.ty == MessageType::NetworkError || e.status >= 400
+}
+
+/// Request and response headers, whichever shape the sender used.
+/// Header (name, value) pairs in the order sent.
+type Headers = Vec<(String, String)>;
+
+fn headers(data: &Value) -> (Headers, Headers) {
+    let mut req = Vec::new();
+    let mut resp = Vec::new();
+    if let Some(h) = data.get("headers") {
+        if h.get("request").is_some() || h.get("response").is_some() {
+            req = h.get("request").map(header_pairs).unwrap_or_default();
+            resp = h.get("response").map(header_pairs).unwrap_or_default();
+        } else {
+            req = header_pairs(h);
+        }
+    }
+    if let Some(h) = data.get("requestHeaders") {
+        req.extend(header_pairs(h));
+    }
+    if let Some(h) = data.get("responseHeaders") {
+        resp.extend(header_pairs(h));
+    }
+    (req, resp)
+}
+
+fn nonnull(v: Option<&Value>) -> Option<&Value> {
+    v.filter(|v| !v.is_null())
+}
+
+fn bodies(data: &Value) -> (Option<&Value>, Option<&Value>) {
+    let (mut req, mut resp) = (None, None);
+    if let Some(b) = data.get("body") {
+        if b.get("request").is_some() || b.get("response").is_some() {
+            req = nonnull(b.get("request"));
+            resp = nonnull(b.get("response"));
+        } else {
+            resp = nonnull(Some(b));
+        }
+    }
+    (nonnull(data.get("requestBody")).or(req), nonnull(data.get("responseBody")).or(resp))
+}
+
+fn size_of(data: &Value, side: &str) -> Option<u64> {
+    let s = data.get("size")?;
+    match s {
+        Value::Number(n) if side == "response" => n.as_u64(),
+        Value::Object(_) => num_of(s, side).map(|f| f as u64),
+        _ => None,
+    }
+}
+
+pub fn row(e: &StoredEvent, env: &Envelope, utc: bool) -> Row {
+    let data = &env.data;
+    let status = match (e.status, e.ty) {
+        (0, MessageType::NetworkError) => "ERR".to_string(),
+        (0, _) => "-".to_string(),
+        (s, _) => s.to_string(),
+    };
+    Row {
+        seq: e.seq,
+        cells: vec![
+            fmt_time(e.timestamp_ms, utc),
+            cell_text(str_of(data, "method").unwrap_or("GET")),
+            status,
+            cell_text(str_of(data, "url").unwrap_or("")),
+            num_of(data, "duration").map(fmt_ms).unwrap_or_default(),
+            size_of(data, "response").map(fmt_bytes).unwrap_or_default(),
+        ],
+        tone: if failed(e) { Tone::Error } else { Tone::Normal },
+    }
+}
+
+pub fn detail(e: &StoredEvent, env: &Envelope, utc: bool) -> Detail {
+    let data = &env.data;
+    let mut d = Detail::default();
+    let method = str_of(data, "method").unwrap_or("GET");
+    let url = str_of(data, "url").unwrap_or("");
+    d.heading(&format!("{method} {url}"));
+    let status = match (e.status, str_of(data, "statusText")) {
+        (0, _) => "no response".to_string(),
+        (s, Some(t)) => format!("{s} {t}"),
+        (s, None) => s.to_string(),
+    };
+    if failed(e) {
+        d.lines.push(super::DLine { kind: super::DKind::Error, key: "status".into(), text: status });
+    } else {
+        d.field("status", &status);
+    }
+    d.field("type", e.ty.as_str());
+    d.field("time", &fmt_time(e.timestamp_ms, utc));
+    if let Some(ms) = num_of(data, "duration") {
+        d.field("duration", &fmt_ms(ms));
+    }
+    if let Some(n) = size_of(data, "request") {
+        d.field("request size", &fmt_bytes(n));
+    }
+    if let Some(n) = size_of(data, "response") {
+        d.field("response size", &fmt_bytes(n));
+    }
+    if let Some(t) = str_of(data, "resourceType") {
+        d.field("resource", t);
+    }
+    d.field("session", &e.session);
+    if let Some(err) = data.get("error").filter(|v| !v.is_null()) {
+        d.heading("Error");
+        d.error(&compact(err));
+    }
+    let (req_h, resp_h) = headers(data);
+    let (req_b, resp_b) = bodies(data);
+    d.heading("Request headers");
+    if req_h.is_empty() {
+        d.muted("(none)");
+    }
+    for (k, v) in &req_h {
+        d.field(k, v);
+    }
+    if let Some(b) = req_b {
+        d.heading("Request body");
+        d.json(b);
+    }
+    d.heading("Response headers");
+    if resp_h.is_empty() {
+        d.muted("(none)");
+    }
+    for (k, v) in &resp_h {
+        d.field(k, v);
+    }
+    if let Some(b) = resp_b {
+        d.heading("Response body");
+        d.json(b);
+    }
+    if let Some(t) = data.get("timing").filter(|v| !v.is_null()) {
+        d.heading("Timing");
+        match t.as_object() {
+            Some(obj) => {
+                for (k, v) in obj {
+                    let shown = v.as_f64().map(fmt_ms).unwrap_or_else(|| compact(v));
+                    d.field(k, &shown);
+                }
+            }
+            None => d.text(&pretty_value(t)),
+        }
+    }
+    d
+}
+
+/// POSIX shell single-quoting.
+fn sh_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+/// The request as a runnable `curl` command: method, headers (redacted values stay redacted)
+/// and body.
+pub fn curl(env: &Envelope) -> String {
+    let data = &env.data;
+    let method = str_of(data, "method").unwrap_or("GET").to_ascii_uppercase();
+    let url = str_of(data, "url").unwrap_or("");
+    let mut parts = vec!["curl".to_string()];
+    if method != "GET" {
+        parts.push(format!("-X {}", sh_quote(&method)));
+    }
+    parts.push(sh_quote(url));
+    let (req_h, _) = headers(data);
+    for (k, v) in req_h {
+        // curl computes these itself; copying them makes the command fail on a changed body.
+        if k.eq_ignore_ascii_case("content-length") || k.starts_with(':') {
+            continue;
+        }
+        parts.push(format!("-H {}", sh_quote(&format!("{k}: {v}"))));
+    }
+    if let (Some(body), _) = bodies(data) {
+        let text = match body {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        parts.push(format!("--data-raw {}", sh_quote(&text)));
+    }
+    parts.join(" \\\n  ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn curl_has_method_headers_body_and_keeps_redactions() {
+        let env = Envelope::new(
+            "network-request",
+            json!({
+                "url": "https://api.example.com/users?q=it's",
+                "method": "post",
+                "headers": {"request": {"Authorization": "[REDACTED]", "Content-Type": "application/json", "Content-Length": "12"}},
+                "body": {"request": "{\"page\": 1}", "response": "{}"}
+            }),
+        );
+        let c = curl(&env);
+        assert_eq!(
+            c,
+            "curl \\\n  -X 'POST' \\\n  'https://api.example.com/users?q=it'\\''s' \\\n  \
+             -H 'Authorization: [REDACTED]' \\\n  -H 'Content-Type: application/json' \\\n  \
+             --data-raw '{\"page\": 1}'"
+        );
+        let list = Envelope::new(
+            "network-request",
+            json!({"url": "https://x", "requestHeaders": [{"name": "Accept", "value": "*/*"}]}),
+        );
+        assert_eq!(curl(&list), "curl \\\n  'https://x' \\\n  -H 'Accept: */*'");
+    }
+}

@@ -1,0 +1,69 @@
+//! The Sessions pane: connected browsers and clients — id, kind, tab, URL, connected since,
+//! messages in/out.
+
+use super::{cell_text, col, fmt_time, Column, Detail, Row, Tone, Width};
+use crate::server::{PeerKind, SessionInfo};
+
+pub const COLUMNS: &[Column] = &[
+    col("session", Width::Fixed(17)),
+    col("kind", Width::Fixed(8)),
+    col("tab", Width::Fixed(8)),
+    col("connected", Width::Fixed(12)),
+    col("in", Width::Fixed(8)),
+    col("out", Width::Fixed(8)),
+    col("url", Width::Fill),
+];
+
+pub fn kind_name(s: &SessionInfo) -> &'static str {
+    match s.kind {
+        PeerKind::Extension => "browser",
+        PeerKind::Client => "client",
+    }
+}
+
+pub fn row(s: &SessionInfo, utc: bool, target: bool) -> Row {
+    let mut id = cell_text(&s.session_id);
+    if target {
+        id.push_str(" ◎");
+    }
+    Row {
+        seq: 0,
+        cells: vec![
+            id,
+            kind_name(s).to_string(),
+            cell_text(s.tab_id.as_deref().unwrap_or("-")),
+            fmt_time(s.connected_at, utc),
+            s.messages.to_string(),
+            s.messages_out.to_string(),
+            cell_text(s.url.as_deref().or(s.client_type.as_deref()).unwrap_or("")),
+        ],
+        tone: match s.kind {
+            PeerKind::Extension => Tone::Normal,
+            PeerKind::Client => Tone::Muted,
+        },
+    }
+}
+
+pub fn detail(s: &SessionInfo, utc: bool) -> Detail {
+    let mut d = Detail::default();
+    d.heading(&format!("{} {}", kind_name(s), s.session_id));
+    d.field("kind", kind_name(s));
+    d.field("dialect", &format!("{:?}", s.dialect));
+    d.field("tab", s.tab_id.as_deref().unwrap_or(""));
+    d.field("url", s.url.as_deref().unwrap_or(""));
+    d.field("title", s.title.as_deref().unwrap_or(""));
+    d.field("client", s.client_type.as_deref().unwrap_or(""));
+    d.field("subprotocol", s.subprotocol.as_deref().unwrap_or(""));
+    d.field("remote", &s.remote);
+    d.field("connected", &fmt_time(s.connected_at, utc));
+    d.field("last active", &fmt_time(s.last_active, utc));
+    d.field("messages in", &s.messages.to_string());
+    d.field("messages out", &s.messages_out.to_string());
+    if s.rate_limited > 0 {
+        d.field("rate limited", &s.rate_limited.to_string());
+    }
+    if s.kind == PeerKind::Extension {
+        d.muted("t chooses the target browser for commands");
+    }
+    d
+}

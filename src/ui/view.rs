@@ -1,0 +1,339 @@
+//! Owns a pane's filtered view of one store log: the matching log indexes, kept up to date
+//! incrementally, plus selection, scroll position and follow mode.
+//!
+//! The view remembers how far it has scanned; each sync looks only at what arrived since
+//! (bounded by a deadline, so a rebuild over a million events never stalls the UI), drops what
+//! the store evicted, and starts over when the store was cleared (its generation changed).
+//! Consecutive identical console lines collapse into one row with a count, decided on raw bytes.
+
+use std::collections::{HashMap, VecDeque};
+use std::hash::{Hash, Hasher};
+use std::time::Instant;
+
+use crate::store::{Log, StoredEvent};
+
+use super::filter::{json_str_field, Filter};
+
+/// How many entries are scanned between two looks at the clock.
+const CLOCK_EVERY: u64 = 4096;
+
+#[derive(Debug, Clone)]
+pub struct ListView {
+    /// Log indexes of the rows, oldest first (each row's first event when collapsed).
+    pub items: VecDeque<u64>,
+    /// Rows standing for several identical consecutive events: first index → count.
+    pub dups: HashMap<u64, u32>,
+    /// Events folded into earlier rows (sum of `dups` counts minus one each).
+    folded: usize,
+    last_key: Option<u64>,
+    /// The next log index to look at.
+    pub scanned: u64,
+    /// Where the current (re)build started, for progress.
+    scan_start: u64,
+    generation: u64,
+    /// The selected row's log index: the selection stays on its event while others arrive.
+    pub selected: Option<u64>,
+    /// The first visible row (a position in `items`).
+    pub top: usize,
+    /// Keep the newest row selected and in view.
+    pub follow: bool,
+    pub filter: Option<Filter>,
+    /// Whether the scan has not yet reached the end of the log.
+    pub scanning: bool,
+}
+
+impl Default for ListView {
+    fn default() -> Self {
+        ListView {
+            items: VecDeque::new(),
+            dups: HashMap::new(),
+            folded: 0,
+            last_key: None,
+            scanned: 0,
+            scan_start: 0,
+            generation: u64::MAX,
+            selected: None,
+            top: 0,
+            follow: true,
+            filter: None,
+            scanning: false,
+        }
+    }
+}
+
+/// What makes two console lines "the same" for collapsing: type, level, message and source.
+pub fn dedupe_key(e: &StoredEvent) -> Option<u64> {
+    let message = json_str_field(&e.raw, b"message")?;
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (e.ty as u8).hash(&mut h);
+    e.level.hash(&mut h);
+    message.hash(&mut h);
+    json_str_field(&e.raw, b"source").hash(&mut h);
+    Some(h.finish())
+}
+
+impl ListView {
+    fn reset_items(&mut self) {
+        self.items.clear();
+        self.dups.clear();
+        self.folded = 0;
+        self.last_key = None;
+        self.top = 0;
+    }
+
+    /// Replaces the filter; the view is rebuilt from the oldest held event on the next syncs.
+    pub fn set_filter(&mut self, filter: Option<Filter>) {
+        self.filter = filter;
+        self.reset_items();
+        self.scanned = 0;
+        self.scan_start = 0;
+        self.scanning = true;
+    }
+
+    /// Brings the view up to date with `log`, until `deadline`. Returns true when work remains.
+    pub fn sync<T>(
+        &mut self,
+        log: &Log<T>,
+        generation: u64,
+        deadline: Instant,
+        accept: impl Fn(&Filter, &T) -> bool,
+        key: Option<fn(&T) -> Option<u64>>,
+    ) -> bool {
+        if self.generation != generation {
+            // The store was cleared (or this is the first sync): nothing held is ours any more.
+            self.generation = generation;
+            self.reset_items();
+            self.selected = None;
+            self.scanned = log.first();
+            self.scan_start = self.scanned;
+        }
+        let first = log.first();
+        self.evict(first);
+        if self.scanned < first {
+            self.scanned = first;
+            self.scan_start = self.scan_start.max(first);
+        }
+        let end = log.end();
+        let mut i = self.scanned;
+        while i < end {
+            if let Some(item) = log.get(i) {
+                if self.filter.as_ref().is_none_or(|f| accept(f, item)) {
+                    self.push(i, key.and_then(|k| k(item)));
+                }
+            }
+            i += 1;
+            if (i - self.scanned) % CLOCK_EVERY == 0 && Instant::now() >= deadline {
+                break;
+            }
+        }
+        self.scanned = i;
+        self.scanning = i < end;
+        if self.follow {
+            self.selected = self.items.back().copied();
+        } else if self.selected.is_none() {
+            self.selected = self.items.front().copied();
+        }
+        self.scanning
+    }
+
+    fn push(&mut self, index: u64, key: Option<u64>) {
+        if key.is_some() && key == self.last_key {
+            if let Some(&row) = self.items.back() {
+                *self.dups.entry(row).or_insert(1) += 1;
+                self.folded += 1;
+                return;
+            }
+        }
+        self.last_key = key;
+        self.items.push_back(index);
+    }
+
+    fn evict(&mut self, first: u64) {
+        let gone = self.items.partition_point(|&i| i < first);
+        if gone == 0 {
+            return;
+        }
+        if self.dups.is_empty() {
+            self.items.drain(..gone);
+        } else {
+            for i in self.items.drain(..gone) {
+                if let Some(c) = self.dups.remove(&i) {
+                    self.folded -= c as usize - 1;
+                }
+            }
+        }
+        self.top = self.top.saturating_sub(gone);
+        if self.selected.is_some_and(|s| s < first) {
+            self.selected = self.items.front().copied();
+        }
+    }
+
+    /// Share of the log scanned so far, while a rebuild runs (0–100).
+    pub fn progress(&self, log_end: u64) -> u8 {
+        let total = log_end.saturating_sub(self.scan_start).max(1);
+        ((self.scanned.saturating_sub(self.scan_start)) * 100 / total).min(100) as u8
+    }
+
+    /// The events a row stands for.
+    pub fn count_of(&self, index: u64) -> u32 {
+        self.dups.get(&index).copied().unwrap_or(1)
+    }
+
+    /// How many events the rows stand for.
+    pub fn event_count(&self) -> usize {
+        self.items.len() + self.folded
+    }
+
+    /// The selected row's position in `items`.
+    pub fn position(&self) -> Option<usize> {
+        let sel = self.selected?;
+        if self.items.is_empty() {
+            return None;
+        }
+        Some(match self.items.binary_search(&sel) {
+            Ok(p) => p,
+            Err(p) => p.min(self.items.len() - 1),
+        })
+    }
+
+    /// Moves the selection by `delta` rows; moving up pauses follow.
+    pub fn move_by(&mut self, delta: isize) {
+        if self.items.is_empty() {
+            return;
+        }
+        let pos = self.position().unwrap_or(0) as isize;
+        let new = (pos + delta).clamp(0, self.items.len() as isize - 1) as usize;
+        if delta < 0 {
+            self.follow = false;
+        }
+        self.selected = self.items.get(new).copied();
+    }
+
+    pub fn select_position(&mut self, pos: usize) {
+        if let Some(&i) = self.items.get(pos) {
+            self.follow = false;
+            self.selected = Some(i);
+        }
+    }
+
+    pub fn go_top(&mut self) {
+        self.follow = false;
+        self.selected = self.items.front().copied();
+        self.top = 0;
+    }
+
+    pub fn go_bottom(&mut self) {
+        self.follow = true;
+        self.selected = self.items.back().copied();
+    }
+
+    /// Adjusts `top` so the selection is within `height` visible rows.
+    pub fn ensure_visible(&mut self, height: usize) {
+        let len = self.items.len();
+        let height = height.max(1);
+        if self.follow {
+            self.top = len.saturating_sub(height);
+            return;
+        }
+        if let Some(p) = self.position() {
+            if p < self.top {
+                self.top = p;
+            } else if p >= self.top + height {
+                self.top = p + 1 - height;
+            }
+        }
+        self.top = self.top.min(len.saturating_sub(height));
+    }
+
+    /// The log indexes of the `height` rows from `top` (O(1) to reach, whatever the length).
+    pub fn visible(&self, height: usize) -> impl Iterator<Item = &u64> + '_ {
+        let start = self.top.min(self.items.len());
+        let end = (start + height).min(self.items.len());
+        self.items.range(start..end)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::MessageType;
+    use crate::store::Raw;
+    use crate::store::{Level, Store};
+
+    fn console(msg: &str, level: Level) -> StoredEvent {
+        StoredEvent {
+            seq: 0,
+            ty: MessageType::ConsoleLog,
+            level,
+            status: 0,
+            timestamp_ms: 0,
+            session: "s".into(),
+            raw: Raw::from(format!(r#"{{"type":"console-log","data":{{"message":"{msg}"}}}}"#).into_bytes()),
+        }
+    }
+
+    fn sync(v: &mut ListView, store: &Store) -> bool {
+        let log = store.log(crate::store::Category::Console);
+        let far = Instant::now() + std::time::Duration::from_secs(5);
+        v.sync(log, store.generation(), far, |f, e| f.matches_event(e), Some(dedupe_key))
+    }
+
+    #[test]
+    fn incremental_sync_collapses_evicts_and_resets_on_clear() {
+        let mut store = Store::new(crate::store::Capacities { console: 5, ..Default::default() });
+        let mut v = ListView::default();
+        for m in ["a", "b", "b", "b", "c"] {
+            store.append(console(m, Level::Log));
+        }
+        assert!(!sync(&mut v, &store));
+        assert_eq!(v.items, [0, 1, 4]);
+        assert_eq!(v.count_of(1), 3);
+        assert_eq!(v.event_count(), 5);
+        assert_eq!(v.selected, Some(4), "follow selects the newest");
+
+        // Pause on "b", then let two new events evict "a" and the first "b".
+        v.move_by(-1);
+        assert!(!v.follow);
+        assert_eq!(v.selected, Some(1));
+        store.append(console("zulu", Level::Log));
+        store.append(console("echo", Level::Log));
+        sync(&mut v, &store);
+        assert_eq!(v.items, [4, 5, 6]);
+        assert_eq!(v.selected, Some(4), "selection moved to the oldest held row when its event went");
+
+        // Filter rebuild, then a clear resets.
+        v.set_filter(crate::ui::filter::Filter::parse("-zulu").unwrap());
+        sync(&mut v, &store);
+        // Rebuilt from the oldest held event: the two "b" still held collapse again.
+        assert_eq!(v.items, [2, 4, 6]);
+        assert_eq!(v.count_of(2), 2);
+        store.clear();
+        sync(&mut v, &store);
+        assert!(v.items.is_empty());
+        store.append(console("z", Level::Error));
+        sync(&mut v, &store);
+        assert_eq!(v.items, [7]);
+    }
+
+    #[test]
+    fn selection_stays_on_its_event_while_new_ones_arrive() {
+        let mut store = Store::new(Default::default());
+        let mut v = ListView::default();
+        for i in 0..10 {
+            store.append(console(&format!("m{i}"), Level::Log));
+        }
+        sync(&mut v, &store);
+        v.go_top();
+        v.move_by(3);
+        for i in 10..20 {
+            store.append(console(&format!("m{i}"), Level::Log));
+        }
+        sync(&mut v, &store);
+        assert_eq!(v.selected, Some(3));
+        v.ensure_visible(5);
+        assert_eq!(v.top, 0);
+        v.go_bottom();
+        v.ensure_visible(5);
+        assert_eq!(v.top, 15);
+    }
+}
