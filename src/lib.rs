@@ -12,3 +12,10 @@ pub mod serve;
 pub mod server;
 pub mod store;
 pub mod ui;
+
+static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
+/// When the program started (the first call to this, which `main` makes first thing).
+pub fn started() -> std::time::Instant {
+    *STARTED.get_or_init(std::time::Instant::now)
+}

@@ -6,6 +6,7 @@ use triage_tui::cli::{Cli, Mode};
 use triage_tui::{config, logging, serve, ui};
 
 fn main() -> ExitCode {
+    triage_tui::started();
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,

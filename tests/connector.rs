@@ -527,8 +527,24 @@ async fn redaction_on_ingest_and_opt_out() {
     assert_eq!(h["request"]["Accept"], "*/*");
     assert_eq!(h["response"]["Set-Cookie"], "[REDACTED]");
     assert_eq!(e["data"]["requestHeaders"][0]["value"], "[REDACTED]");
-    // Not in the frame log either... the frame log keeps what crossed the wire, but the store's
-    // events (what the UI and clients see) never hold the secret.
+    // Nor in the frame that carried it (the Frames pane and the frames API show frames).
+    let (_, frames) = srv.get_json(&format!("/api/websocket/{}/frames?limit=1000", b.session)).await;
+    let texts: Vec<String> = frames
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["data"].as_str())
+        .map(|d| {
+            String::from_utf8_lossy(
+                &base64::Engine::decode(&base64::engine::general_purpose::STANDARD, d).unwrap(),
+            )
+            .into_owned()
+        })
+        .collect();
+    assert!(texts.iter().any(|t| t.contains("network-request")), "the frame is recorded");
+    for secret in ["secret-token", "sid=abc", "sid=def", "Zm9vOmJhcg=="] {
+        assert!(!texts.iter().any(|t| t.contains(secret)), "{secret} leaked into the frame log");
+    }
     let srv = start_with(|c| c.redact_headers = false).await;
     let mut b = srv.browser("t").await;
     b.send(net).await;

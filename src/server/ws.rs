@@ -18,6 +18,7 @@ use tokio::sync::mpsc;
 
 use super::sessions::{Dialect, Outbound, PeerDetails, PeerKind, SessionEntry, SessionStats};
 use super::{auth, compat, Command, Connector};
+use crate::protocol::redact;
 use crate::protocol::shape::{self, Inspected};
 use crate::protocol::timestamp::now_ms;
 use crate::protocol::{
@@ -354,6 +355,18 @@ impl Connection {
         }));
     }
 
+    /// Replaces the payload of the text frame just read (still staged) with its redacted form.
+    fn redact_last_inbound_frame(&mut self, redacted: &Raw) {
+        let last = self.pending.iter_mut().rev().find_map(|s| match s {
+            Staged::Frame(f) if f.direction == Direction::ClientToServer && f.opcode == 1 => Some(f),
+            _ => None,
+        });
+        if let Some(f) = last {
+            f.length = redacted.len() as u64;
+            f.data = Some(redacted.clone());
+        }
+    }
+
     /// Appends what this connection staged to the store and wakes its readers.
     fn flush(&mut self) {
         if self.pending.is_empty() {
@@ -567,7 +580,18 @@ impl Connection {
             t if t.is_command() && self.kind == PeerKind::Client => self.on_command(env, t),
             t if self.kind == PeerKind::Extension && (t.is_command_reply() || is_browser_data(t)) => {
                 // The raw bytes are stored as received unless they had to be translated.
-                let raw = (!translated).then_some(bytes);
+                let mut raw = (!translated).then_some(bytes);
+                let mut env = env;
+                if matches!(t, MessageType::NetworkRequest | MessageType::NetworkError)
+                    && shared.config.redact_headers
+                    && redact::redact_network(&mut env.data) > 0
+                {
+                    // The frame that carried the credentials is redacted too, or the Frames pane
+                    // and the frames API would still show them.
+                    let redacted = Raw::from(env.to_json().into_bytes());
+                    self.redact_last_inbound_frame(&redacted);
+                    raw = Some(redacted);
+                }
                 let id = env.id.clone();
                 self.flush();
                 if let Err(e) = self.connector.ingest(&self.id, env, t, raw).await {

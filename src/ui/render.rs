@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Clear, Paragraph};
 use ratatui::Frame;
 
-use super::action::Pane;
+use super::action::{Action, Pane};
 use super::panes::{self, Column, DKind, Row, Tone, Width};
 use super::sanitize::{self, cell, fit};
 use super::state::{CommandPhase, Modal, PromptKind, State};
@@ -228,15 +228,26 @@ fn render_list(frame: &mut Frame, state: &State, area: Rect) {
     }
 }
 
+/// The detail's footer, from the live keymap (a rebinding shows here too).
+fn detail_hint(state: &State) -> String {
+    let keys = |a: Action| state.keymap.keys_for(&a);
+    let copy_text = if state.pane == Pane::Network { "copy curl" } else { "copy text" };
+    format!(
+        " {}/{} or wheel scroll · {} copy JSON · {} {copy_text} ",
+        keys(Action::DetailDown),
+        keys(Action::DetailUp),
+        keys(Action::CopyJson),
+        keys(Action::CopyText)
+    )
+}
+
 fn render_detail(frame: &mut Frame, state: &State, area: Rect) {
     let theme = &state.theme;
     let block = Block::bordered()
         .border_type(BorderType::Rounded)
         .border_style(Style::default().fg(theme.border))
         .title(Span::styled(" Detail ", theme.heading()))
-        .title_bottom(
-            Line::styled(" J/K or wheel scroll · y copy JSON · Y copy text ", theme.muted()).right_aligned(),
-        );
+        .title_bottom(Line::styled(detail_hint(state), theme.muted()).right_aligned());
     let inner = block.inner(area);
     frame.render_widget(Clear, area);
     frame.render_widget(block, area);
