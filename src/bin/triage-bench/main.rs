@@ -3,9 +3,11 @@
 //! the memory figure comes from a child process so nothing else shares its heap.
 //!
 //! Usage: `triage-bench [SCENARIO] [--quick]`; scenarios: all (default), ws_ingest, http_ingest,
-//! latency, memory, peer.
+//! latency, render (render and filter with 1 M events), memory, process (startup and idle CPU of
+//! the real binary in tmux), peer.
 
 mod load;
+mod ui;
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -30,7 +32,7 @@ fn parse_args() -> Result<Opts> {
             "--quick" => opts.quick = true,
             "--child" => opts.child = true,
             "-h" | "--help" => {
-                println!("usage: triage-bench [all|ws_ingest|http_ingest|latency|memory|peer] [--quick]");
+                println!("usage: triage-bench [all|ws_ingest|http_ingest|latency|render|memory|process|peer] [--quick]");
                 std::process::exit(0);
             }
             s if !s.starts_with('-') => opts.scenario = s.to_string(),
@@ -64,7 +66,7 @@ async fn run(opts: Opts) -> Result<()> {
     }
     let all = opts.scenario == "all";
     let want = |s: &str| all || opts.scenario == s;
-    let known = ["all", "ws_ingest", "http_ingest", "latency", "memory", "peer"];
+    let known = ["all", "ws_ingest", "http_ingest", "latency", "render", "memory", "process", "peer"];
     if !known.contains(&opts.scenario.as_str()) {
         bail!("unknown scenario {:?}; one of {}", opts.scenario, known.join(", "));
     }
@@ -82,8 +84,14 @@ async fn run(opts: Opts) -> Result<()> {
     if want("latency") {
         latency(opts.quick).await?;
     }
+    if want("render") {
+        ui::render_and_filter(opts.quick)?;
+    }
     if want("memory") {
         memory(opts.quick)?;
+    }
+    if want("process") {
+        ui::process_figures(opts.quick)?;
     }
     Ok(())
 }
@@ -131,7 +139,7 @@ async fn wait_stored(c: &Connector, target: u64, since: Instant, limit: Duration
 }
 
 /// Events per second with `conns` browser connections sending `per_conn` messages each.
-async fn ingest_rate(conns: usize, per_conn: u64, network: bool) -> Result<f64> {
+async fn ingest_rate(conns: usize, per_conn: u64, network: bool, with_ui: bool) -> Result<f64> {
     let caps = Capacities { console: 4_000_000, network: 4_000_000, ..Capacities::default() };
     let (c, addr, _dir) = connector(caps).await?;
     let mut sockets = Vec::new();
@@ -150,6 +158,8 @@ async fn ingest_rate(conns: usize, per_conn: u64, network: bool) -> Result<f64> 
         .collect();
     let base = stored_events(&c);
     let total = per_conn * conns as u64;
+    let stop = tokio_util::sync::CancellationToken::new();
+    let ui_task = with_ui.then(|| tokio::spawn(ui_loop(c.clone(), stop.clone())));
     let start = Instant::now();
     let mut tasks = Vec::new();
     for mut ws in sockets {
@@ -163,17 +173,61 @@ async fn ingest_rate(conns: usize, per_conn: u64, network: bool) -> Result<f64> 
     for t in tasks {
         t.await??;
     }
+    stop.cancel();
+    if let Some(t) = ui_task {
+        let frames = t.await??;
+        if frames == 0 {
+            bail!("the UI drew no frame during ingest");
+        }
+    }
     c.shutdown();
     Ok(total as f64 / elapsed.as_secs_f64())
 }
 
+/// The UI loop's work as `triage-tui` does it: woken by the connector, at most one frame per
+/// frame interval, each catching up with the store (bounded) and rendering the real panes.
+async fn ui_loop(c: Connector, stop: tokio_util::sync::CancellationToken) -> Result<u64> {
+    let mut state = ui::new_state();
+    let mut terminal = ui::terminal()?;
+    let mut changes = c.changes();
+    let mut frames = 0;
+    let mut last = tokio::time::Instant::now() - ui::FRAME;
+    let mut behind = false;
+    loop {
+        if !behind {
+            tokio::select! {
+                () = stop.cancelled() => break,
+                r = changes.changed() => if r.is_err() { break },
+            }
+        }
+        tokio::select! {
+            () = stop.cancelled() => break,
+            () = tokio::time::sleep_until(last + ui::FRAME) => {}
+        }
+        last = tokio::time::Instant::now();
+        behind = {
+            let store = c.store().read();
+            ui::ui_frame(&mut state, &store, &mut terminal)?
+        };
+        frames += 1;
+    }
+    Ok(frames)
+}
+
 async fn ws_ingest(quick: bool) -> Result<()> {
     let scale = if quick { 1 } else { 8 };
-    let four = ingest_rate(4, 50_000 * scale, false).await?;
+    let four = ingest_rate(4, 50_000 * scale, false, false).await?;
     figure("ws_ingest_events_per_sec", four, "ev/s");
-    figure("ws_ingest_1conn_events_per_sec", ingest_rate(1, 100_000 * scale, false).await?, "ev/s");
-    figure("ws_ingest_16conn_events_per_sec", ingest_rate(16, 12_500 * scale, false).await?, "ev/s");
-    figure("ws_ingest_4kb_network_events_per_sec", ingest_rate(4, 10_000 * scale, true).await?, "ev/s");
+    let with_ui = ingest_rate(4, 50_000 * scale, false, true).await?;
+    figure("ws_ingest_with_ui_events_per_sec", with_ui, "ev/s");
+    figure("ws_ingest_with_ui_ratio", with_ui / four, "x");
+    figure("ws_ingest_1conn_events_per_sec", ingest_rate(1, 100_000 * scale, false, false).await?, "ev/s");
+    figure("ws_ingest_16conn_events_per_sec", ingest_rate(16, 12_500 * scale, false, false).await?, "ev/s");
+    figure(
+        "ws_ingest_4kb_network_events_per_sec",
+        ingest_rate(4, 10_000 * scale, true, false).await?,
+        "ev/s",
+    );
     Ok(())
 }
 
@@ -263,8 +317,9 @@ fn free_port() -> Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
-/// Send-to-stored-and-seen latency at a steady 10 000 events/s. The reader stands where the
-/// UI stands: woken by the connector's change signal, reading new events from its cursor.
+/// Send-to-UI-state latency at a steady 10 000 events/s. The reader is the UI loop: woken by the
+/// connector, one frame per frame interval at most, the real state update; an event counts once
+/// the frame that took it into the UI state is done.
 async fn latency(quick: bool) -> Result<()> {
     const RATE: u64 = 10_000;
     let seconds = if quick { 3 } else { 10 };
@@ -278,22 +333,32 @@ async fn latency(quick: bool) -> Result<()> {
     let reader = {
         let c = c.clone();
         tokio::spawn(async move {
+            let mut state = ui::new_state();
+            let mut terminal = ui::terminal()?;
             let mut changes = c.changes();
             let mut cursor = c.store().read().cursor_now();
             let mut latencies = Vec::with_capacity(total as usize);
+            let mut last = tokio::time::Instant::now() - ui::FRAME;
             while (latencies.len() as u64) < total {
                 if tokio::time::timeout(Duration::from_secs(10), changes.changed()).await.is_err() {
                     break;
                 }
-                let (events, _) = c.store().read().read_since(&mut cursor, usize::MAX);
+                tokio::time::sleep_until(last + ui::FRAME).await;
+                last = tokio::time::Instant::now();
+                let new = {
+                    let store = c.store().read();
+                    // Catch up fully: the budget only spreads work over frames under floods.
+                    while ui::ui_frame(&mut state, &store, &mut terminal)? {}
+                    store.read_since(&mut cursor, usize::MAX).0
+                };
                 let now = epoch.elapsed().as_micros() as u64;
-                for e in events {
+                for e in new {
                     if let Some(sent) = sent_micros(&e.raw) {
                         latencies.push(now.saturating_sub(sent));
                     }
                 }
             }
-            latencies
+            Ok::<_, anyhow::Error>(latencies)
         })
     };
     // 10 messages every millisecond.
@@ -313,7 +378,7 @@ async fn latency(quick: bool) -> Result<()> {
         }
         ws.flush().await?;
     }
-    let mut lat = reader.await?;
+    let mut lat = reader.await??;
     if lat.is_empty() {
         bail!("no latency samples");
     }
