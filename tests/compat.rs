@@ -118,18 +118,7 @@ async fn websocket_heartbeat_navigation_and_screenshot_by_request_id() {
     assert_eq!(s["sessions"][0]["url"], "https://app.test/next");
 
     // A screenshot through the REST API becomes take-screenshot; the reply is matched by requestId.
-    let http = srv.http.clone();
-    let url = srv.url("/api/commands");
-    let call = tokio::spawn(async move {
-        http.post(url)
-            .json(&json!({"type": "screenshot-request", "data": {}}))
-            .send()
-            .await
-            .unwrap()
-            .json::<Value>()
-            .await
-            .unwrap()
-    });
+    let call = srv.spawn_command(json!({"type": "screenshot-request", "data": {}}));
     let ask = ext.recv_type("take-screenshot").await;
     let request_id = ask["requestId"].as_str().unwrap().to_string();
     ext.send(json!({"type": "screenshot-data", "data": format!("data:image/png;base64,{PNG_1X1}"), "requestId": request_id, "autoPaste": false})).await;
@@ -139,12 +128,7 @@ async fn websocket_heartbeat_navigation_and_screenshot_by_request_id() {
     assert!(reply["data"]["screenshotId"].is_string());
 
     // get_url becomes get-current-url.
-    let http = srv.http.clone();
-    let url = srv.url("/api/commands");
-    let call = tokio::spawn(async move {
-        let body = json!({"type": "browser-action", "data": {"action": "get_url"}});
-        http.post(url).json(&body).send().await.unwrap().json::<Value>().await.unwrap()
-    });
+    let call = srv.spawn_command(json!({"type": "browser-action", "data": {"action": "get_url"}}));
     let ask = ext.recv_type("get-current-url").await;
     ext.send(json!({"type": "current-url-response", "url": "https://app.test/next", "tabId": 12, "requestId": ask["requestId"]})).await;
     let reply = call.await.unwrap();
@@ -152,18 +136,7 @@ async fn websocket_heartbeat_navigation_and_screenshot_by_request_id() {
     assert_eq!(reply["data"]["data"]["url"], "https://app.test/next");
 
     // A screenshot error is a failed result, not a hang.
-    let http = srv.http.clone();
-    let url = srv.url("/api/commands");
-    let call = tokio::spawn(async move {
-        http.post(url)
-            .json(&json!({"type": "screenshot-request"}))
-            .send()
-            .await
-            .unwrap()
-            .json::<Value>()
-            .await
-            .unwrap()
-    });
+    let call = srv.spawn_command(json!({"type": "screenshot-request"}));
     let ask = ext.recv_type("take-screenshot").await;
     ext.send(json!({"type": "screenshot-error", "error": "Cannot capture a chrome:// page", "requestId": ask["requestId"]})).await;
     let reply = call.await.unwrap();
@@ -201,20 +174,8 @@ async fn several_tabs_at_once_replies_matched_by_id_not_order() {
         sessions.iter().find(|s| s["url"] == url).unwrap()["sessionId"].as_str().unwrap().to_string()
     };
     let (a_session, b_session) = (session_of("https://a.test/"), session_of("https://b.test/"));
-    let shoot = |session: String| {
-        let http = srv.http.clone();
-        let url = srv.url("/api/commands");
-        tokio::spawn(async move {
-            http.post(url)
-                .json(&json!({"type": "screenshot-request", "sessionId": session}))
-                .send()
-                .await
-                .unwrap()
-                .json::<Value>()
-                .await
-                .unwrap()
-        })
-    };
+    let shoot =
+        |session: String| srv.spawn_command(json!({"type": "screenshot-request", "sessionId": session}));
     let for_a = shoot(a_session.clone());
     let for_b = shoot(b_session.clone());
     let ask_a = a.recv_type("take-screenshot").await;

@@ -415,13 +415,9 @@ async fn commands_with_no_browser_unknown_target_timeout_or_disconnect() {
 async fn rest_commands_wait_for_the_result() {
     let srv = start().await;
     let mut b = srv.browser("tab").await;
-    let http = srv.http.clone();
-    let url = srv.url("/api/commands");
-    let call = tokio::spawn(async move {
-        let body =
-            json!({"type": "browser-action", "data": {"action": "execute_js", "params": {"script": "1+2"}}});
-        http.post(url).json(&body).send().await.unwrap().json::<Value>().await.unwrap()
-    });
+    let call = srv.spawn_command(
+        json!({"type": "browser-action", "data": {"action": "execute_js", "params": {"script": "1+2"}}}),
+    );
     let cmd = b.recv_type("browser-action").await;
     assert_eq!(cmd["data"]["params"]["script"], "1+2");
     b.send(json!({"id": cmd["id"], "type": "command-result", "data": {"success": true, "data": 3, "duration": 2}})).await;

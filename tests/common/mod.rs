@@ -74,6 +74,15 @@ impl TestServer {
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
+    /// `POST /api/commands` in the background (it waits for the browser): await the reply's JSON.
+    pub fn spawn_command(&self, body: Value) -> tokio::task::JoinHandle<Value> {
+        let http = self.http.clone();
+        let url = self.url("/api/commands");
+        tokio::spawn(async move {
+            http.post(url).json(&body).send().await.unwrap().json::<Value>().await.unwrap()
+        })
+    }
+
     pub async fn events(&self, query: &str) -> Vec<Value> {
         let (status, body) = self.get_json(&format!("/api/events?{query}")).await;
         assert_eq!(status, 200, "{body}");
