@@ -355,3 +355,53 @@ fn credential_check_sees_every_header_form_and_only_headers() {
         assert_eq!(n.may_carry_secrets(), expected, "{data}");
     }
 }
+
+/// Mutated versions of real messages through every parser: any input gets Ok or an error, never a
+/// panic. Deterministic (xorshift), so a failure reproduces.
+#[test]
+fn mutated_messages_never_panic() {
+    let seeds = [
+        r#"{"id":"m","type":"console-log","timestamp":1704067200000,"data":{"level":"info","message":"hi","args":[1,{"a":2}],"source":"app.js:1:2","line":"3"},"metadata":{"tabId":7}}"#,
+        r#"{"type":"network-request","payload":{"url":"u","method":"GET","status":"404","headers":{"request":{"Cookie":"a"}},"requestHeaders":[{"name":"Authorization","value":"x"}]},"timestamp":"2025-11-07T10:00:00Z"}"#,
+        r#"{"type":"websocket-frame","data":{"trafficId":"t","direction":"client-to-server","opcode":1,"data":"eyJhIjoxfQ==","length":7}}"#,
+        r#"{"type":"browser","action":"navigate","params":{"url":"x"},"id":1}"#,
+        r#"{"type":"screenshot-data","data":"data:image/png;base64,iVBORw0KGgo=","requestId":"r1"}"#,
+        r#"{"type":"subscribe","data":{"types":["console-log"],"sessionId":"s"}}"#,
+    ];
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let alphabet = b"{}[]\":,\\0123456789eE+-.truefalsnul \t\n\x00\xff\xc3\xa9";
+    for round in 0..30_000u64 {
+        let seed = seeds[(round % seeds.len() as u64) as usize].as_bytes();
+        let mut bytes = seed.to_vec();
+        for _ in 0..(next() % 4 + 1) {
+            let at = (next() as usize) % (bytes.len() + 1);
+            match next() % 3 {
+                0 if at < bytes.len() => bytes[at] = alphabet[(next() as usize) % alphabet.len()],
+                1 if at < bytes.len() => {
+                    bytes.remove(at);
+                }
+                _ => bytes.insert(at, alphabet[(next() as usize) % alphabet.len()]),
+            }
+        }
+        let text = String::from_utf8_lossy(&bytes);
+        let _ = shape::scan(&text, MAX);
+        let _ = parse_message(&text, MAX);
+        let _ = crate::server::compat::translate_incoming(&text);
+        for kind in [
+            MessageType::ConsoleLog,
+            MessageType::NetworkRequest,
+            MessageType::WebsocketFrame,
+            MessageType::BrowserAction,
+        ] {
+            if let Ok(shape::Inspected::Network(n)) = shape::inspect(kind, &text) {
+                let _ = n.may_carry_secrets();
+            }
+        }
+    }
+}
