@@ -322,8 +322,7 @@ pub async fn event_loop(
                     if !same_sessions(&state.sessions, &sessions) {
                         state.set_sessions(sessions);
                     }
-                    let deadline = Instant::now() + SYNC_BUDGET;
-                    store_dirty = state.sync(&connector.store().read(), deadline);
+                    store_dirty = state.catch_up(connector.store(), SYNC_BUDGET);
                 }
                 state.prepare(&connector.store().read());
                 terminal.draw(|f| render(state, f))?;

@@ -27,6 +27,9 @@ const ROW_CACHE_MAX: usize = 512;
 /// Most wrapped detail lines kept.
 const DETAIL_LINES_MAX: usize = 50_000;
 
+/// The longest the UI holds the store's read lock while catching up.
+pub const LOCK_SLICE: std::time::Duration = std::time::Duration::from_millis(1);
+
 /// The connector's figures for the status bar.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Status {
@@ -203,6 +206,20 @@ impl State {
     }
 
     /// Brings every list view up to date with the store, until `deadline`. True: work remains.
+    /// Catches up with a shared store within `budget`, holding its read lock for at most
+    /// [`LOCK_SLICE`] at a time so the connector's writers (ingest) are never held up long.
+    /// Returns whether more remains.
+    pub fn catch_up(&mut self, store: &crate::store::SharedStore, budget: std::time::Duration) -> bool {
+        let end = Instant::now() + budget;
+        loop {
+            let slice_end = (Instant::now() + LOCK_SLICE).min(end);
+            let more = self.sync(&store.read(), slice_end);
+            if !more || Instant::now() >= end {
+                return more;
+            }
+        }
+    }
+
     pub fn sync(&mut self, store: &Store, deadline: Instant) -> bool {
         let generation = store.generation();
         let mut more = false;

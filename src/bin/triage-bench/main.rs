@@ -205,17 +205,14 @@ async fn ui_loop(c: Connector, stop: tokio_util::sync::CancellationToken) -> Res
             () = tokio::time::sleep_until(last + ui::FRAME) => {}
         }
         last = tokio::time::Instant::now();
-        behind = {
-            let store = c.store().read();
-            ui::ui_frame(&mut state, &store, &mut terminal)?
-        };
+        behind = ui::live_frame(&mut state, c.store(), &mut terminal)?;
         frames += 1;
     }
     Ok(frames)
 }
 
 async fn ws_ingest(quick: bool) -> Result<()> {
-    let scale = if quick { 1 } else { 8 };
+    let scale = if quick { 2 } else { 8 };
     let four = ingest_rate(4, 50_000 * scale, false, false).await?;
     figure("ws_ingest_events_per_sec", four, "ev/s");
     let with_ui = ingest_rate(4, 50_000 * scale, false, true).await?;
@@ -345,12 +342,10 @@ async fn latency(quick: bool) -> Result<()> {
                 }
                 tokio::time::sleep_until(last + ui::FRAME).await;
                 last = tokio::time::Instant::now();
-                let new = {
-                    let store = c.store().read();
-                    // Catch up fully: the budget only spreads work over frames under floods.
-                    while ui::ui_frame(&mut state, &store, &mut terminal)? {}
-                    store.read_since(&mut cursor, usize::MAX).0
-                };
+                // Events already stored now are in the UI state once this frame has caught up
+                // (fully: the budget only spreads work over frames under floods).
+                let new = c.store().read().read_since(&mut cursor, usize::MAX).0;
+                while ui::live_frame(&mut state, c.store(), &mut terminal)? {}
                 let now = epoch.elapsed().as_micros() as u64;
                 for e in new {
                     if let Some(sent) = sent_micros(&e.raw) {

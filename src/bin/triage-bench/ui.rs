@@ -11,7 +11,7 @@ use ratatui::Terminal;
 use serde_json::json;
 
 use triage_tui::protocol::MessageType;
-use triage_tui::store::{Capacities, Level, Raw, Store, StoredEvent};
+use triage_tui::store::{Capacities, Level, Raw, SharedStore, Store, StoredEvent};
 use triage_tui::ui::action::Pane;
 use triage_tui::ui::filter::Filter;
 use triage_tui::ui::{render, Keymap, State, Theme};
@@ -33,10 +33,24 @@ pub fn terminal() -> Result<Terminal<TestBackend>> {
     Ok(Terminal::new(TestBackend::new(160, 45))?)
 }
 
-/// One UI frame as the real loop does it: catch up with the store (bounded), then draw.
+/// One UI frame on a plain store: catch up (bounded), then draw.
 pub fn ui_frame(state: &mut State, store: &Store, terminal: &mut Terminal<TestBackend>) -> Result<bool> {
     let more = state.sync(store, Instant::now() + SYNC_BUDGET);
     state.prepare(store);
+    terminal.draw(|f| render(state, f))?;
+    Ok(more)
+}
+
+/// One UI frame as `triage-tui`'s loop does it on the connector's shared store: catch up in
+/// short lock slices (bounded), then prepare and draw under one read lock.
+pub fn live_frame(
+    state: &mut State,
+    store: &SharedStore,
+    terminal: &mut Terminal<TestBackend>,
+) -> Result<bool> {
+    let more = state.catch_up(store, SYNC_BUDGET);
+    let store = store.read();
+    state.prepare(&store);
     terminal.draw(|f| render(state, f))?;
     Ok(more)
 }
