@@ -708,3 +708,21 @@ async fn garbage_never_takes_the_server_down() {
     assert_eq!(shots.len(), 2);
     assert!(shots.iter().all(|s| s["data"]["success"] == false && s["data"]["error"].is_string()));
 }
+
+#[tokio::test]
+async fn record_appends_every_event_as_ndjson() {
+    let file = temp_dir("rec").join("session.ndjson");
+    let path = file.clone();
+    let srv = start_with(move |c| c.record = Some(path)).await;
+    let mut b = srv.browser("rec").await;
+    b.send(json!({"id": "r1", "type": "console-log", "data": {"message": "one"}})).await;
+    b.send(json!({"id": "r2", "type": "network-request", "data": {"url": "u", "status": 200, "headers": {"request": {"Cookie": "c=1"}}}})).await;
+    b.send(json!({"type": "websocket-frame", "data": {"trafficId": "p", "direction": "client-to-server", "opcode": 1, "data": "aGk="}})).await;
+    srv.wait_events("", 3).await;
+    let text = std::fs::read_to_string(&file).unwrap();
+    let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).expect("each line is JSON")).collect();
+    let types: Vec<&str> = lines.iter().filter_map(|l| l["type"].as_str()).collect();
+    assert_eq!(types, ["console-log", "network-request", "websocket-frame"]);
+    assert_eq!(lines[1]["data"]["headers"]["request"]["Cookie"], "[REDACTED]", "recorded after redaction");
+    assert_eq!(lines[0]["metadata"]["sessionId"], b.session.as_str());
+}
