@@ -49,6 +49,11 @@ pub enum Mode {
     Serve,
     /// Print the effective configuration and the files in use.
     Config,
+    /// Open a session recorded with --record (NDJSON) in the UI, read-only.
+    Replay {
+        /// The recording to open.
+        file: PathBuf,
+    },
 }
 
 impl Cli {

@@ -24,11 +24,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", config::describe(&config, &paths));
             Ok(())
         }
+        Some(Mode::Replay { file }) => {
+            // Read-only: nothing is recorded, and the API listens on a free port unless --port says.
+            let mut config = config;
+            config.record = None;
+            if cli.port.is_none() {
+                config.port = 0;
+            }
+            ui::run(config, paths, ui::UiOptions { demo: false, replay: Some(file) })
+        }
         Some(Mode::Serve) => {
             let _guard = logging::init(&paths.data_dir, true)?;
             let runtime = tokio::runtime::Runtime::new()?;
             runtime.block_on(serve::run(config, paths, cli.demo))
         }
-        None => ui::run(config, paths, ui::UiOptions { demo: cli.demo }),
+        None => ui::run(config, paths, ui::UiOptions { demo: cli.demo, replay: None }),
     }
 }

@@ -720,9 +720,48 @@ async fn record_appends_every_event_as_ndjson() {
     b.send(json!({"type": "websocket-frame", "data": {"trafficId": "p", "direction": "client-to-server", "opcode": 1, "data": "aGk="}})).await;
     srv.wait_events("", 3).await;
     let text = std::fs::read_to_string(&file).unwrap();
-    let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).expect("each line is JSON")).collect();
+    let lines: Vec<Value> =
+        text.lines().map(|l| serde_json::from_str(l).expect("each line is JSON")).collect();
     let types: Vec<&str> = lines.iter().filter_map(|l| l["type"].as_str()).collect();
     assert_eq!(types, ["console-log", "network-request", "websocket-frame"]);
     assert_eq!(lines[1]["data"]["headers"]["request"]["Cookie"], "[REDACTED]", "recorded after redaction");
     assert_eq!(lines[0]["metadata"]["sessionId"], b.session.as_str());
+}
+
+#[tokio::test]
+async fn a_recording_replays_into_another_connector() {
+    let file = temp_dir("replay").join("session.ndjson");
+    let path = file.clone();
+    let live = start_with(move |c| c.record = Some(path)).await;
+    let mut b = live.browser("rec").await;
+    b.send(json!({"id": "r1", "type": "console-error", "timestamp": 1000, "data": {"message": "boom", "stack": "at x"}})).await;
+    b.send(json!({"id": "r2", "type": "network-request", "timestamp": 2000, "data": {"url": "u", "status": 404}})).await;
+    b.send(json!({"type": "websocket-frame", "timestamp": 3000, "data": {"trafficId": "p", "direction": "client-to-server", "opcode": 1, "data": "aGk="}})).await;
+    live.wait_events("", 3).await;
+    let original = live.events("").await;
+    // Append a line that is not an event: it is skipped and reported, the rest still loads.
+    let mut text = std::fs::read_to_string(&file).unwrap();
+    text.push_str("{\"type\":\"heartbeat\"}\n");
+    std::fs::write(&file, text).unwrap();
+
+    let replay = start().await;
+    let loaded = replay.connector.load_recording(&file).unwrap();
+    assert_eq!(loaded.events, 3);
+    assert_eq!(loaded.skipped_total, 1);
+    assert_eq!(loaded.skipped[0].0, 4, "the line number");
+    let replayed = replay.events("").await;
+    let strip = |v: &[Value]| -> Vec<Value> {
+        v.iter().map(|e| json!({"type": e["type"], "timestamp": e["timestamp"], "data": e["data"], "session": e["metadata"]["sessionId"]})).collect()
+    };
+    // Frame ids are the store's own; everything else comes back as it was.
+    let without_frame_ids = |mut v: Vec<Value>| {
+        for e in &mut v {
+            if let Some(d) = e["data"].as_object_mut() {
+                d.remove("id");
+            }
+        }
+        v
+    };
+    assert_eq!(without_frame_ids(strip(&replayed)), without_frame_ids(strip(&original)));
+    assert!(replay.connector.load_recording(std::path::Path::new("/nonexistent.ndjson")).is_err());
 }

@@ -377,3 +377,42 @@ fn demo_fills_every_pane() {
     tmux.keys(&["q"]);
     tmux.wait_for("the exit", 15, |s| s.contains("EXITED:0"));
 }
+
+#[test]
+fn replay_opens_a_recording_and_bad_files_fail_before_the_terminal() {
+    let dirs = TempDir::new();
+    // A missing file, and a file with nothing readable: plain errors, the terminal untouched.
+    let out = run_plain(&dirs, &["replay", "/nonexistent/session.ndjson"]);
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty(), "nothing drawn");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot open the recording"));
+    let junk = dirs.0.join("junk.ndjson");
+    std::fs::write(&junk, "not json\n").unwrap();
+    let out = run_plain(&dirs, &["replay", &junk.to_string_lossy()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("holds no recorded event") && err.contains("line 1"),
+        "{err}"
+    );
+
+    let rec = dirs.0.join("session.ndjson");
+    let lines = [
+        r#"{"id":"a","type":"console-log","timestamp":1767225600000,"data":{"level":"warn","message":"replayed hello"},"metadata":{"sessionId":"ext-rec"}}"#,
+        "{broken",
+        r#"{"id":"b","type":"network-request","timestamp":1767225601000,"data":{"url":"https://shop.test/replayed-api","method":"POST","status":503},"metadata":{"sessionId":"ext-rec"}}"#,
+        r#"{"id":"frame-9","type":"websocket-frame","timestamp":1767225602000,"data":{"trafficId":"sock-1","direction":"server-to-client","opcode":1,"data":"eyJyZXBsYXllZCI6MX0=","length":14},"metadata":{"sessionId":"ext-rec"}}"#,
+    ];
+    std::fs::write(&rec, lines.join("\n")).unwrap();
+    if !tmux_available() {
+        return;
+    }
+    let tmux = Tmux::start(&dirs, &["replay", &rec.to_string_lossy()], &[]);
+    let screen = tmux.wait_for("the recording", 20, |s| s.contains("replayed hello"));
+    assert!(screen.contains("replaying 3 events; 1 line(s) skipped"), "{screen}");
+    tmux.keys(&["2"]);
+    tmux.wait_for("the replayed request", 10, |s| s.contains("replayed-api") && s.contains("503"));
+    tmux.keys(&["4"]);
+    tmux.wait_for("the replayed frame", 10, |s| s.contains("{\"replayed\":1}"));
+    tmux.keys(&["q"]);
+    tmux.wait_for("a clean exit", 10, |s| s.contains("EXITED:0"));
+}

@@ -9,6 +9,7 @@ pub mod compat;
 mod compat_http;
 pub(crate) mod ingest;
 pub mod metrics;
+mod replay;
 mod rest;
 pub mod sessions;
 mod ws;
@@ -31,6 +32,7 @@ use crate::config::{Config, Paths};
 use crate::protocol::timestamp::now_ms;
 use crate::protocol::{Envelope, ErrorCode, MessageType, ProtocolError};
 use crate::store::{SessionId, SharedStore, Store};
+pub use replay::Loaded;
 pub use sessions::{Dialect, Outbound, PeerKind, SessionInfo};
 
 pub const SERVER_NAME: &str = "triage-tui";

@@ -38,6 +38,8 @@ pub use update::update;
 pub struct UiOptions {
     /// Run the simulated browser against the embedded connector.
     pub demo: bool,
+    /// Load this recording (NDJSON from `--record`) into the store first.
+    pub replay: Option<std::path::PathBuf>,
 }
 
 /// The keymap from the config's `[keys]`, with errors naming the config file and line.
@@ -60,10 +62,25 @@ pub fn run(config: Config, paths: Paths, options: UiOptions) -> Result<()> {
     runtime.block_on(async move {
         let demo_token = config.token.clone();
         let (connector, addr, server_task) = server::start(config, &paths).await?;
+        // A recording is read before the terminal changes, so a bad file is a plain error.
+        let replayed = match &options.replay {
+            Some(file) => Some(connector.load_recording(file)?),
+            None => None,
+        };
         tracing::info!(%addr, "connector listening; starting the UI");
         let demo_stop = CancellationToken::new();
         let demo = options.demo.then(|| start_demo(addr, demo_token, demo_stop.clone()));
         let mut state = State::new(keymap, theme, addr.to_string());
+        if let Some(loaded) = replayed {
+            for (line, why) in &loaded.skipped {
+                tracing::warn!(line, "replay skipped a line: {why}");
+            }
+            let skipped = match loaded.skipped_total {
+                0 => String::new(),
+                n => format!("; {n} line(s) skipped (see {})", paths.log_file().display()),
+            };
+            state.toast(format!("replaying {} events{skipped}", loaded.events), loaded.skipped_total > 0);
+        }
         app::install_panic_hook(paths.log_file());
         let result = {
             let mut guard = app::TerminalGuard::enter()?;

@@ -1,0 +1,90 @@
+//! Loading a recorded session (`--record` writes NDJSON, one canonical envelope a line) back into
+//! a connector's store, for `triage-tui replay FILE`.
+
+use std::io::BufRead;
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+
+use super::Connector;
+use crate::protocol::shape::FrameShape;
+use crate::protocol::{parse_message, MessageType};
+use crate::store::{Category, SessionId, Staged};
+
+/// What a replay loaded.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Loaded {
+    pub events: usize,
+    /// Lines that could not be read: (line number, why), at most the first 20.
+    pub skipped: Vec<(usize, String)>,
+    pub skipped_total: usize,
+}
+
+/// Most bytes one recorded line may have (a recorded event was at most the message limit; a
+/// screenshot's image is on disk, not in the line).
+const MAX_LINE: usize = 64 * 1024 * 1024;
+
+impl Connector {
+    /// Reads a recording into the store. Lines that are not events are skipped and reported;
+    /// a file with no readable event at all is an error.
+    pub fn load_recording(&self, path: &Path) -> Result<Loaded> {
+        let file = std::fs::File::open(path)
+            .with_context(|| format!("cannot open the recording {}", path.display()))?;
+        let mut loaded = Loaded::default();
+        let skip = |loaded: &mut Loaded, line: usize, why: String| {
+            loaded.skipped_total += 1;
+            if loaded.skipped.len() < 20 {
+                loaded.skipped.push((line, why));
+            }
+        };
+        for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
+            let n = i + 1;
+            let line = match line {
+                Ok(l) => l,
+                Err(e) => {
+                    skip(&mut loaded, n, format!("unreadable: {e}"));
+                    continue;
+                }
+            };
+            if line.trim().is_empty() {
+                continue;
+            }
+            let parsed = match parse_message(&line, MAX_LINE) {
+                Ok(p) => p,
+                Err(e) => {
+                    skip(&mut loaded, n, e.to_string());
+                    continue;
+                }
+            };
+            let env = parsed.envelope;
+            let session: SessionId = env.meta_str("sessionId").unwrap_or_else(|| "replay".into()).into();
+            match parsed.kind {
+                MessageType::WebsocketFrame => {
+                    let data = env.data.to_string();
+                    let shape: Result<FrameShape, _> = serde_json::from_str(&data);
+                    match shape.map_err(|e| e.to_string()).and_then(|f| {
+                        self.page_frame(&session, &f, env.timestamp.map(|t| t.0)).map_err(|e| e.to_string())
+                    }) {
+                        Ok(frame) => {
+                            self.shared.store.write().append_staged([Staged::Frame(frame)]);
+                            loaded.events += 1;
+                        }
+                        Err(e) => skip(&mut loaded, n, e),
+                    }
+                }
+                kind if Category::of(kind).is_some() => {
+                    self.store_event(&session, kind, &env, None);
+                    loaded.events += 1;
+                }
+                kind => skip(&mut loaded, n, format!("{kind} is not a recorded event")),
+            }
+        }
+        self.notify_changed();
+        if loaded.events == 0 {
+            let first =
+                loaded.skipped.first().map(|(n, why)| format!(" (line {n}: {why})")).unwrap_or_default();
+            bail!("{} holds no recorded event{first}", path.display());
+        }
+        Ok(loaded)
+    }
+}
