@@ -351,37 +351,52 @@ impl Store {
 
     /// Events matching `query`, oldest first, and how many matched in all (before `limit`).
     pub fn query(&self, query: &EventQuery) -> (Vec<StoredEvent>, usize) {
-        let mut matched: Vec<&StoredEvent> = Vec::new();
+        enum Hit<'a> {
+            Event(&'a StoredEvent),
+            Frame(&'a FrameRecord),
+        }
+        // Match on the index fields only; nothing is copied until the `limit` newest are known.
+        let mut hits: Vec<(u64, Hit)> = Vec::new();
         for category in Category::ALL {
             if !query.types.is_empty() && !query.types.iter().any(|t| Category::of(*t) == Some(category)) {
                 continue;
             }
             // Timestamps are the sender's and may go backwards: every held event is checked.
-            matched.extend(self.log(category).iter().map(|(_, e)| e).filter(|e| query.matches(e)));
+            hits.extend(
+                self.log(category)
+                    .iter()
+                    .filter(|(_, e)| query.matches(e))
+                    .map(|(_, e)| (e.seq, Hit::Event(e))),
+            );
         }
-        // Page frames are events too (type websocket-frame).
-        let mut frame_events = Vec::new();
+        // Page frames are events too (type websocket-frame, level info).
         if query.types.is_empty() || query.types.contains(&MessageType::WebsocketFrame) {
-            for (_, frame) in self.frames.log().iter() {
-                if frame.origin != FrameOrigin::Page {
-                    continue;
-                }
-                let e = frame.as_event();
-                if query.matches(&e) {
-                    frame_events.push(e);
-                }
-            }
+            let frame_matches = |f: &FrameRecord| {
+                f.origin == FrameOrigin::Page
+                    && (query.levels.is_empty() || query.levels.contains(&Level::Info))
+                    && query.session.as_deref().is_none_or(|s| &*f.session == s)
+                    && query.since_ms.is_none_or(|t| f.timestamp_ms >= t)
+            };
+            hits.extend(
+                self.frames
+                    .log()
+                    .iter()
+                    .filter(|(_, f)| frame_matches(f))
+                    .map(|(_, f)| (f.seq, Hit::Frame(f))),
+            );
         }
-        let mut all: Vec<StoredEvent> = matched.into_iter().cloned().collect();
-        all.extend(frame_events);
-        all.sort_by_key(|e| e.seq);
-        let total = all.len();
-        if let Some(limit) = query.limit {
-            if all.len() > limit {
-                all.drain(..all.len() - limit);
-            }
-        }
-        (all, total)
+        hits.sort_unstable_by_key(|(seq, _)| *seq);
+        let total = hits.len();
+        let skip = query.limit.map_or(0, |limit| total.saturating_sub(limit));
+        let events = hits
+            .into_iter()
+            .skip(skip)
+            .map(|(_, hit)| match hit {
+                Hit::Event(e) => e.clone(),
+                Hit::Frame(f) => f.as_event(),
+            })
+            .collect();
+        (events, total)
     }
 
     /// A cursor at the current end of every log: reading from it yields only what comes next.
