@@ -648,6 +648,37 @@ async fn extension_in_headless_chromium_feeds_the_connector() {
         "get_title after navigate: {reply}"
     );
 
+    // Element selection: start the picker, then a real mouse click (the extension's `click`
+    // dispatches one) picks the heading; its element-selected event carries seed 000's fields.
+    let (_, reply) = api.command(json!({"type": "browser-action", "data": {"action": "pick_element"}})).await;
+    assert_eq!(reply.pointer("/data/success"), Some(&json!(true)), "pick_element: {reply}");
+    let (_, reply) = api
+        .command(
+            json!({"type": "browser-action", "data": {"action": "click", "params": {"selector": "#second"}}}),
+        )
+        .await;
+    assert_eq!(reply.pointer("/data/success"), Some(&json!(true)), "click to pick: {reply}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let picked = loop {
+        let events = api.events().await;
+        if let Some(e) = events.iter().find(|e| s(e, "/type") == "element-selected") {
+            break e.clone();
+        }
+        if Instant::now() > deadline {
+            fail!(guard, "no element-selected event within 20 s of the picker click");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let el = &picked["data"]["element"];
+    assert_eq!(s(el, "/tagName").to_ascii_uppercase(), "H2", "{picked}");
+    assert_eq!(s(el, "/id"), "second", "{picked}");
+    assert_eq!(s(el, "/cssSelector"), "#second", "{picked}");
+    assert_eq!(s(el, "/xpath"), "/html/body/h2", "{picked}");
+    assert!(s(el, "/textContent").contains("Second page"), "{picked}");
+    assert!(el.pointer("/dimensions/width").and_then(Value::as_f64).unwrap_or(0.0) > 0.0, "{picked}");
+    assert!(el.get("styles").is_some_and(Value::is_object), "{picked}");
+    println!("element-selected: {} {} {}", s(el, "/tagName"), s(el, "/cssSelector"), s(el, "/xpath"));
+
     let (status, reply) = api.command(json!({"type": "clear-logs"})).await;
     if status != StatusCode::OK || reply.pointer("/data/success") != Some(&json!(true)) {
         fail!(guard, "clear-logs: HTTP {status}, reply {reply}");
