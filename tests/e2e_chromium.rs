@@ -399,6 +399,14 @@ fn expectations_for_page1() -> Vec<Check> {
             }),
         ),
         (
+            "network-error for a refused connection",
+            Box::new(|e| {
+                s(e, "/type") == "network-error"
+                    && s(e, "/data/url").contains("127.0.0.1:1/refused")
+                    && !s(e, "/data/error").is_empty()
+            }),
+        ),
+        (
             "websocket-frame text client-to-server",
             frame("client-to-server", 1, "triage-e2e ws hello ✓".as_bytes()),
         ),
