@@ -15,7 +15,13 @@ use crate::store::{Log, StoredEvent};
 use super::filter::{json_str_field, Filter};
 
 /// How many entries are scanned between two looks at the clock.
-const CLOCK_EVERY: u64 = 4096;
+const CLOCK_EVERY: u64 = 8192;
+
+/// Whether a second core is there to share a long filter scan.
+fn parallel() -> bool {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get())) > 1
+}
 
 #[derive(Debug, Clone)]
 pub struct ListView {
@@ -91,12 +97,12 @@ impl ListView {
     }
 
     /// Brings the view up to date with `log`, until `deadline`. Returns true when work remains.
-    pub fn sync<T>(
+    pub fn sync<T: Sync>(
         &mut self,
         log: &Log<T>,
         generation: u64,
         deadline: Instant,
-        accept: impl Fn(&Filter, &T) -> bool,
+        accept: impl Fn(&Filter, &T) -> bool + Sync,
         key: Option<fn(&T) -> Option<u64>>,
     ) -> bool {
         if self.generation != generation {
@@ -116,13 +122,38 @@ impl ListView {
         let end = log.end();
         let mut i = self.scanned;
         while i < end {
-            if let Some(item) = log.get(i) {
-                if self.filter.as_ref().is_none_or(|f| accept(f, item)) {
-                    self.push(i, key.and_then(|k| k(item)));
+            let chunk_end = (i + CLOCK_EVERY).min(end);
+            match self.filter.as_ref() {
+                // A long scan with a filter: match the chunk's two halves on two threads (the
+                // match is the costly part); appending stays in order on this one.
+                Some(f) if chunk_end - i == CLOCK_EVERY && parallel() => {
+                    let mid = i + CLOCK_EVERY / 2;
+                    let matching = |from: u64, to: u64| -> Vec<u64> {
+                        (from..to).filter(|&j| log.get(j).is_some_and(|item| accept(f, item))).collect()
+                    };
+                    let (low, high) = std::thread::scope(|scope| {
+                        let low = scope.spawn(|| matching(i, mid));
+                        let high = matching(mid, chunk_end);
+                        (low.join(), high)
+                    });
+                    let low = low.unwrap_or_else(|_| matching(i, mid));
+                    for j in low.into_iter().chain(high) {
+                        let k = key.and_then(|k| log.get(j).and_then(k));
+                        self.push(j, k);
+                    }
+                }
+                _ => {
+                    for j in i..chunk_end {
+                        if let Some(item) = log.get(j) {
+                            if self.filter.as_ref().is_none_or(|f| accept(f, item)) {
+                                self.push(j, key.and_then(|k| k(item)));
+                            }
+                        }
+                    }
                 }
             }
-            i += 1;
-            if (i - self.scanned) % CLOCK_EVERY == 0 && Instant::now() >= deadline {
+            i = chunk_end;
+            if Instant::now() >= deadline {
                 break;
             }
         }
