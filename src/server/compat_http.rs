@@ -41,11 +41,7 @@ async fn identity(State(c): State<Connector>) -> Json<Value> {
 fn session_of(c: &Connector) -> SessionId {
     c.shared
         .sessions
-        .list()
-        .into_iter()
-        .filter(|s| s.dialect == Dialect::BrowserTools)
-        .max_by_key(|s| s.last_active)
-        .map(|s| SessionId::from(s.session_id.as_str()))
+        .most_recent_browser(Some(Dialect::BrowserTools))
         .unwrap_or_else(|| SessionId::from(HTTP_SESSION))
 }
 

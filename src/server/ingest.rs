@@ -97,7 +97,8 @@ impl Connector {
         };
         data.remove(&key);
         let n = self.shared.command_counter.fetch_add(1, Relaxed);
-        let id = format!("shot-{}-{n}", chrono_stamp());
+        // Epoch ms first so file names sort by time.
+        let id = format!("shot-{}-{n}", now_ms());
         let dir = self.shared.screenshots_dir.clone();
         let saved = tokio::task::spawn_blocking(move || {
             let (bytes, ext) = screenshots::decode_image(&encoded)?;
@@ -222,9 +223,4 @@ impl Connector {
             raw,
         }))
     }
-}
-
-/// A sortable stamp for file names: epoch milliseconds.
-fn chrono_stamp() -> i64 {
-    now_ms()
 }

@@ -316,7 +316,7 @@ impl Connector {
                     .with_details(json!({ "sessionId": t })))
                 }
             },
-            None => self.shared.sessions.most_recent_browser().ok_or_else(|| {
+            None => self.shared.sessions.most_recent_browser(None).ok_or_else(|| {
                 ProtocolError::new(
                     ErrorCode::NoBrowser,
                     if cmd.ty == MessageType::ClearLogs {

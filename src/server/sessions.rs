@@ -130,12 +130,13 @@ impl Registry {
         self.sessions.lock().get(id).map(|e| (e.tx.clone(), e.kind, e.dialect, e.stats.clone()))
     }
 
-    /// The browser session that sent something most recently (ties: the newest connection).
-    pub fn most_recent_browser(&self) -> Option<SessionId> {
+    /// The browser session that sent something most recently (ties: the newest connection),
+    /// optionally only among those speaking `dialect`.
+    pub fn most_recent_browser(&self, dialect: Option<Dialect>) -> Option<SessionId> {
         self.sessions
             .lock()
             .values()
-            .filter(|e| e.kind == PeerKind::Extension)
+            .filter(|e| e.kind == PeerKind::Extension && dialect.is_none_or(|d| e.dialect == d))
             .max_by_key(|e| (e.stats.last_active_ms.load(Relaxed), e.connected_at_ms))
             .map(|e| e.id.clone())
     }

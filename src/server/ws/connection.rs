@@ -423,21 +423,17 @@ impl Connection {
             MessageType::Auth => self.on_auth(&env).await,
             MessageType::ConnectionInit => self.on_connection_init(&env).await,
             MessageType::Heartbeat => {
-                let reply = if self.dialect == Dialect::BrowserTools {
-                    json!({"type": "heartbeat-response", "timestamp": now_ms()}).to_string()
-                } else {
-                    Envelope::new("heartbeat", json!({ "status": "alive", "serverTime": now_ms() }))
-                        .with_timestamp(now_ms())
-                        .to_json()
-                };
-                let reply = match (&env.id, self.dialect) {
-                    (Some(id), Dialect::Triage) => {
-                        let mut e: Envelope = serde_json::from_str(&reply)
-                            .unwrap_or_else(|_| Envelope::new("heartbeat", Value::Null));
-                        e.id = Some(id.clone());
-                        e.to_json()
+                let reply = match self.dialect {
+                    Dialect::BrowserTools => {
+                        json!({"type": "heartbeat-response", "timestamp": now_ms()}).to_string()
                     }
-                    _ => reply,
+                    Dialect::Triage => {
+                        let mut reply =
+                            Envelope::new("heartbeat", json!({ "status": "alive", "serverTime": now_ms() }))
+                                .with_timestamp(now_ms());
+                        reply.id = env.id.clone();
+                        reply.to_json()
+                    }
                 };
                 self.connector.shared.metrics.message_out(MessageType::Heartbeat, 0);
                 self.send_text(reply).await;
