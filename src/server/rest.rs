@@ -37,6 +37,8 @@ pub(super) fn router(connector: Connector) -> Router {
         .route("/api/websocket/{traffic_id}/count", get(frame_count))
         .route("/extension-ws", get(extension_ws))
         .route("/mcp-ws", get(client_ws))
+        // MCP over Streamable HTTP, behind the same guard (origin, Host, token) as the rest.
+        .nest_service("/mcp", crate::mcp::http_service(connector.clone()))
         .merge(compat_http::routes())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(connector.clone(), guard))
