@@ -122,11 +122,12 @@ fn hint(code: ErrorCode) -> Option<&'static str> {
 
 /// A tool error: the connector's code first, then its message and what to do about it.
 pub fn tool_error(e: &ProtocolError) -> CallToolResult {
-    let mut text = format!("{}: {}", e.code.as_str(), e.message);
-    if let Some(h) = hint(e.code) {
-        text.push_str(". ");
-        text.push_str(h);
-    }
+    let text = match (e.code, hint(e.code)) {
+        // The connector's own sentence for this one is written for the TUI; the hint says it all.
+        (ErrorCode::NoBrowser, Some(h)) => format!("NO_BROWSER: {h}"),
+        (code, Some(h)) => format!("{}: {}. {h}", code.as_str(), e.message.trim_end_matches('.')),
+        (code, None) => format!("{}: {}", code.as_str(), e.message),
+    };
     let mut result = CallToolResult::error(vec![ContentBlock::text(text)]);
     result.structured_content =
         Some(json!({ "code": e.code.as_str(), "message": e.message, "details": e.details }));
