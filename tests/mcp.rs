@@ -3,6 +3,7 @@
 //! on the real `/extension-ws` socket. `./scripts/test` installs the SDK.
 
 mod common;
+mod py;
 
 use std::process::Stdio;
 
@@ -13,8 +14,6 @@ use tokio::process::{Child, Command};
 use common::*;
 
 const BIN: &str = env!("CARGO_BIN_EXE_triage-tui");
-const CLIENT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/py/mcp_client.py");
-
 /// `python3` with the `mcp` SDK, or a clear failure saying how to get it.
 fn python() -> Command {
     let ok =

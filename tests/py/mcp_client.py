@@ -3,7 +3,7 @@
     mcp_client.py full  http URL           Streamable HTTP against /mcp
     mcp_client.py full  stdio BIN PORT     `triage-tui mcp --port PORT` (bridges to the running connector)
     mcp_client.py fresh stdio BIN          `triage-tui mcp --port 0` with no connector: it starts one
-    mcp_client.py e2e   http URL           against a real page in Chromium (tests/e2e_chromium.rs)
+    mcp_client.py e2e   http URL TITLE     against a real page in Chromium (tests/e2e_chromium.rs)
 
 The Rust side plays the browser over the real /extension-ws socket. Lines on stdout tell it
 where we are ("PORT n", "OK n"); it answers on stdin ("GO"). Any failed check exits non-zero.
@@ -191,13 +191,15 @@ async def fresh(client):
 
 async def e2e(client):
     """A real page: logs, a screenshot and evaluate_script, through the real extension."""
-    logs = data_of(await call(client, "list_console_messages", {"filter": "e2e-mcp-marker"}))
+    logs = data_of(await call(client, "list_console_messages", {"filter": "\"triage-e2e log\""}))
     check(logs["total"] >= 1, "the page's console.log reached MCP", logs)
+    errors = data_of(await call(client, "getConsoleErrors"))
+    check(any("uncaught boom" in r["message"] for r in errors["rows"]), "the uncaught error too", errors)
     shot = await call(client, "take_screenshot")
     images = [c for c in shot.content if c.type == "image"]
     check(images and base64.b64decode(images[0].data)[:4] in (b"\x89PNG", b"\xff\xd8\xff\xe0"), "a real screenshot", shot.content[:1])
     value = data_of(await call(client, "evaluate_script", {"script": "document.title"}))
-    check(value["result"] == "triage e2e", "evaluate_script in the real page", value)
+    check(value["result"] == sys.argv[4], "evaluate_script in the real page", value)
 
 
 async def main():
