@@ -14,14 +14,17 @@ use tokio::process::{Child, Command};
 use common::*;
 
 const BIN: &str = env!("CARGO_BIN_EXE_triage-tui");
+
 /// `python3` with the `mcp` SDK, or a clear failure saying how to get it.
 fn python() -> Command {
-    let ok =
-        std::process::Command::new("python3").args(["-c", "import mcp"]).status().is_ok_and(|s| s.success());
-    assert!(ok, "these tests need python3 with the MCP SDK: run ./scripts/test, or pip install mcp");
+    assert!(
+        py::mcp_sdk_available(),
+        "these tests need python3 with the MCP SDK: run ./scripts/test, or pip install mcp"
+    );
     let mut c = Command::new("python3");
-    c.arg(CLIENT).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::inherit()).kill_on_drop(true);
+    c.arg(py::CLIENT).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::inherit()).kill_on_drop(true);
     c
+}
 }
 
 /// Runs the client to the end, answering its sync lines with `on_line`; returns what it printed.
