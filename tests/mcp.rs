@@ -22,9 +22,12 @@ fn python() -> Command {
         "these tests need python3 with the MCP SDK: run ./scripts/test, or pip install mcp"
     );
     let mut c = Command::new("python3");
-    c.arg(py::CLIENT).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::inherit()).kill_on_drop(true);
+    c.arg(py::CLIENT)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true);
     c
-}
 }
 
 /// Runs the client to the end, answering its sync lines with `on_line`; returns what it printed.
