@@ -171,7 +171,7 @@ async fn every_tool(srv: &TestServer, args: &[String], mode: &str, dir: Option<&
         "go_forward",
         "click",
         "type_text",
-        "scroll",
+        "scroll_by",
         "clear-logs",
     ] {
         assert!(commands.iter().any(|c| c == want), "the browser received {want}: {commands:?}");

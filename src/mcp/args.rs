@@ -115,8 +115,10 @@ pub struct TypeText {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct BrowserAction {
-    /// A browser action name (navigate, reload, go_back, go_forward, execute_js, click, type_text,
-    /// scroll, set_viewport, get_cookies, …: see docs/mcp.md).
+    /// A browser action name (seed 002's): navigate, reload, stop, get_url, get_title,
+    /// get_browser_state, execute_js, click, type_text, set_value, clear_input, submit_form,
+    /// scroll_to, scroll_by, print_pdf, set_cookie, get_cookie, clear_cookies, set_user_agent,
+    /// set_viewport, set_zoom, … (docs/mcp.md).
     pub action: String,
     /// The action's parameters.
     pub params: Option<Value>,

@@ -107,7 +107,7 @@ impl TriageMcp {
     }
 
     #[tool(
-        description = "Any browser action by name (scroll, set_viewport, get_cookies, wait_for_element, ...) with its params."
+        description = "Any browser action by name (scroll_by, set_viewport, get_cookie, set_zoom, print_pdf, ...) with its params."
     )]
     async fn browser_action(&self, Parameters(q): Parameters<BrowserAction>) -> CallToolResult {
         act::action(&self.connector, &q.action, q.params.unwrap_or_default(), q.session).await

@@ -150,7 +150,7 @@ async def full(client, base):
     await call(client, "go_forward")
     await call(client, "click", {"selector": "#buy"})
     await call(client, "type_text", {"selector": "#q", "text": "shoes"})
-    await call(client, "browser_action", {"action": "scroll", "params": {"y": 400}})
+    await call(client, "browser_action", {"action": "scroll_by", "params": {"y": 400}})
     nope = await call(client, "take_screenshot", {"session": "ext-nope"}, error=True)
     check(text_of(nope).startswith("INVALID_SESSION") and "list_sessions" in text_of(nope), "unknown session", text_of(nope))
 
