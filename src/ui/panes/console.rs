@@ -84,7 +84,7 @@ pub fn row(e: &StoredEvent, env: &Envelope, utc: bool) -> Row {
         }
         MessageType::BrowserEvent => ("event", "browser".to_string(), Tone::Muted),
         MessageType::AssistantCommand => {
-            let who = format!("assistant {}", str_of(&env.data, "client").unwrap_or(""));
+            let who = str_of(&env.data, "client").unwrap_or("assistant").to_string();
             ("mcp", who, if e.level == Level::Error { Tone::Error } else { Tone::Success })
         }
         _ => {
