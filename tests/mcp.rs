@@ -285,3 +285,49 @@ async fn mcp_with_no_connector_starts_one_a_browser_can_reach() {
     assert!(gone, "the connector on {port} stopped with triage-tui mcp");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[tokio::test]
+async fn no_peer_may_pose_as_an_assistant() {
+    let srv = start().await;
+    let mut b = srv.browser("spoof").await;
+    b.send(json!({"id": "s1", "type": "assistant-command", "data": {"client": "me", "tool": "navigate"}}))
+        .await;
+    let e = b.recv_type("error").await;
+    assert_eq!(e["data"]["code"], "INVALID_MESSAGE", "{e}");
+    b.send(json!({"type": "console-log", "data": {"message": "after"}})).await;
+    srv.wait_events("type=console-log", 1).await;
+    assert!(srv.events("type=assistant-command").await.is_empty());
+}
+
+#[tokio::test]
+async fn mcp_refuses_a_port_held_by_another_connector() {
+    // What browser-tools-server answers on /.identity.
+    let app = axum::Router::new().route(
+        "/.identity",
+        axum::routing::get(|| async {
+            axum::Json(json!({"port": 3025, "name": "browser-tools-server", "version": "1.2.0", "signature": "mcp-browser-connector-24x7"}))
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let dir = temp_dir("mcp-taken");
+    let out = Command::new(BIN)
+        .args(["mcp", "--port", &port.to_string()])
+        .env("TRIAGE_DATA_DIR", dir.join("data"))
+        .env("TRIAGE_CONFIG_DIR", dir.join("config"))
+        .env_remove("TRIAGE_TOKEN")
+        .stdin(Stdio::null())
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(WAIT, out).await.expect("exits").expect("runs");
+    server.abort();
+    let _ = std::fs::remove_dir_all(dir);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty(), "nothing but protocol on stdout");
+    assert!(
+        stderr.contains(&format!("port {port} is taken by")) && stderr.contains("browser-tools"),
+        "{stderr}"
+    );
+}
