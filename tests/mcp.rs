@@ -214,6 +214,19 @@ async fn web_origins_are_refused_on_mcp() {
     assert_eq!(r.status().as_u16(), 403);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["code"], "UNAUTHORIZED");
+    // Local dev servers run third-party code: refused too, unless the user lists the origin.
+    let post = |srv: &TestServer, origin: &str| {
+        srv.http
+            .post(srv.url("/mcp"))
+            .header("Origin", origin)
+            .header("Accept", "application/json, text/event-stream")
+            .json(&init)
+            .send()
+    };
+    assert_eq!(post(&srv, "http://localhost:5173").await.unwrap().status().as_u16(), 403);
+    let listed = start_with(|c| c.allowed_origins = vec!["http://localhost:5173".into()]).await;
+    assert_eq!(post(&listed, "http://localhost:5173").await.unwrap().status().as_u16(), 200);
+    assert_eq!(post(&listed, "chrome-extension://abcdefghijklmnop").await.unwrap().status().as_u16(), 200);
     // A token-protected connector wants the token on /mcp too.
     let srv = start_with(|c| c.token = Some("s3cret".into())).await;
     let r = srv.http.post(srv.url("/mcp")).json(&init).send().await.unwrap();
