@@ -344,3 +344,34 @@ async fn mcp_refuses_a_port_held_by_another_connector() {
         "{stderr}"
     );
 }
+
+#[tokio::test]
+async fn the_bridge_survives_a_connector_restart() {
+    let srv = start().await;
+    let port = srv.addr.port();
+    let dir = temp_dir("mcp-renew");
+    let mut py = python();
+    py.args(["renew", "stdio", BIN, &port.to_string()])
+        .env("TRIAGE_DATA_DIR", dir.join("data"))
+        .env("TRIAGE_CONFIG_DIR", dir.join("config"))
+        .env("MCP_MODE", "legacy");
+    let client = py.spawn().expect("python3 runs");
+    let mut current = Some(srv);
+    run_client(client, async |line: &str| {
+        if line != "RESTART" {
+            return None;
+        }
+        // The same port, a new connector: it knows nothing of the old HTTP session.
+        drop(current.take());
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok()
+            && tokio::time::Instant::now() < deadline
+        {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        current = Some(start_with(|c| c.port = port).await);
+        Some("GO".into())
+    })
+    .await;
+    let _ = std::fs::remove_dir_all(dir);
+}

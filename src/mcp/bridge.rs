@@ -1,7 +1,8 @@
 //! stdio ↔ a running connector's `/mcp`: each JSON-RPC line from stdin is POSTed as the
 //! Streamable HTTP transport wants it (session id, protocol version and SEP-2243 routing headers),
 //! and each message of the answer (JSON, or an SSE stream) is written to stdout as one line.
-//! Requests run concurrently (a `wait_for` does not hold up other calls); `initialize` first.
+//! Requests run concurrently (a `wait_for` does not hold up other calls); `initialize` first. A
+//! session the connector forgot (404) is renewed by replaying the host's `initialize`.
 
 use std::sync::Arc;
 
@@ -17,6 +18,8 @@ const PROTOCOL_VERSION_META: &str = "io.modelcontextprotocol/protocolVersion";
 struct State {
     session_id: Option<String>,
     protocol_version: Option<String>,
+    /// The host's `initialize`, replayed when the connector forgets the session.
+    initialize: Option<Value>,
 }
 
 struct Bridge {
@@ -24,6 +27,7 @@ struct Bridge {
     url: String,
     token: Option<String>,
     state: Mutex<State>,
+    renewing: tokio::sync::Mutex<()>,
     stdout: tokio::sync::Mutex<tokio::io::Stdout>,
 }
 
@@ -98,18 +102,16 @@ impl Bridge {
         req
     }
 
-    /// Sends one message and writes what comes back.
-    async fn forward(&self, msg: Value) {
-        let id = msg.get("id").cloned();
-        let method = msg.get("method").and_then(Value::as_str).map(str::to_string);
+    /// POSTs one message with the headers the transport wants.
+    async fn post(&self, msg: &Value) -> reqwest::Result<reqwest::Response> {
         let mut req = self
             .request(reqwest::Method::POST)
             .header("Content-Type", "application/json")
             .header("Accept", "application/json, text/event-stream");
-        if let Some(m) = &method {
+        if let Some(m) = msg.get("method").and_then(Value::as_str) {
             req = req.header("Mcp-Method", header_value(m));
         }
-        if let Some(n) = name_of(&msg) {
+        if let Some(n) = name_of(msg) {
             req = req.header("Mcp-Name", header_value(n));
         }
         if let Some(v) = msg.pointer(&format!("/params/_meta/{}", PROTOCOL_VERSION_META.replace('/', "~1"))) {
@@ -117,7 +119,52 @@ impl Bridge {
                 req = req.header("MCP-Protocol-Version", v);
             }
         }
-        let response = match req.json(&msg).send().await {
+        req.json(msg).send().await
+    }
+
+    /// The connector forgot the HTTP session (it idles out after some minutes, or the connector
+    /// restarted): replay the host's `initialize` for a new one, as a host would on a 404.
+    async fn renew_session(&self, expired: Option<String>) -> bool {
+        let _one_at_a_time = self.renewing.lock().await;
+        let (current, init) = {
+            let state = self.state.lock();
+            (state.session_id.clone(), state.initialize.clone())
+        };
+        if current != expired {
+            return true; // another request renewed it meanwhile
+        }
+        let Some(init) = init else { return false };
+        self.state.lock().session_id = None;
+        let Ok(response) = self.post(&init).await else { return false };
+        let Some(sid) = response.headers().get("mcp-session-id").and_then(|h| h.to_str().ok()) else {
+            return false;
+        };
+        self.state.lock().session_id = Some(sid.to_string());
+        let _ = response.text().await;
+        let initialized = json!({ "jsonrpc": "2.0", "method": "notifications/initialized" });
+        let renewed = self.post(&initialized).await.is_ok();
+        tracing::info!(renewed, "renewed the MCP session with the connector");
+        renewed
+    }
+
+    /// Sends one message and writes what comes back.
+    async fn forward(&self, msg: Value) {
+        let id = msg.get("id").cloned();
+        let method = msg.get("method").and_then(Value::as_str).map(str::to_string);
+        if method.as_deref() == Some("initialize") {
+            self.state.lock().initialize = Some(msg.clone());
+        }
+        let sent_with = self.state.lock().session_id.clone();
+        let mut response = self.post(&msg).await;
+        let expired = matches!(&response, Ok(r) if r.status() == reqwest::StatusCode::NOT_FOUND);
+        if expired
+            && sent_with.is_some()
+            && method.as_deref() != Some("initialize")
+            && self.renew_session(sent_with).await
+        {
+            response = self.post(&msg).await;
+        }
+        let response = match response {
             Ok(r) => r,
             Err(e) => {
                 if let Some(id) = id {
@@ -177,6 +224,7 @@ pub async fn run(url: &str, token: Option<String>) -> Result<()> {
         url: url.to_string(),
         token,
         state: Mutex::new(State::default()),
+        renewing: tokio::sync::Mutex::new(()),
         stdout: tokio::sync::Mutex::new(tokio::io::stdout()),
     });
     let mut lines = BufReader::new(tokio::io::stdin()).lines();

@@ -3,6 +3,7 @@
     mcp_client.py full  http URL           Streamable HTTP against /mcp
     mcp_client.py full  stdio BIN PORT     `triage-tui mcp --port PORT` (bridges to the running connector)
     mcp_client.py fresh stdio BIN          `triage-tui mcp --port 0` with no connector: it starts one
+    mcp_client.py renew stdio BIN PORT     the connector restarts under the bridge
     mcp_client.py e2e   http URL TITLE     against a real page in Chromium (tests/e2e_chromium.rs)
 
 The Rust side plays the browser over the real /extension-ws socket. Lines on stdout tell it
@@ -189,6 +190,16 @@ async def fresh(client):
     check(value["result"] == 42, "and answers commands", value)
 
 
+async def renew(client):
+    """The connector restarts under the bridge: the next call still works (a new HTTP session)."""
+    before = data_of(await call(client, "list_sessions"))
+    check(any(s["title"] == CLIENT_NAME for s in before["sessions"]), "listed before the restart", before)
+    say("RESTART")
+    await wait_go()
+    after = data_of(await call(client, "list_sessions"))
+    check(any(s["title"] == CLIENT_NAME for s in after["sessions"]), "listed again after the restart", after)
+
+
 async def e2e(client):
     """A real page: logs, a screenshot and evaluate_script, through the real extension."""
     logs = data_of(await call(client, "list_console_messages", {"filter": "\"triage-e2e log\""}))
@@ -229,6 +240,8 @@ async def main():
             await fresh(client)
         elif scenario == "full":
             await full(client, base)
+        elif scenario == "renew":
+            await renew(client)
         else:
             await e2e(client)
     say(f"OK {checks}")
