@@ -227,6 +227,23 @@ async fn web_origins_are_refused_on_mcp() {
     let listed = start_with(|c| c.allowed_origins = vec!["http://localhost:5173".into()]).await;
     assert_eq!(post(&listed, "http://localhost:5173").await.unwrap().status().as_u16(), 200);
     assert_eq!(post(&listed, "chrome-extension://abcdefghijklmnop").await.unwrap().status().as_u16(), 200);
+    // A listed page's preflight may send Streamable HTTP's headers.
+    let preflight = listed
+        .http
+        .request(reqwest::Method::OPTIONS, listed.url("/mcp"))
+        .header("Origin", "http://localhost:5173")
+        .header("Access-Control-Request-Method", "POST")
+        .header("Access-Control-Request-Headers", "mcp-protocol-version,mcp-session-id,content-type")
+        .send()
+        .await
+        .unwrap();
+    let allowed = preflight
+        .headers()
+        .get("access-control-allow-headers")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    assert!(allowed.contains("mcp-protocol-version") && allowed.contains("mcp-session-id"), "{allowed}");
     // A token-protected connector wants the token on /mcp too.
     let srv = start_with(|c| c.token = Some("s3cret".into())).await;
     let r = srv.http.post(srv.url("/mcp")).json(&init).send().await.unwrap();

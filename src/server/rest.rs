@@ -77,7 +77,14 @@ fn cors(config: &crate::config::Config) -> Option<CorsLayer> {
                 header::AUTHORIZATION,
                 header::CONTENT_TYPE,
                 HeaderName::from_static("x-api-key"),
-            ]),
+                // Streamable HTTP's own headers, for `/mcp` from an allowed page.
+                HeaderName::from_static("mcp-session-id"),
+                HeaderName::from_static("mcp-protocol-version"),
+                HeaderName::from_static("mcp-method"),
+                HeaderName::from_static("mcp-name"),
+                HeaderName::from_static("last-event-id"),
+            ])
+            .expose_headers([HeaderName::from_static("mcp-session-id")]),
     )
 }
 
