@@ -38,6 +38,8 @@ pub use sessions::{Dialect, Outbound, PeerKind, SessionInfo};
 
 pub const SERVER_NAME: &str = "triage-tui";
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// Commands waiting for a browser's answer, across every requester.
+pub const MAX_PENDING_COMMANDS: usize = 4_096;
 
 /// A command for a browser, from whoever asks (a client, the REST API, the UI).
 #[derive(Debug, Clone)]
@@ -376,10 +378,17 @@ impl Connector {
             Dialect::BrowserTools => compat::translate_command(&cmd, &wire_id)?,
         };
         let (reply_tx, reply_rx) = oneshot::channel();
-        self.shared
-            .pending
-            .lock()
-            .insert(wire_id.clone(), PendingCommand { reply: reply_tx, target: target.clone() });
+        {
+            let mut pending = self.shared.pending.lock();
+            // What waits for browsers is bounded too: each entry is small, but requests are free.
+            if pending.len() >= MAX_PENDING_COMMANDS {
+                return Err(ProtocolError::new(
+                    ErrorCode::RateLimited,
+                    format!("{MAX_PENDING_COMMANDS} commands are already waiting for browsers; wait for some to finish"),
+                ));
+            }
+            pending.insert(wire_id.clone(), PendingCommand { reply: reply_tx, target: target.clone() });
+        }
         if tx.try_send(Outbound::Text(text)).is_err() {
             self.shared.pending.lock().remove(&wire_id);
             self.shared.metrics.dropped_send_queue.fetch_add(1, Relaxed);
