@@ -49,6 +49,9 @@ pub enum Mode {
     Serve,
     /// Print the effective configuration and the files in use.
     Config,
+    /// An MCP server on stdio for AI assistants: works through the triage-tui already running on
+    /// --port (so its UI shows what the assistant does), else starts the connector headless.
+    Mcp,
     /// Open a session recorded with --record (NDJSON) in the UI, read-only.
     Replay {
         /// The recording to open.

@@ -1,12 +1,14 @@
 //! triage-tui: a terminal debugging console for web developers.
 //!
 //! `protocol` is the wire format (pure), `store` the bounded event store, `server` the embedded
-//! connector (HTTP + WebSocket), `config` and `logging` the process around them, `ui` the terminal UI.
+//! connector (HTTP + WebSocket), `config` and `logging` the process around them, `ui` the terminal UI,
+//! `mcp` the MCP server for AI assistants (stdio and `/mcp`).
 
 pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod logging;
+pub mod mcp;
 pub mod protocol;
 pub mod serve;
 pub mod server;

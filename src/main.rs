@@ -3,7 +3,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use triage_tui::cli::{Cli, Mode};
-use triage_tui::{config, logging, serve, ui};
+use triage_tui::{config, logging, mcp, serve, ui};
 
 fn main() -> ExitCode {
     triage_tui::started();
@@ -37,6 +37,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let _guard = logging::init(&paths.data_dir, true)?;
             let runtime = tokio::runtime::Runtime::new()?;
             runtime.block_on(serve::run(config, paths, cli.demo))
+        }
+        Some(Mode::Mcp) => {
+            // stdout is the protocol: logs go to the log file only.
+            let _guard = logging::init(&paths.data_dir, false)?;
+            let runtime = tokio::runtime::Runtime::new()?;
+            runtime.block_on(mcp::stdio::run(config, paths))
         }
         None => ui::run(config, paths, ui::UiOptions { demo: cli.demo, replay: None }),
     }

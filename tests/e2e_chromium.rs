@@ -28,6 +28,8 @@ use axum::Router;
 use base64::Engine;
 use serde_json::{json, Value};
 
+mod py;
+
 /// The `key` in assets/extension/manifest.json fixes this id (sha256 of the key, a–p encoded).
 const EXTENSION_ID: &str = "dmpdammccilapbfdhclkcigcidibfdbh";
 const DEFAULT_CHROMIUM: &str = "/usr/bin/chromium";
@@ -656,6 +658,9 @@ async fn extension_in_headless_chromium_feeds_the_connector() {
         "get_title after navigate: {reply}"
     );
 
+    // An MCP assistant on the same page: logs, a screenshot it can see, JavaScript run in it.
+    mcp_through_the_extension(&guard, &api, port).await;
+
     // Element selection: start the picker, then a real mouse click (the extension's `click`
     // dispatches one) picks the heading; its element-selected event carries seed 000's fields.
     let (_, reply) = api.command(json!({"type": "browser-action", "data": {"action": "pick_element"}})).await;
@@ -724,4 +729,35 @@ async fn extension_in_headless_chromium_feeds_the_connector() {
 
     println!("e2e_chromium passed in {:.1} s", started.elapsed().as_secs_f64());
     drop(guard);
+}
+
+/// The Python MCP SDK against `/mcp` while the real extension serves page 2; every call must
+/// also show as an assistant row (what the TUI's Console lists).
+async fn mcp_through_the_extension(guard: &Guard, api: &Api, port: u16) {
+    if !py::mcp_sdk_available() {
+        if std::env::var_os("CI").is_some() {
+            fail!(guard, "CI is set but python3 has no MCP SDK (pip install mcp)");
+        }
+        println!("SKIPPED the MCP part of e2e_chromium: python3 has no MCP SDK (pip install mcp)");
+        return;
+    }
+    let url = format!("http://127.0.0.1:{port}/mcp?token={}", encode_component(&api.token));
+    let run = tokio::process::Command::new("python3")
+        .args([py::CLIENT, "e2e", "http", &url, "triage e2e page 2"])
+        .kill_on_drop(true)
+        .output();
+    let out = match tokio::time::timeout(Duration::from_secs(90), run).await {
+        Ok(Ok(out)) => out,
+        other => fail!(guard, "the MCP client did not finish: {other:?}"),
+    };
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() {
+        fail!(guard, "MCP against the real page failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let rows: Vec<Value> =
+        api.events().await.into_iter().filter(|e| s(e, "/type") == "assistant-command").collect();
+    for tool in ["list_console_messages", "take_screenshot", "evaluate_script"] {
+        assert!(rows.iter().any(|r| s(r, "/data/tool") == tool), "no assistant row for {tool}: {rows:?}");
+    }
+    println!("MCP through the extension: {} ({} assistant rows)", stdout.trim(), rows.len());
 }

@@ -195,10 +195,12 @@ pub enum MessageType {
     Subscribe,
     Auth,
     Error,
+    /// A tool call an MCP assistant made (stored by the connector itself, never accepted from a peer).
+    AssistantCommand,
 }
 
 impl MessageType {
-    pub const ALL: [MessageType; 19] = [
+    pub const ALL: [MessageType; 20] = [
         MessageType::ConnectionInit,
         MessageType::ConnectionAck,
         MessageType::ConnectionClose,
@@ -218,6 +220,7 @@ impl MessageType {
         MessageType::Subscribe,
         MessageType::Auth,
         MessageType::Error,
+        MessageType::AssistantCommand,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -241,6 +244,7 @@ impl MessageType {
             MessageType::Subscribe => "subscribe",
             MessageType::Auth => "auth",
             MessageType::Error => "error",
+            MessageType::AssistantCommand => "assistant-command",
         }
     }
 

@@ -282,7 +282,10 @@ pub fn inspect(kind: MessageType, data: &str) -> Result<Inspected<'_>, ProtocolE
         MessageType::ConnectionAck | MessageType::ConnectionClose => {
             run::<Option<IgnoredAny>>(data, kind).map(|_| Inspected::Other)?
         }
-        MessageType::Heartbeat | MessageType::ClearLogs | MessageType::Auth => Inspected::Other,
+        MessageType::Heartbeat
+        | MessageType::ClearLogs
+        | MessageType::Auth
+        | MessageType::AssistantCommand => Inspected::Other,
     })
 }
 

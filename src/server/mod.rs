@@ -32,6 +32,7 @@ use crate::config::{Config, Paths};
 use crate::protocol::timestamp::now_ms;
 use crate::protocol::{Envelope, ErrorCode, MessageType, ProtocolError};
 use crate::store::{SessionId, SharedStore, Store};
+pub use compat_http::IDENTITY_SIGNATURE;
 pub use replay::Loaded;
 pub use sessions::{Dialect, Outbound, PeerKind, SessionInfo};
 
@@ -204,6 +205,11 @@ impl Connector {
 
     pub fn sessions(&self) -> Vec<SessionInfo> {
         self.shared.sessions.list()
+    }
+
+    /// The session registry itself (MCP clients register there; see `crate::mcp`).
+    pub(crate) fn registry(&self) -> &sessions::Registry {
+        &self.shared.sessions
     }
 
     pub fn metrics(&self) -> &metrics::Metrics {

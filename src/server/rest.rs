@@ -43,6 +43,8 @@ pub(super) fn router(connector: Connector) -> Router {
         .route("/api/websocket/{traffic_id}/count", get(frame_count))
         .route("/extension-ws", get(extension_ws))
         .route("/mcp-ws", get(client_ws))
+        // MCP over Streamable HTTP, behind the same guard (origin, Host, token) as the rest.
+        .nest_service("/mcp", crate::mcp::http_service(connector.clone()))
         .merge(compat_http::routes(max))
         .fallback(not_found)
         // Every body is bounded by the documented limit (the HTTP layer's own 2 MB default is
@@ -75,7 +77,14 @@ fn cors(config: &crate::config::Config) -> Option<CorsLayer> {
                 header::AUTHORIZATION,
                 header::CONTENT_TYPE,
                 HeaderName::from_static("x-api-key"),
-            ]),
+                // Streamable HTTP's own headers, for `/mcp` from an allowed page.
+                HeaderName::from_static("mcp-session-id"),
+                HeaderName::from_static("mcp-protocol-version"),
+                HeaderName::from_static("mcp-method"),
+                HeaderName::from_static("mcp-name"),
+                HeaderName::from_static("last-event-id"),
+            ])
+            .expose_headers([HeaderName::from_static("mcp-session-id")]),
     )
 }
 

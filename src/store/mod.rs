@@ -46,7 +46,8 @@ impl Category {
             MessageType::ConsoleLog
             | MessageType::ConsoleError
             | MessageType::ScreenshotResponse
-            | MessageType::BrowserEvent => Some(Category::Console),
+            | MessageType::BrowserEvent
+            | MessageType::AssistantCommand => Some(Category::Console),
             MessageType::NetworkRequest | MessageType::NetworkError => Some(Category::Network),
             MessageType::ElementSelected => Some(Category::Elements),
             _ => None,
@@ -664,7 +665,7 @@ pub fn classify_parts(
             let failed = ty == MessageType::NetworkError || status >= 400;
             (if failed { Level::Error } else { Level::Info }, status)
         }
-        MessageType::ScreenshotResponse => {
+        MessageType::ScreenshotResponse | MessageType::AssistantCommand => {
             (if success == Some(false) { Level::Error } else { Level::Info }, 0)
         }
         _ => (Level::Info, 0),

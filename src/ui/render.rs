@@ -324,6 +324,10 @@ fn status_text(state: &State) -> Vec<(String, Style, u8)> {
     let mut parts: Vec<(String, Style, u8)> = Vec::new();
     parts.push((format!(" {}", state.status.listen), base.add_modifier(Modifier::BOLD), 9));
     parts.push((format!("browsers {} clients {}", state.status.browsers, state.status.clients), base, 7));
+    if !state.status.assistants.is_empty() {
+        let names = state.status.assistants.join(", ");
+        parts.push((format!("◆ MCP {names}"), base.fg(theme.accent).add_modifier(Modifier::BOLD), 8));
+    }
     parts.push((format!("{:.0} ev/s", state.status.events_per_sec), base, 3));
     let (dropped_style, dropped_priority) =
         if state.status.dropped > 0 { (base.fg(theme.warn), 4) } else { (base, 1) };

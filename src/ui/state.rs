@@ -40,6 +40,8 @@ pub struct Status {
     pub dropped: u64,
     /// Evicted to keep the store within `max_store_bytes`: console, network, elements, frames.
     pub evicted_for_memory: [u64; 4],
+    /// Names of the MCP assistants connected (the status bar shows them while there are any).
+    pub assistants: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -242,6 +244,12 @@ impl State {
         self.sessions = sessions;
         self.status.browsers = self.browsers().count();
         self.status.clients = self.sessions.len() - self.status.browsers;
+        self.status.assistants = self
+            .sessions
+            .iter()
+            .filter(|s| s.subprotocol.as_deref() == Some(crate::mcp::presence::MCP_SUBPROTOCOL))
+            .map(|s| s.title.clone().unwrap_or_else(|| "assistant".into()))
+            .collect();
         let exists = |id: &str| self.sessions.iter().any(|s| s.session_id == id);
         if self.session_selected.as_deref().is_some_and(|s| !exists(s)) || self.session_selected.is_none() {
             self.session_selected = self.sessions.first().map(|s| s.session_id.clone());

@@ -754,7 +754,8 @@ impl Connection {
 
 /// What browsers send as data: stored events and page frames.
 fn is_browser_data(t: MessageType) -> bool {
-    crate::store::Category::of(t).is_some() || t == MessageType::WebsocketFrame
+    (crate::store::Category::of(t).is_some() && t != MessageType::AssistantCommand)
+        || t == MessageType::WebsocketFrame
 }
 
 /// The `id` of a message that failed validation, so the error can name it.

@@ -1,4 +1,5 @@
-//! The Console pane: console messages, screenshot responses and browser events (navigations),
+//! The Console pane: console messages, screenshot responses, browser events (navigations) and
+//! the tool calls of MCP assistants,
 //! as DevTools lists them: time, level, source, message; repeats collapsed with a count.
 
 use serde_json::Value;
@@ -51,9 +52,24 @@ fn browser_event_summary(data: &Value) -> String {
     parts.join("  ")
 }
 
+/// An assistant's tool call (MCP): what it called, with what, and how it went.
+pub fn assistant_summary(data: &Value) -> String {
+    let tool = str_of(data, "tool").unwrap_or("?");
+    let args = match data.get("arguments") {
+        Some(Value::Object(m)) if !m.is_empty() => format!(" {}", compact(&Value::Object(m.clone()))),
+        _ => String::new(),
+    };
+    let summary = str_of(data, "summary").unwrap_or("");
+    match num_of(data, "durationMs") {
+        Some(ms) => format!("{tool}{args} → {summary} ({ms} ms)"),
+        None => format!("{tool}{args} … {summary}"),
+    }
+}
+
 /// The message text a console event shows (and `Y` copies).
 pub fn message_text(e: &StoredEvent, env: &Envelope) -> String {
     match e.ty {
+        MessageType::AssistantCommand => assistant_summary(&env.data),
         MessageType::ScreenshotResponse => screenshot_summary(&env.data),
         MessageType::BrowserEvent => browser_event_summary(&env.data),
         _ => console_text(&data_as::<ConsoleEntry>(env).unwrap_or_default()),
@@ -67,6 +83,10 @@ pub fn row(e: &StoredEvent, env: &Envelope, utc: bool) -> Row {
             ("shot", "screenshot".to_string(), if ok { Tone::Success } else { Tone::Error })
         }
         MessageType::BrowserEvent => ("event", "browser".to_string(), Tone::Muted),
+        MessageType::AssistantCommand => {
+            let who = str_of(&env.data, "client").unwrap_or("assistant").to_string();
+            ("mcp", who, if e.level == Level::Error { Tone::Error } else { Tone::Success })
+        }
         _ => {
             let entry: ConsoleEntry = data_as(env).unwrap_or_default();
             let tone = match e.level {
@@ -126,7 +146,7 @@ pub fn detail(e: &StoredEvent, env: &Envelope, count: u32, utc: bool) -> Detail 
                 d.muted("press o to open it in the system image viewer");
             }
         }
-        MessageType::BrowserEvent => {
+        MessageType::BrowserEvent | MessageType::AssistantCommand => {
             if let Some(obj) = env.data.as_object() {
                 for (k, v) in obj {
                     d.field(k, &compact(v));

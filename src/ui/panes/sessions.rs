@@ -17,6 +17,7 @@ pub const COLUMNS: &[Column] = &[
 pub fn kind_name(s: &SessionInfo) -> &'static str {
     match s.kind {
         PeerKind::Extension => "browser",
+        PeerKind::Client if s.subprotocol.as_deref() == Some(crate::mcp::presence::MCP_SUBPROTOCOL) => "mcp",
         PeerKind::Client => "client",
     }
 }
