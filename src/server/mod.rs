@@ -418,6 +418,18 @@ impl Connector {
         }
     }
 
+    /// Appends a UI mark (or its removal) to the `--record` file, so a replay shows it again.
+    /// A no-op without `--record` or for an event without an id.
+    pub fn record_mark(&self, seq: u64, event_id: Option<&str>, marked: bool) {
+        let Some(id) = event_id else { return };
+        let line = json!({
+            "type": "ui-mark",
+            "timestamp": now_ms(),
+            "data": { "eventId": id, "seq": seq, "marked": marked },
+        });
+        self.record(&line.to_string());
+    }
+
     fn record(&self, line: &str) {
         if let Some(rec) = &self.shared.recorder {
             use std::io::Write;
