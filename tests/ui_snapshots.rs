@@ -227,7 +227,7 @@ fn every_pane_with_its_detail() {
         for pane in Pane::ALL {
             let (mut s, store) = populated(size);
             s.pane = pane;
-            s.detail_open = true;
+            s.detail_open = [true; 5];
             // Select an interesting row: the error in Console and Network.
             match pane {
                 Pane::Console => {
@@ -312,7 +312,8 @@ fn palette_filter_prompt_and_command_status() {
         [triage_tui::ui::Effect::Command { id, .. }] => *id,
         other => panic!("{other:?}"),
     };
-    assert!(draw(&mut s, &store).contains("screenshot … pending"));
+    let text = draw(&mut s, &store);
+    assert!(text.contains("screenshot → Cart · shop.example.com … pending"), "{text}");
     update(
         &mut s,
         Action::CommandDone(CommandOutcome {
@@ -322,6 +323,7 @@ fn palette_filter_prompt_and_command_status() {
             message: "screenshot saved /data/screenshots/shot-2.png (1.2 KB)".into(),
             duration_ms: 120,
             result: None,
+            session: Some("ext-demo01".into()),
         }),
     );
     snap!("command_done_160x45", draw(&mut s, &store));
@@ -330,7 +332,7 @@ fn palette_filter_prompt_and_command_status() {
 #[test]
 fn hostile_text_never_reaches_the_terminal_raw() {
     let (mut s, store) = populated((160, 45));
-    s.detail_open = true;
+    s.detail_open = [true; 5];
     s.views[0].follow = false;
     s.views[0].selected = Some(3);
     let text = draw(&mut s, &store);

@@ -56,7 +56,7 @@ pub const BINDINGS: &[Binding] = &[
     b("toggle_time_format", Action::ToggleTimeFormat, "time: absolute/relative", &["T"]),
     b("toggle_grouping", Action::ToggleGrouping, "group repeats on/off", &["="]),
     b("copy_json", Action::CopyJson, "copy event as JSON", &["y"]),
-    b("copy_text", Action::CopyText, "copy curl / text / stack", &["Y"]),
+    b("copy_text", Action::CopyText, "copy curl/text/stack", &["Y"]),
     b("screenshot", Action::Screenshot, "screenshot (visible)", &["s"]),
     b("screenshot_full_page", Action::ScreenshotFullPage, "screenshot (full page)", &["S"]),
     b("open_screenshot", Action::OpenScreenshot, "open screenshot", &["o"]),

@@ -283,4 +283,6 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
 }
 
 #[cfg(test)]
+mod regressions;
+#[cfg(test)]
 mod tests;

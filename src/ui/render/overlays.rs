@@ -38,10 +38,11 @@ pub fn render_help(frame: &mut Frame, state: &State, scroll: usize, screen: Rect
     let desc_max = entries.iter().map(|(_, d)| sanitize::width(d)).max().unwrap_or(10);
     // Inside the border, one space of margin each side.
     let avail = screen.width.saturating_sub(4).max(20) as usize;
-    let col_full = key_w + 2 + desc_max;
     let gap = 3;
-    let columns = (1..=3).rev().find(|&n| n * col_full + (n - 1) * gap <= avail).unwrap_or(1);
-    let col_w = if columns == 1 { avail.min(col_full) } else { col_full };
+    // As many columns as fit with descriptions of at least 18 columns (longer ones are cut).
+    let min_col = key_w + 2 + desc_max.min(18);
+    let columns = (1..=3).rev().find(|&n| n * min_col + (n - 1) * gap <= avail).unwrap_or(1);
+    let col_w = ((avail - (columns - 1) * gap) / columns).min(key_w + 2 + desc_max);
     let desc_w = col_w.saturating_sub(key_w + 2).max(4);
     let rows_needed = entries.len().div_ceil(columns);
     let width = columns * col_w + (columns - 1) * gap;
