@@ -196,15 +196,17 @@ fn name_cell<'a>(text: &str, split: usize, w: usize, style: Style, theme: &Theme
     let (host, path) = text.split_at(split.min(text.len()));
     let dim = style.fg(theme.muted);
     let pw = sanitize::width(path);
-    let spans = if sanitize::width(text) <= w {
+    if sanitize::width(text) <= w {
         vec![Span::styled(host.to_string(), dim), Span::styled(cell(path, w - sanitize::width(host)), style)]
-    } else if pw + 6 <= w {
-        let hw = w - pw;
-        vec![Span::styled(fit_middle(host, hw).into_owned(), dim), Span::styled(path.to_string(), style)]
+    } else if pw + 8 <= w {
+        // The path whole; the host cut in the middle to what is left.
+        let host = fit_middle(host, w - pw).into_owned();
+        let rest = w - sanitize::width(&host);
+        vec![Span::styled(host, dim), Span::styled(cell(path, rest), style)]
     } else {
+        // Only the path, cut in the middle: its start and its file name stay.
         vec![Span::styled(cell(&fit_middle(path, w), w), style)]
-    };
-    spans
+    }
 }
 
 fn bar_text(ms: f64, max: f64, w: usize) -> String {

@@ -3,7 +3,7 @@
 //! payload taking the rest of the width; detail as text (JSON pretty-printed) or a hex dump.
 //! The pane starts filtered to the page's own sockets (`DEFAULT_FILTER`); Esc shows every frame.
 
-use super::{cell_text, col, col_middle, fmt_bytes, fmt_time, pretty_text, Column, Detail, Row, Tone, Width};
+use super::{cell_text, col, fmt_bytes, fmt_time, pretty_text, Column, Detail, Row, Tone, Width};
 use crate::store::{Direction, FrameOrigin, FrameRecord};
 
 pub const COLUMNS: &[Column] = &[
@@ -11,7 +11,7 @@ pub const COLUMNS: &[Column] = &[
     col("", Width::Fixed(1)),
     col("opcode", Width::Fixed(6)),
     col("length", Width::Fixed(8)),
-    col_middle("connection", Width::Fixed(14)),
+    col("connection", Width::Fixed(16)),
     col("payload", Width::Fill),
 ];
 
@@ -34,10 +34,8 @@ fn origin(f: &FrameRecord) -> String {
         FrameOrigin::Connector => "conn",
     };
     match (f.origin, f.url.as_deref()) {
-        (FrameOrigin::Page, Some(u)) => {
-            let host = u.split("://").nth(1).unwrap_or(u);
-            format!("{who} {}", host.trim_end_matches('/'))
-        }
+        // A page's socket by its host; a connector connection by its session.
+        (FrameOrigin::Page, Some(u)) => crate::ui::target::host_of(u).to_string(),
         _ => format!("{who} {}", f.traffic_id),
     }
 }

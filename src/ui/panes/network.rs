@@ -42,10 +42,13 @@ pub fn resource_short(data: &Value, url: &str) -> &'static str {
     }
 }
 
-/// The byte where a URL's path starts (after `scheme://host`), if it has a host.
-pub fn path_start(url: &str) -> Option<usize> {
-    let after = url.find("://")? + 3;
-    Some(url[after..].find('/').map_or(url.len(), |p| after + p))
+/// A URL as the name column shows it: without `https://`, and the byte where its path starts
+/// (the host before it is drawn dimmed).
+pub fn name_of(url: &str) -> (String, Option<usize>) {
+    let Some((_, rest)) = url.split_once("://") else { return (url.to_string(), None) };
+    let shown = cell_text(rest);
+    let split = shown.find('/').unwrap_or(shown.len());
+    (shown, Some(split))
 }
 
 /// The colour of a status: 2xx green, 3xx dim, 4xx amber, 5xx and failures red.
@@ -121,7 +124,7 @@ pub fn row(e: &StoredEvent, env: &Envelope, utc: bool) -> Row {
         (s, _) => s.to_string(),
     };
     let url = str_of(data, "url").unwrap_or("");
-    let shown = cell_text(url);
+    let (shown, split) = name_of(url);
     let duration = num_of(data, "duration");
     let mut row = Row::new(
         e.seq,
@@ -141,7 +144,7 @@ pub fn row(e: &StoredEvent, env: &Envelope, utc: bool) -> Row {
         },
     );
     row.accents.push((2, status_tone(e)));
-    row.dim_prefix = path_start(&shown).filter(|&p| p < shown.len()).map(|p| (4, p));
+    row.dim_prefix = split.map(|p| (4, p));
     row.bar = duration.filter(|d| d.is_finite() && *d >= 0.0);
     row
 }
