@@ -351,3 +351,120 @@ fn base64_is_what_frames_store() {
         f.data.clone().unwrap().to_vec()
     );
 }
+
+/// The box an overlay draws: every row between its top and bottom border is closed on both
+/// sides, so nothing leaks past it, and the whole box is on screen.
+fn assert_boxed(text: &str, title: &str) {
+    let lines: Vec<Vec<char>> = text.lines().map(|l| l.chars().collect()).collect();
+    let top = lines.iter().position(|l| l.iter().collect::<String>().contains(title)).expect(title);
+    let left = lines[top].iter().position(|&c| c == '╭').expect("top-left corner");
+    let right = lines[top].iter().position(|&c| c == '╮').expect("top-right corner");
+    let bottom = (top + 1..lines.len()).find(|&y| lines[y].get(left) == Some(&'╰')).expect("bottom border");
+    assert_eq!(lines[bottom].get(right), Some(&'╯'), "{text}");
+    for y in top + 1..bottom {
+        assert_eq!(lines[y].get(left), Some(&'│'), "row {y} left\n{text}");
+        assert_eq!(lines[y].get(right), Some(&'│'), "row {y} right\n{text}");
+    }
+}
+
+#[test]
+fn every_overlay_fits_at_80x24() {
+    use triage_tui::ui::action::InputKey;
+    let (mut s, store) = populated((80, 24));
+    update(&mut s, Action::Help);
+    let text = draw(&mut s, &store);
+    assert_boxed(&text, "Keys (from your keymap)");
+    assert!(text.contains("j/k scroll"), "a help taller than the screen says it scrolls\n{text}");
+    // Scrolled to the end, the last entries and notes show, still inside the box.
+    for _ in 0..40 {
+        update(&mut s, Action::Input(InputKey::Down));
+    }
+    let text = draw(&mut s, &store);
+    assert_boxed(&text, "Keys (from your keymap)");
+    assert!(text.contains("Rebind keys"), "{text}");
+    snap!("help_end_80x24", text);
+
+    let (mut s, store) = populated((80, 24));
+    update(&mut s, Action::ChooseTarget);
+    let text = draw(&mut s, &store);
+    assert_boxed(&text, "Target browser");
+    assert!(text.contains("Cart · shop.example.com"), "tabs by title and host\n{text}");
+    snap!("target_80x24", text);
+
+    let (mut s, store) = populated((80, 24));
+    update(&mut s, Action::ClearLogs);
+    let text = draw(&mut s, &store);
+    assert_boxed(&text, "Clear everything");
+    snap!("confirm_clear_80x24", text);
+
+    let (mut s, store) = populated((80, 24));
+    update(&mut s, Action::Palette);
+    assert_boxed(&draw(&mut s, &store), "Command palette");
+    // With no overlay the footer names the help key, whatever the width.
+    let (mut s, store) = populated((80, 24));
+    assert!(draw(&mut s, &store).lines().nth(22).is_some_and(|l| l.ends_with("? help")));
+}
+
+#[test]
+fn replay_says_so_and_refuses_commands() {
+    let (mut s, store) = populated((80, 24));
+    s.replay = Some("session.ndjson".into());
+    update(&mut s, Action::Reload);
+    let text = draw(&mut s, &store);
+    assert!(text.contains("REPLAY (read-only)"), "{text}");
+    assert!(text.contains("Read-only: this is a replay"), "the refusal is in the status line\n{text}");
+    assert!(!text.contains(" e JS"), "no command keys in the footer of a replay\n{text}");
+    snap!("replay_80x24", text);
+}
+
+#[test]
+fn console_input_results_search_marks_and_relative_times() {
+    use triage_tui::ui::panes::console::ui_line;
+    let (mut s, mut store) = populated((160, 45));
+    store.append(ui_line(Some("ext-demo01"), "input", "console", "document.title", T0 + 1000));
+    store.append(ui_line(Some("ext-demo01"), "result", "console", "\"Cart\"", T0 + 1012));
+    store.append(ui_line(Some("ext-demo01"), "input", "console", "foo()", T0 + 1500));
+    store.append(ui_line(
+        Some("ext-demo01"),
+        "error",
+        "console",
+        "ReferenceError: foo is not defined",
+        T0 + 1503,
+    ));
+    s.sync(&store, Instant::now() + Duration::from_secs(5));
+    update(&mut s, Action::Search);
+    for c in "cart".chars() {
+        update(&mut s, Action::Input(triage_tui::ui::action::InputKey::Char(c)));
+    }
+    update(&mut s, Action::Input(triage_tui::ui::action::InputKey::Enter));
+    update(&mut s, Action::ToggleTimeFormat);
+    update(&mut s, Action::ToggleTimeFormat);
+    s.prepare(&store);
+    update(&mut s, Action::MoveUp);
+    s.prepare(&store);
+    update(&mut s, Action::ToggleMark);
+    let text = draw(&mut s, &store);
+    assert!(text.contains("› ") && text.contains("document.title"), "{text}");
+    assert!(text.contains("‹ ✗") && text.contains("ReferenceError"), "{text}");
+    assert!(text.contains("+first") && text.contains("+1.012 s"), "{text}");
+    assert!(text.contains("search cart"), "{text}");
+    snap!("console_js_search_160x45", text);
+}
+
+#[test]
+fn paused_counts_what_arrived() {
+    let (mut s, mut store) = populated((160, 45));
+    update(&mut s, Action::ToggleFollow);
+    for i in 0..4 {
+        store.append(ev(
+            MessageType::ConsoleLog,
+            Level::Info,
+            0,
+            2000 + i,
+            json!({"message": format!("later {i}")}),
+        ));
+    }
+    s.sync(&store, Instant::now() + Duration::from_secs(5));
+    let text = draw(&mut s, &store);
+    assert!(text.contains("PAUSED +4"), "{text}");
+}

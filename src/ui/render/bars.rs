@@ -78,9 +78,13 @@ pub fn render_status(frame: &mut Frame, state: &State, area: Rect) {
     let mut parts = status_text(state);
     // Drop the least important parts until the rest fits; the most important one is cut to fit.
     let total = |p: &[(String, Style, u8)]| p.iter().map(|(t, _, _)| sanitize::width(t) + 3).sum::<usize>();
-    while parts.len() > 1 && total(&parts) > area.width as usize {
-        if let Some(i) = parts.iter().enumerate().min_by_key(|(_, p)| p.2).map(|(i, _)| i) {
-            parts.remove(i);
+    // Badges and the toast (priority 10 and up) always stay; the last part is cut to fit.
+    while total(&parts) > area.width as usize {
+        match parts.iter().enumerate().filter(|(_, p)| p.2 < 10).min_by_key(|(_, p)| p.2).map(|(i, _)| i) {
+            Some(i) => {
+                parts.remove(i);
+            }
+            None => break,
         }
     }
     let mut spans = Vec::new();
