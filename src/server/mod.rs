@@ -419,14 +419,10 @@ impl Connector {
     }
 
     /// Appends a UI mark (or its removal) to the `--record` file, so a replay shows it again.
-    /// A no-op without `--record` or for an event without an id.
-    pub fn record_mark(&self, seq: u64, event_id: Option<&str>, marked: bool) {
-        let Some(id) = event_id else { return };
-        let line = json!({
-            "type": "ui-mark",
-            "timestamp": now_ms(),
-            "data": { "eventId": id, "seq": seq, "marked": marked },
-        });
+    /// `key` names the event (the UI's fingerprint of it). A no-op without `--record`.
+    pub fn record_mark(&self, key: &str, marked: bool) {
+        let line =
+            json!({ "type": "ui-mark", "timestamp": now_ms(), "data": { "event": key, "marked": marked } });
         self.record(&line.to_string());
     }
 

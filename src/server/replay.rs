@@ -18,11 +18,11 @@ pub struct Loaded {
     /// Lines that could not be read: (line number, why), at most the first 20.
     pub skipped: Vec<(usize, String)>,
     pub skipped_total: usize,
-    /// Ids of the events the user had marked in the UI (`ui-mark` lines), in file order.
+    /// The events the user had marked in the UI (`ui-mark` lines: the UI's key of each event).
     pub marks: Vec<String>,
 }
 
-/// A UI mark line of a recording: `{"type":"ui-mark","data":{"eventId","marked"}}`.
+/// A UI mark line of a recording: `{"type":"ui-mark","data":{"event","marked"}}`.
 fn ui_mark(line: &str) -> Option<(String, bool)> {
     if !line.contains("\"ui-mark\"") {
         return None;
@@ -32,7 +32,7 @@ fn ui_mark(line: &str) -> Option<(String, bool)> {
         return None;
     }
     let data = v.get("data")?;
-    let id = data.get("eventId")?.as_str()?.to_string();
+    let id = data.get("event")?.as_str()?.to_string();
     Some((id, data.get("marked").and_then(serde_json::Value::as_bool).unwrap_or(true)))
 }
 

@@ -194,8 +194,8 @@ pub enum Effect {
     ClearStore,
     /// Append a mark (or its removal) to the `--record` file.
     RecordMark {
-        seq: u64,
-        id: Option<String>,
+        /// The event's key (`panes::mark_key`), stable from a live session to its replay.
+        key: String,
         marked: bool,
     },
 }

@@ -245,8 +245,8 @@ impl Loop<'_> {
                 self.connector.clear_store();
                 self.wrote = true;
             }
-            Effect::RecordMark { seq, id, marked } => {
-                self.connector.record_mark(seq, id.as_deref(), marked);
+            Effect::RecordMark { key, marked } => {
+                self.connector.record_mark(&key, marked);
             }
         }
     }

@@ -116,19 +116,16 @@ pub fn run(config: Config, paths: Paths, options: UiOptions) -> Result<()> {
     })
 }
 
-/// The seqs of the stored events whose envelope ids were marked in a recording.
-pub fn marked_seqs(store: &crate::store::Store, ids: &[String]) -> std::collections::HashSet<u64> {
+/// The seqs of the stored events a recording's `ui-mark` lines name (by `panes::mark_key`).
+pub fn marked_seqs(store: &crate::store::Store, keys: &[String]) -> std::collections::HashSet<u64> {
     let mut out = std::collections::HashSet::new();
-    if ids.is_empty() {
+    if keys.is_empty() {
         return out;
     }
-    let wanted: std::collections::HashSet<&str> = ids.iter().map(String::as_str).collect();
+    let wanted: std::collections::HashSet<&str> = keys.iter().map(String::as_str).collect();
     for cat in crate::store::Category::ALL {
         for (_, e) in store.log(cat).iter() {
-            // Cheap test on the bytes first; only candidates are parsed.
-            if ids.iter().any(|id| memchr::memmem::find(&e.raw, id.as_bytes()).is_some())
-                && e.envelope().id.as_deref().is_some_and(|id| wanted.contains(id))
-            {
+            if wanted.contains(panes::mark_key(e).as_str()) {
                 out.insert(e.seq);
             }
         }

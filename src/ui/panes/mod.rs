@@ -205,6 +205,19 @@ pub fn cell_text(s: &str) -> String {
     sanitize::line(cut).into_owned()
 }
 
+/// A key for an event that is the same in a live session and in its replay (a mark in a
+/// `--record` file names its event with it): FNV-1a over type, time, session and data.
+pub fn mark_key(e: &crate::store::StoredEvent) -> String {
+    let env = e.envelope();
+    let text = format!("{}|{}|{}|{}", e.ty, e.timestamp_ms, e.session, env.data);
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
 /// `HH:MM:SS.mmm`, local time (UTC when `utc`).
 pub fn fmt_time(ms: i64, utc: bool) -> String {
     use chrono::{DateTime, Local, Utc};

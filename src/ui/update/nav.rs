@@ -158,9 +158,10 @@ pub fn clear_pane(state: &mut State) {
 
 /// Marks or unmarks the selected row; a filter on `is:marked` follows at once.
 pub fn toggle_mark(state: &mut State) -> Vec<Effect> {
-    let (seq, id) = match &state.selected_item {
-        Some(Selected::Event(_, e)) => (e.seq, e.envelope().id.clone()),
-        Some(Selected::Frame(f)) => (f.seq, Some(f.id())),
+    let (seq, key) = match &state.selected_item {
+        Some(Selected::Event(_, e)) => (e.seq, Some(panes::mark_key(e))),
+        // Frames are marked for this session only (their ids change in a replay).
+        Some(Selected::Frame(f)) => (f.seq, None),
         _ => {
             state.toast("Select a row to mark it", true);
             return Vec::new();
@@ -182,7 +183,7 @@ pub fn toggle_mark(state: &mut State) -> Vec<Effect> {
         *s = s.clone().with_marks(marks.clone());
     }
     state.toast(if marked { "Marked (is:marked filters on marks)" } else { "Mark removed" }, false);
-    vec![Effect::RecordMark { seq, id, marked }]
+    key.map(|key| Effect::RecordMark { key, marked }).into_iter().collect()
 }
 
 /// Re-issues the selected request from the page (same method, URL, headers that are not
