@@ -361,9 +361,9 @@ fn assert_boxed(text: &str, title: &str) {
     let right = lines[top].iter().position(|&c| c == '╮').expect("top-right corner");
     let bottom = (top + 1..lines.len()).find(|&y| lines[y].get(left) == Some(&'╰')).expect("bottom border");
     assert_eq!(lines[bottom].get(right), Some(&'╯'), "{text}");
-    for y in top + 1..bottom {
-        assert_eq!(lines[y].get(left), Some(&'│'), "row {y} left\n{text}");
-        assert_eq!(lines[y].get(right), Some(&'│'), "row {y} right\n{text}");
+    for (y, line) in lines.iter().enumerate().take(bottom).skip(top + 1) {
+        assert_eq!(line.get(left), Some(&'│'), "row {y} left\n{text}");
+        assert_eq!(line.get(right), Some(&'│'), "row {y} right\n{text}");
     }
 }
 
