@@ -1,8 +1,8 @@
 //! Owns which browser a command goes to and how sessions are named for people.
 //!
-//! `auto` means: the session of the selected row (a console line, a request, a frame, a
-//! browser in the Sessions pane), else the one the last command went to, else the most
-//! recently active browser. A session is named by its tab's title and host
+//! `auto` means: the session of the row the user selected (a console line, a request, a
+//! frame, a browser in the Sessions pane; not the newest row a following list moves to), else
+//! the one the last command went to, else the most recently active browser. A session is named by its tab's title and host
 //! (`Cart · shop.example.com`), its id only when nothing better is known.
 
 use super::sanitize;
@@ -38,8 +38,12 @@ impl State {
         self.browsers().any(|s| s.session_id == id)
     }
 
-    /// The session of the selected row, when it is a connected browser.
+    /// The session of the row the user selected, when it is a connected browser. While a list
+    /// follows, its selection moves by itself with the traffic: that is no choice of the user's.
     pub fn selected_session(&self) -> Option<String> {
+        if self.view(self.pane).is_some_and(|v| v.follow) {
+            return None;
+        }
         let id = match self.selected_item.as_ref()? {
             Selected::Event(_, e) => e.session.to_string(),
             Selected::Frame(f) => f.session.to_string(),

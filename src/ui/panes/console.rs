@@ -227,7 +227,10 @@ pub fn detail(e: &StoredEvent, env: &Envelope, group: Option<&GroupTimes>, utc: 
             };
             let args: Vec<(usize, &Value)> =
                 entry.args.iter().enumerate().filter(|(_, a)| !a.as_str().is_some_and(repeats)).collect();
-            if !args.is_empty() {
+            // Args that only spell out the message (all strings, joined) add nothing.
+            let spelled = entry.args.iter().all(Value::is_string)
+                && entry.args.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(" ") == text;
+            if !args.is_empty() && !spelled {
                 d.heading("Args");
                 for (i, a) in args {
                     let shown = match a {
