@@ -363,7 +363,9 @@ impl Keymap {
              `ctrl-w` deletes a word; in the JavaScript prompt `↑`/`↓` walk its history. In the \
              palette and the target picker `↑`/`↓` choose.\n\
              \nMouse: the wheel scrolls the list (or the detail under the pointer); a click selects a \
-             row or a tab.\n",
+             row or a tab.\n\
+             \nMoved in this release: `c` clears the current pane only (`clear_pane`); clearing \
+             everything (`clear_logs`) moved to `C` and asks first.\n",
         );
         out
     }

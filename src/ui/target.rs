@@ -58,10 +58,14 @@ impl State {
         if let Some(t) = self.target.as_ref().filter(|t| self.connected_browser(t)) {
             return Some((t.clone(), true));
         }
+        self.auto_target().map(|t| (t, false))
+    }
+
+    /// Where `auto` sends a command now.
+    pub fn auto_target(&self) -> Option<String> {
         self.selected_session()
             .or_else(|| self.last_target.clone().filter(|t| self.connected_browser(t)))
             .or_else(|| self.browsers().max_by_key(|s| s.last_active).map(|s| s.session_id.clone()))
-            .map(|t| (t, false))
     }
 
     /// The status bar's "target …" text.

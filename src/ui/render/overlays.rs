@@ -66,9 +66,16 @@ pub fn render_help(frame: &mut Frame, state: &State, scroll: usize, screen: Rect
         lines.push(Line::from(spans));
     }
     lines.push(Line::raw(""));
+    let keys = |a: super::super::action::Action| state.keymap.keys_for(&a);
+    let moved = format!(
+        " Moved: {} clears this pane only; {} clears everything, after asking (it was c).",
+        keys(super::super::action::Action::ClearPane),
+        keys(super::super::action::Action::ClearLogs)
+    );
     for note in [
         " Filter: text level:error method:POST status:>=400 url:… type:fetch session:… is:marked -term",
         " A bare word is free text: 404 finds \"404\" anywhere; status:404 the status.",
+        moved.as_str(),
         " Prompts: Enter accepts, Esc cancels. Rebind keys in the config's [keys].",
     ] {
         for l in sanitize::wrap_words(note, width, 3) {
@@ -137,8 +144,8 @@ pub fn render_palette(frame: &mut Frame, state: &State, input: &LineInput, selec
 
 pub fn render_target(frame: &mut Frame, state: &State, selected: usize, screen: Rect) {
     let theme = &state.theme;
-    let auto = match state.selected_session().or_else(|| state.last_target.clone()) {
-        Some(id) => format!("auto: the selected row's tab (now {})", state.name_of(&id)),
+    let auto = match state.auto_target() {
+        Some(id) => format!("auto: the selected row's tab, else the last used (now {})", state.name_of(&id)),
         None => "auto: the selected row's tab, else the last one used".to_string(),
     };
     let mut items = vec![(auto, state.target.is_none())];
