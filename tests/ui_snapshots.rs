@@ -468,3 +468,54 @@ fn paused_counts_what_arrived() {
     let text = draw(&mut s, &store);
     assert!(text.contains("PAUSED +4"), "{text}");
 }
+
+#[test]
+fn toasts_live_in_the_status_line_not_over_the_list() {
+    let (mut s, store) = populated((80, 24));
+    update(&mut s, Action::Notify { text: "Filter cleared".into(), error: false });
+    let text = draw(&mut s, &store);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[23].contains("Filter cleared"), "{text}");
+    assert!(lines[..23].iter().all(|l| !l.contains("Filter cleared")), "{text}");
+}
+
+#[test]
+fn a_short_rescan_shows_no_percentage() {
+    let mut store = Store::new(Default::default());
+    for i in 0..600 {
+        store.append(ev(
+            MessageType::ConsoleLog,
+            Level::Info,
+            0,
+            i,
+            json!({"message": format!("alpha {i}")}),
+        ));
+    }
+    let mut s = state((80, 24));
+    s.sync(&store, Instant::now() + Duration::from_secs(5));
+    update(&mut s, Action::Filter);
+    update(&mut s, Action::Input(triage_tui::ui::action::InputKey::Char('q')));
+    // Drawn before the rescan ran: it says it is filtering, without a flashing "0%".
+    let text = draw(&mut s, &store);
+    assert!(text.contains("Filtering…") || text.contains("filtering…"), "{text}");
+    assert!(!text.contains("0%"), "{text}");
+}
+
+#[test]
+fn a_requests_method_and_url_stay_while_its_detail_scrolls() {
+    let (mut s, store) = populated((80, 24));
+    s.pane = Pane::Network;
+    s.detail_open = [true; 5];
+    s.views[1].follow = false;
+    s.views[1].selected = Some(0);
+    draw(&mut s, &store);
+    for _ in 0..4 {
+        update(&mut s, Action::DetailDown);
+    }
+    let text = draw(&mut s, &store);
+    let detail_top = text.lines().position(|l| l.contains("Network detail")).unwrap();
+    let first = text.lines().nth(detail_top + 1).unwrap();
+    assert!(first.contains("GET https://api.example.com/users?page=1"), "{text}");
+    assert!(!text.contains("status    200 OK"), "the rest scrolled\n{text}");
+    snap!("network_detail_scrolled_80x24", text);
+}
