@@ -383,6 +383,38 @@ mod tests {
     }
 
     #[test]
+    fn resource_types_marks_and_refused_terms() {
+        let fetch = ev(
+            MessageType::NetworkRequest,
+            Level::Info,
+            200,
+            r#"{"type":"network-request","data":{"url":"https://x.dev/api","resourceType":"Fetch"}}"#,
+        );
+        let css = ev(
+            MessageType::NetworkRequest,
+            Level::Info,
+            200,
+            r#"{"type":"network-request","data":{"url":"https://x.dev/a.css","resourceType":"Stylesheet"}}"#,
+        );
+        assert!(f("type:fetch").matches_event(&fetch));
+        assert!(!f("type:fetch").matches_event(&css));
+        assert!(f("type:css").matches_event(&css));
+        assert!(f("type:stylesheet").matches_event(&css));
+        assert!(f("type:network").matches_event(&css), "event types still work");
+        let mut marks = std::collections::HashSet::new();
+        marks.insert(7);
+        let marked = f("is:marked").with_marks(std::sync::Arc::new(marks));
+        let mut e = fetch.clone();
+        e.seq = 7;
+        assert!(marked.matches_event(&e) && !marked.matches_event(&css));
+        for bad in ["status:abc", "status:", "level:", "is:pinned", "type:"] {
+            let err = Filter::parse(bad).unwrap_err();
+            assert!(err.contains("e.g.") || err.contains("use"), "{bad}: {err}");
+        }
+        assert_eq!(f("hello -bye \"two words\"").needles(), vec!["hello", "two words"]);
+    }
+
+    #[test]
     fn json_field_reads_strings_only() {
         let raw = br#"{"a":{"method" : "GET"},"message":"say \"hi\"","n":{"url":null}}"#;
         assert_eq!(json_str_field(raw, b"method"), Some(&b"GET"[..]));

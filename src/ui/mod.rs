@@ -9,6 +9,7 @@ pub mod action;
 pub mod app;
 pub mod clipboard;
 pub mod filter;
+pub mod group;
 pub mod histogram;
 pub mod input;
 pub mod keymap;

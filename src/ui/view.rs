@@ -10,12 +10,12 @@
 //! A pane can be cleared on its own: a watermark hides what the log held at that moment.
 
 use std::collections::{HashMap, VecDeque};
-use std::hash::{Hash, Hasher};
 use std::time::Instant;
 
-use crate::store::{Log, StoredEvent};
+use crate::store::Log;
 
-use super::filter::{json_str_field, Filter};
+use super::filter::Filter;
+pub use super::group::{dedupe_key, json_value_span, Group};
 
 /// How many entries are scanned between two looks at the clock.
 const CLOCK_EVERY: u64 = 8192;
@@ -80,87 +80,6 @@ impl Default for ListView {
             scanning: false,
         }
     }
-}
-
-/// A row standing for several identical consecutive events.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Group {
-    pub count: u32,
-    /// The log index of the group's newest event.
-    pub last: u64,
-}
-
-/// What makes two console lines "the same" for collapsing: type, level, session, message,
-/// args, source, location and stack. Time and ids differ between repeats and are left out.
-pub fn dedupe_key(e: &StoredEvent) -> Option<u64> {
-    let message = json_str_field(&e.raw, b"message")?;
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    (e.ty as u8).hash(&mut h);
-    e.level.hash(&mut h);
-    e.session.hash(&mut h);
-    message.hash(&mut h);
-    for key in [&b"args"[..], b"source", b"stack", b"url", b"line", b"column", b"lineNumber"] {
-        json_value_span(&e.raw, key).hash(&mut h);
-    }
-    Some(h.finish())
-}
-
-/// The raw bytes of the first value of `"key": …` in a JSON text (string, number, object,
-/// array), without parsing it. Used only to compare events.
-pub fn json_value_span<'a>(raw: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
-    let mut pat = Vec::with_capacity(key.len() + 2);
-    pat.push(b'"');
-    pat.extend_from_slice(key);
-    pat.push(b'"');
-    let mut from = 0;
-    while let Some(pos) = memchr::memmem::find(&raw[from..], &pat) {
-        let mut i = from + pos + pat.len();
-        from = i;
-        while i < raw.len() && raw[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        if raw.get(i) != Some(&b':') {
-            continue;
-        }
-        i += 1;
-        while i < raw.len() && raw[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        let start = i;
-        let (mut depth, mut in_str) = (0usize, false);
-        while i < raw.len() {
-            let c = raw[i];
-            if in_str {
-                match c {
-                    b'\\' => i += 1,
-                    b'"' => {
-                        in_str = false;
-                        if depth == 0 {
-                            return Some(&raw[start..=i]);
-                        }
-                    }
-                    _ => {}
-                }
-            } else {
-                match c {
-                    b'"' => in_str = true,
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' if depth == 0 => return Some(&raw[start..i]),
-                    b'}' | b']' => {
-                        depth -= 1;
-                        if depth == 0 {
-                            return Some(&raw[start..=i]);
-                        }
-                    }
-                    b',' if depth == 0 => return Some(&raw[start..i]),
-                    _ => {}
-                }
-            }
-            i += 1;
-        }
-        return Some(&raw[start..]);
-    }
-    None
 }
 
 impl ListView {
@@ -435,7 +354,7 @@ mod tests {
     use super::*;
     use crate::protocol::MessageType;
     use crate::store::Raw;
-    use crate::store::{Level, Store};
+    use crate::store::{Level, Store, StoredEvent};
 
     fn console(msg: &str, level: Level) -> StoredEvent {
         StoredEvent {
