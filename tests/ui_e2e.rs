@@ -457,6 +457,27 @@ fn demo_fills_every_pane() {
         });
         assert!(!s.contains(empty), "{s}");
     }
+    // Resend a request from the page: the demo issues it again and it shows up in Network.
+    tmux.keys(&["2"]);
+    tmux.wait_for("Network", 10, |s| s.contains("duration"));
+    let before = tab_count(&tmux.screen(), "Network");
+    tmux.keys(&["k"]);
+    tmux.keys(&["R"]);
+    tmux.wait_for("the resend", 15, |s| {
+        s.contains("Resent the request from") && tab_count(s, "Network") > before
+    });
+    // An unknown URL: the tab navigates there, loads a page, and sends no favicon 404 stream.
+    tmux.keys(&["n"]);
+    tmux.wait_for("the URL prompt", 10, |s| s.contains("Navigate "));
+    tmux.keys(&["-l", "unknown.example.net/x"]);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the navigation", 15, |s| s.contains("opened https://unknown.example.net/x"));
+    tmux.keys(&["/"]);
+    tmux.keys(&["-l", "url:unknown.example.net"]);
+    tmux.keys(&["Enter"]);
+    let s = tmux
+        .wait_for("the unknown page's requests", 15, |s| s.contains("unknown.example.net/assets/site.css"));
+    assert!(s.matches("favicon.ico").count() <= 1, "{s}");
     tmux.keys(&["q"]);
     tmux.wait_for("the exit", 15, |s| s.contains("EXITED:0"));
 }
