@@ -519,3 +519,23 @@ fn a_requests_method_and_url_stay_while_its_detail_scrolls() {
     assert!(!text.contains("status    200 OK"), "the rest scrolled\n{text}");
     snap!("network_detail_scrolled_80x24", text);
 }
+
+#[test]
+fn search_matches_are_highlighted_in_place() {
+    let (mut s, store) = populated((160, 45));
+    update(&mut s, Action::Search);
+    for c in "deprecated".chars() {
+        update(&mut s, Action::Input(triage_tui::ui::action::InputKey::Char(c)));
+    }
+    update(&mut s, Action::Input(triage_tui::ui::action::InputKey::Enter));
+    s.prepare(&store);
+    let mut terminal = Terminal::new(TestBackend::new(160, 45)).unwrap();
+    terminal.draw(|f| render(&s, f)).unwrap();
+    let buf = terminal.backend().buffer();
+    let row: String = (0..160).map(|x| buf[(x, 4)].symbol().to_string()).collect();
+    let at = row.find("Deprecated").expect(&row) as u16;
+    let warn = s.theme.warn;
+    assert!((at..at + 10).all(|x| buf[(x, 4)].bg == warn), "the match is highlighted");
+    assert!(buf[(at + 11, 4)].bg != warn, "and only the match");
+    assert_eq!(s.views[0].items.len(), 5, "no row is hidden");
+}

@@ -34,12 +34,14 @@ pub struct RowCtx<'a> {
 
 /// `text` with every case-insensitive occurrence of `needles` in `hit` style.
 fn highlighted<'a>(text: String, needles: &[&str], style: Style, hit: Style) -> Vec<Span<'a>> {
-    if needles.is_empty() || !text.is_ascii() {
+    if needles.is_empty() {
         return vec![Span::styled(text, style)];
     }
+    // ASCII case folding keeps every byte where it was, so offsets in `lower` are offsets in
+    // `text`, and a match of a whole (UTF-8) needle starts and ends on character boundaries.
     let lower = text.to_ascii_lowercase();
     let mut marks = vec![false; text.len()];
-    for n in needles.iter().filter(|n| !n.is_empty() && n.is_ascii()) {
+    for n in needles.iter().filter(|n| !n.is_empty()) {
         let n = n.to_ascii_lowercase();
         let mut from = 0;
         while let Some(p) = lower[from..].find(&n) {

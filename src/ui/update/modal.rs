@@ -119,7 +119,9 @@ pub fn modal_input(state: &mut State, key: InputKey) -> Vec<Effect> {
                 if error.is_some() {
                     state.modal = Modal::Search { input, error };
                 } else if state.search[state.pane.index()].is_some() {
-                    state.jump = Some(Jump::Match { forward: true });
+                    // Following the newest row: the nearest match is above it.
+                    let following = state.view(state.pane).is_some_and(|v| v.follow);
+                    state.jump = Some(Jump::Match { forward: !following });
                 }
                 Vec::new()
             }
