@@ -71,9 +71,9 @@ impl State {
     /// The status bar's "target …" text.
     pub fn target_summary(&self) -> String {
         match self.command_target() {
-            Some((id, true)) => format!("target {}", self.name_of(&id)),
-            Some((id, false)) => format!("target auto: {}", self.name_of(&id)),
-            None => "target auto".to_string(),
+            Some((id, true)) => format!("target {} (pinned)", self.name_of(&id)),
+            Some((id, false)) => format!("target {}", self.name_of(&id)),
+            None => "target: no browser".to_string(),
         }
     }
 }

@@ -46,8 +46,8 @@ fn status_text(state: &State) -> Vec<(String, Style, u8)> {
         parts.push((label, style.add_modifier(Modifier::BOLD), 8));
     }
     if state.replay.is_none() {
-        let target_priority = if state.target.is_some() { 5 } else { 3 };
-        parts.push((state.target_summary(), base, target_priority));
+        // Where commands go matters more than the connection counts.
+        parts.push((state.target_summary(), base, 5));
     }
     if let Some(t) = &state.toast {
         let style = if t.error {
