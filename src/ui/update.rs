@@ -97,7 +97,15 @@ fn open_prompt(state: &mut State, action: &Action) {
         state.toast(NO_BROWSER, true);
         return;
     }
-    let target = state.command_target().map(|(t, _)| state.name_of(&t)).unwrap_or_default();
+    // The tab the prompt names is the tab the command goes to, whatever becomes active meanwhile.
+    let id = state.command_target().map(|(t, _)| t);
+    if let Some(id) = &id {
+        state.last_target = Some(id.clone());
+    }
+    let target = id.map(|t| state.name_of(&t)).unwrap_or_default();
+    // The prompt line must leave room to type at 80 columns.
+    let room = (state.viewport.0 as usize / 3).max(12);
+    let target = super::sanitize::fit(&target, room).into_owned();
     let (kind, title) = if *action == Action::Navigate {
         (PromptKind::Navigate, format!("Navigate {target} to"))
     } else {

@@ -184,6 +184,22 @@ fn auto_target_is_the_selected_rows_tab_and_results_name_it() {
 }
 
 #[test]
+fn a_prompt_sends_to_the_tab_it_names() {
+    let mut s = two_tabs();
+    // Following: auto is the most recently active tab, Docs.
+    press(&mut s, "e");
+    assert!(matches!(&s.modal, Modal::Prompt(p) if p.title.contains("Docs")));
+    // Cart becomes the most recently active while the prompt is open.
+    s.set_sessions(vec![
+        tab("ext-650a96a7703a", "Cart", "https://shop.example.com/cart", 50),
+        tab("ext-77b1", "Docs", "https://docs.example.org/", 9),
+    ]);
+    press(&mut s, "1");
+    let effects = press_code(&mut s, KeyCode::Enter);
+    assert_eq!(command(&effects).target.as_deref(), Some("ext-77b1"));
+}
+
+#[test]
 fn detail_is_per_pane_and_follows_the_filter() {
     let mut s = two_tabs();
     let mut store = Store::new(Default::default());
