@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod compat;
 mod compat_http;
+mod http;
 pub(crate) mod ingest;
 pub mod metrics;
 mod replay;
@@ -17,12 +18,11 @@ mod ws;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU16, AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use axum::serve::ListenerExt;
 use parking_lot::Mutex;
 use serde_json::{json, Value};
 use tokio::sync::{oneshot, watch};
@@ -37,6 +37,8 @@ pub use sessions::{Dialect, Outbound, PeerKind, SessionInfo};
 
 pub const SERVER_NAME: &str = "triage-tui";
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// Commands waiting for a browser's answer, across every requester.
+pub const MAX_PENDING_COMMANDS: usize = 4_096;
 
 /// A command for a browser, from whoever asks (a client, the REST API, the UI).
 #[derive(Debug, Clone)]
@@ -99,6 +101,8 @@ pub(crate) struct Shared {
     started: Instant,
     server_id: String,
     command_counter: AtomicU64,
+    /// The port actually bound (the config may say 0): the connector's own origin uses it.
+    local_port: AtomicU16,
     shutdown: CancellationToken,
     recorder: Option<Mutex<std::io::BufWriter<std::fs::File>>>,
 }
@@ -119,6 +123,7 @@ pub struct Bound {
 impl Connector {
     pub fn new(config: Config, paths: &Paths) -> Result<Connector> {
         let store = Store::shared(config.capacity);
+        store.write().set_max_bytes(config.max_store_bytes);
         let recorder = match &config.record {
             Some(path) => {
                 let file = std::fs::OpenOptions::new()
@@ -147,6 +152,7 @@ impl Connector {
                     &uuid::Uuid::new_v4().simple().to_string()[..8]
                 ),
                 command_counter: AtomicU64::new(0),
+                local_port: AtomicU16::new(0),
                 shutdown: CancellationToken::new(),
                 recorder,
                 config,
@@ -170,11 +176,17 @@ impl Connector {
             }
         })?;
         let local_addr = listener.local_addr()?;
+        self.shared.local_port.store(local_addr.port(), Relaxed);
         Ok(Bound { connector: self, local_addr, listener })
     }
 
     pub fn config(&self) -> &Config {
         &self.shared.config
+    }
+
+    /// The port the connector listens on (0 before it is bound).
+    pub fn local_port(&self) -> u16 {
+        self.shared.local_port.load(Relaxed)
     }
 
     pub fn store(&self) -> &SharedStore {
@@ -251,6 +263,11 @@ impl Connector {
                 "extensions": self.shared.sessions.count(PeerKind::Extension),
                 "clients": self.shared.sessions.count(PeerKind::Client),
             },
+            // Slots under max_connections, taken at upgrade (before a session exists).
+            "connectionSlots": {
+                "held": self.shared.sessions.slots_held(),
+                "max": self.shared.config.max_connections,
+            },
             "version": VERSION,
             "serverId": self.shared.server_id,
             "store": {
@@ -261,12 +278,24 @@ impl Connector {
                 "network": stats.network,
                 "elements": stats.elements,
                 "frames": stats.frames,
+                "bytes": stats.bytes,
+                "maxBytes": stats.max_bytes,
+                "evictedForMemory": {
+                    "console": stats.evicted_for_bytes_console,
+                    "network": stats.evicted_for_bytes_network,
+                    "elements": stats.evicted_for_bytes_elements,
+                    "frames": stats.evicted_for_bytes_frames,
+                },
             },
             "dropped": {
                 "evicted": stats.evicted_total,
                 "rateLimited": self.shared.metrics.dropped_rate_limited.load(Relaxed),
                 "subscriberLag": self.shared.metrics.dropped_subscriber_lag.load(Relaxed),
                 "sendQueueFull": self.shared.metrics.dropped_send_queue.load(Relaxed),
+            },
+            "timeouts": {
+                "heartbeat": self.shared.metrics.heartbeat_timeouts.load(Relaxed),
+                "write": self.shared.metrics.write_timeouts.load(Relaxed),
             },
         })
     }
@@ -343,10 +372,17 @@ impl Connector {
             Dialect::BrowserTools => compat::translate_command(&cmd, &wire_id)?,
         };
         let (reply_tx, reply_rx) = oneshot::channel();
-        self.shared
-            .pending
-            .lock()
-            .insert(wire_id.clone(), PendingCommand { reply: reply_tx, target: target.clone() });
+        {
+            let mut pending = self.shared.pending.lock();
+            // What waits for browsers is bounded too: each entry is small, but requests are free.
+            if pending.len() >= MAX_PENDING_COMMANDS {
+                return Err(ProtocolError::new(
+                    ErrorCode::RateLimited,
+                    format!("{MAX_PENDING_COMMANDS} commands are already waiting for browsers; wait for some to finish"),
+                ));
+            }
+            pending.insert(wire_id.clone(), PendingCommand { reply: reply_tx, target: target.clone() });
+        }
         if tx.try_send(Outbound::Text(text)).is_err() {
             self.shared.pending.lock().remove(&wire_id);
             self.shared.metrics.dropped_send_queue.fetch_add(1, Relaxed);
@@ -442,16 +478,8 @@ impl Bound {
     pub async fn serve(self) -> Result<()> {
         let token = self.connector.shutdown_token();
         let app = rest::router(self.connector.clone());
-        // Small messages both ways: no Nagle delay (a browser's socket sets TCP_NODELAY too).
-        let listener = self.listener.tap_io(|tcp| {
-            if let Err(e) = tcp.set_nodelay(true) {
-                tracing::debug!("TCP_NODELAY not set: {e}");
-            }
-        });
-        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async move { token.cancelled().await })
-            .await
-            .context("the connector stopped")
+        http::serve(self.listener, app, self.connector, token).await;
+        Ok(())
     }
 
     /// Serves in a background task; returns the connector and the address it listens on.

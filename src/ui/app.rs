@@ -114,11 +114,17 @@ impl Meter {
         let eps = (events.saturating_sub(self.last_events)) as f64 / secs;
         self.last_events = events;
         self.last_at = now;
-        let dropped = connector.store().read().stats().evicted_total
-            + connector.metrics().dropped_rate_limited.load(Relaxed);
+        let stats = connector.store().read().stats();
+        let dropped = stats.evicted_total + connector.metrics().dropped_rate_limited.load(Relaxed);
         let before = state.status.clone();
         state.status.events_per_sec = eps;
         state.status.dropped = dropped;
+        state.status.evicted_for_memory = [
+            stats.evicted_for_bytes_console,
+            stats.evicted_for_bytes_network,
+            stats.evicted_for_bytes_elements,
+            stats.evicted_for_bytes_frames,
+        ];
         let sessions = connector.sessions();
         let sessions_changed = !same_sessions(&state.sessions, &sessions);
         if sessions_changed {

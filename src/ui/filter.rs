@@ -181,7 +181,10 @@ impl Filter {
             Kind::Method(_) | Kind::Url(_) => 2,
             Kind::Text(..) => 3,
         });
-        Ok(Some(Filter { text: input.trim().to_string(), terms, marks: Default::default() }))
+        // The text is kept trimmed unless the spaces are inside a quoted term (`"a "`).
+        let trimmed = input.trim();
+        let text = if tokens(trimmed) == tokens(input) { trimmed } else { input };
+        Ok(Some(Filter { text: text.to_string(), terms, marks: Default::default() }))
     }
 
     pub fn text(&self) -> &str {

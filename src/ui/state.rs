@@ -34,6 +34,8 @@ pub struct Status {
     pub clients: usize,
     pub events_per_sec: f64,
     pub dropped: u64,
+    /// Evicted to keep the store within `max_store_bytes`: console, network, elements, frames.
+    pub evicted_for_memory: [u64; 4],
 }
 
 #[derive(Debug, Clone, PartialEq)]

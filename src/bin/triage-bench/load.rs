@@ -180,6 +180,13 @@ impl HttpConn {
         self.read_response().await
     }
 
+    /// GETs and returns the status code (the body is read and dropped).
+    pub async fn get(&mut self, path: &str) -> Result<u16> {
+        let head = format!("GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: keep-alive\r\n\r\n", self.host);
+        self.stream.write_all(head.as_bytes()).await?;
+        self.read_response().await
+    }
+
     async fn read_response(&mut self) -> Result<u16> {
         self.buf.clear();
         let mut chunk = [0u8; 4096];

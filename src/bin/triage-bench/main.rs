@@ -2,11 +2,13 @@
 //! `name value unit`. The connector runs in this process (the same code `triage-tui serve` runs);
 //! the memory figure comes from a child process so nothing else shares its heap.
 //!
-//! Usage: `triage-bench [SCENARIO] [--quick]`; scenarios: all (default), ws_ingest, http_ingest,
-//! latency, render (render and filter with 1 M events), memory, process (startup and idle CPU of
-//! the real binary in tmux), peer.
+//! Usage: `triage-bench [SCENARIO] [--quick] [--seconds N]`; scenarios: all (default), ws_ingest,
+//! http_ingest, latency, render (render and filter with 1 M events), memory, process (startup and
+//! idle CPU of the real binary in tmux), peer; and `soak` (not part of all: mixed load for
+//! `--seconds`, default 300, checking that every message is accounted for and memory is bounded).
 
 mod load;
+mod soak;
 mod ui;
 
 use std::net::SocketAddr;
@@ -23,16 +25,24 @@ struct Opts {
     scenario: String,
     quick: bool,
     child: bool,
+    seconds: u64,
 }
 
 fn parse_args() -> Result<Opts> {
-    let mut opts = Opts { scenario: "all".into(), quick: false, child: false };
-    for arg in std::env::args().skip(1) {
+    let mut opts = Opts { scenario: "all".into(), quick: false, child: false, seconds: 300 };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
         match arg.as_str() {
             "--quick" => opts.quick = true,
             "--child" => opts.child = true,
+            "--seconds" => {
+                let v = args.next().context("--seconds needs a number")?;
+                opts.seconds = v.parse().with_context(|| format!("--seconds {v:?} is not a number"))?;
+            }
             "-h" | "--help" => {
-                println!("usage: triage-bench [all|ws_ingest|http_ingest|latency|render|memory|process|peer] [--quick]");
+                println!(
+                    "usage: triage-bench [all|ws_ingest|http_ingest|latency|render|memory|process|peer|soak] [--quick] [--seconds N]"
+                );
                 std::process::exit(0);
             }
             s if !s.starts_with('-') => opts.scenario = s.to_string(),
@@ -63,6 +73,9 @@ async fn run(opts: Opts) -> Result<()> {
             "memory" => memory_child(opts.quick).await,
             other => bail!("no child scenario {other}"),
         };
+    }
+    if opts.scenario == "soak" {
+        return soak::run(opts.seconds).await;
     }
     let all = opts.scenario == "all";
     let want = |s: &str| all || opts.scenario == s;

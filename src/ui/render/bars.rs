@@ -12,6 +12,17 @@ use super::super::action::{Action, Pane};
 use super::super::sanitize::{self, fit};
 use super::super::state::{CommandPhase, Modal, PromptKind, State};
 
+/// "memory full, evicted 120 console 4 frames": what the byte budget pushed out, by kind.
+fn memory_evictions(counts: &[u64; 4]) -> Option<String> {
+    let parts: Vec<String> = ["console", "network", "elements", "frames"]
+        .iter()
+        .zip(counts)
+        .filter(|(_, n)| **n > 0)
+        .map(|(kind, n)| format!("{n} {kind}"))
+        .collect();
+    (!parts.is_empty()).then(|| format!("memory full, evicted {}", parts.join(" ")))
+}
+
 /// The status bar's parts with a priority each (the lowest goes first when space runs out).
 fn status_text(state: &State) -> Vec<(String, Style, u8)> {
     let theme = &state.theme;
@@ -28,6 +39,9 @@ fn status_text(state: &State) -> Vec<(String, Style, u8)> {
     let (dropped_style, dropped_priority) =
         if state.status.dropped > 0 { (base.fg(theme.warn), 4) } else { (base, 1) };
     parts.push((format!("dropped {}", state.status.dropped), dropped_style, dropped_priority));
+    if let Some(text) = memory_evictions(&state.status.evicted_for_memory) {
+        parts.push((text, base.fg(theme.warn), 5));
+    }
     if let Some(v) = state.view(state.pane) {
         if let Some(f) = &v.filter {
             parts.push((format!("filter {} ({})", f.text(), v.event_count()), base.fg(theme.accent), 6));

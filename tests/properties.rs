@@ -1,0 +1,207 @@
+//! Properties of every parser that reads what a page or a peer wrote (issue 8): none panics on
+//! any input, and a message that parses re-serialises to the same meaning.
+
+use proptest::prelude::*;
+use serde_json::{json, Map, Value};
+
+use triage_tui::protocol::shape;
+use triage_tui::protocol::{parse_message, MessageType};
+use triage_tui::server::compat::translate_incoming;
+use triage_tui::store::{Level, Raw, StoredEvent};
+use triage_tui::ui::filter::Filter;
+
+const MAX: usize = 1024 * 1024;
+
+/// Any JSON value, a few levels deep.
+fn any_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(|n| json!(n)),
+        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(|f| json!(f)),
+        ".{0,12}".prop_map(Value::String),
+    ];
+    leaf.prop_recursive(3, 24, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::btree_map("[a-zA-Z_]{1,8}", inner, 0..5)
+                .prop_map(|m| Value::Object(m.into_iter().collect::<Map<_, _>>())),
+        ]
+    })
+}
+
+/// Field names and values the real shapes use, so generated messages often validate.
+fn plausible_data() -> impl Strategy<Value = Value> {
+    let field = prop_oneof![
+        ("message", ".{0,20}".prop_map(Value::String)),
+        ("level", prop_oneof!["log", "info", "warn", "error", "debug", "nope"].prop_map(|s| json!(s))),
+        ("url", "https?://[a-z]{1,8}\\.test/[a-z]{0,6}".prop_map(Value::String)),
+        ("method", prop_oneof!["GET", "POST", "PUT"].prop_map(|s| json!(s))),
+        ("status", prop_oneof![(0u16..700).prop_map(|n| json!(n)), "[0-9]{1,3}".prop_map(|s| json!(s))]),
+        (
+            "action",
+            prop_oneof!["navigate", "reload", "execute_js", "get_title", "bogus"].prop_map(|s| json!(s))
+        ),
+        ("params", any_json()),
+        ("args", prop::collection::vec(any_json(), 0..3).prop_map(Value::Array)),
+        ("success", any::<bool>().prop_map(Value::Bool)),
+        ("direction", prop_oneof!["sent", "received", "client-to-server", "x"].prop_map(|s| json!(s))),
+        ("opcode", (0u8..12).prop_map(|n| json!(n))),
+        ("data", any_json()),
+        ("requestHeaders", any_json()),
+        ("selector", "[a-z#.]{1,10}".prop_map(Value::String)),
+    ];
+    prop::collection::vec(field, 0..7)
+        .prop_map(|fields| Value::Object(fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect()))
+}
+
+fn message_type() -> impl Strategy<Value = String> {
+    prop_oneof![
+        prop::sample::select(MessageType::ALL.iter().map(|t| t.as_str().to_string()).collect::<Vec<_>>()),
+        prop::sample::select(
+            MessageType::ALL.iter().map(|t| t.as_str().replace('-', "_")).collect::<Vec<_>>()
+        ),
+        "[a-z_-]{1,12}",
+    ]
+}
+
+/// A message in any of the seeds' envelope shapes: `data` or `payload`, epoch-ms or RFC 3339.
+fn envelope_text() -> impl Strategy<Value = String> {
+    (
+        message_type(),
+        plausible_data(),
+        any::<bool>(),
+        prop_oneof![
+            Just(Value::Null),
+            (0i64..4_000_000_000_000).prop_map(|n| json!(n)),
+            Just(json!("2025-11-07T10:00:00Z")),
+            Just(json!("yesterday")),
+        ],
+        prop_oneof![
+            Just(Value::Null),
+            "[a-z0-9-]{1,8}".prop_map(Value::String),
+            any::<u32>().prop_map(|n| json!(n))
+        ],
+        prop_oneof![Just(Value::Null), Just(json!({"sessionId": "s", "tabId": 3})), any_json()],
+    )
+        .prop_map(|(ty, data, payload, ts, id, meta)| {
+            let mut m = Map::new();
+            m.insert("type".into(), json!(ty));
+            m.insert(if payload { "payload" } else { "data" }.into(), data);
+            if !ts.is_null() {
+                m.insert("timestamp".into(), ts);
+            }
+            if !id.is_null() {
+                m.insert("id".into(), id);
+            }
+            if !meta.is_null() {
+                m.insert("metadata".into(), meta);
+            }
+            Value::Object(m).to_string()
+        })
+}
+
+/// A text with one byte-level change: cut short, a byte dropped, doubled or replaced.
+fn mutated(text: String, at: usize, how: u8, byte: u8) -> String {
+    let mut bytes = text.into_bytes();
+    if bytes.is_empty() {
+        return String::new();
+    }
+    let at = at % bytes.len();
+    match how % 4 {
+        0 => bytes.truncate(at),
+        1 => {
+            bytes.remove(at);
+        }
+        2 => {
+            let b = bytes[at];
+            bytes.insert(at, b);
+        }
+        _ => bytes[at] = byte,
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+fn stored(ty: MessageType, raw: &str) -> StoredEvent {
+    StoredEvent {
+        seq: 1,
+        ty,
+        level: Level::Log,
+        status: 0,
+        timestamp_ms: 0,
+        session: "s".into(),
+        raw: Raw::from(raw.as_bytes()),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2_000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn no_parser_panics_on_any_text(text in ".{0,200}") {
+        let _ = shape::scan(&text, MAX);
+        let _ = parse_message(&text, MAX);
+        let _ = translate_incoming(&text);
+    }
+
+    #[test]
+    fn no_parser_panics_on_damaged_messages(text in envelope_text(), at in any::<usize>(), how in any::<u8>(), byte in any::<u8>()) {
+        let text = mutated(text, at, how, byte);
+        let _ = shape::scan(&text, MAX);
+        let _ = parse_message(&text, MAX);
+        let _ = translate_incoming(&text);
+    }
+
+    /// What parses re-serialises to the same meaning: the same type and the same envelope.
+    #[test]
+    fn a_parsed_message_reserialises_to_the_same_meaning(text in envelope_text()) {
+        if let Ok(first) = parse_message(&text, MAX) {
+            let again = parse_message(&first.envelope.to_json(), MAX);
+            prop_assert!(again.is_ok(), "{text} parsed, its re-serialisation did not: {again:?}");
+            let again = again.unwrap();
+            prop_assert_eq!(again.kind, first.kind);
+            prop_assert_eq!(&again.envelope, &first.envelope);
+            prop_assert!(!again.normalized, "the canonical form needs no normalising: {}", first.envelope.to_json());
+        }
+    }
+
+    /// The borrowed hot path and the owned path agree on what is valid and what it is.
+    #[test]
+    fn scan_and_parse_agree(text in envelope_text()) {
+        let scanned = shape::scan(&text, MAX);
+        let parsed = parse_message(&text, MAX);
+        match (&scanned, &parsed) {
+            (Ok(s), Ok(p)) => prop_assert_eq!(s.kind, p.kind),
+            (Err(_), Err(_)) => {}
+            _ => prop_assert!(false, "scan {:?} but parse {:?} for {}", scanned.as_ref().map(|s| s.kind), parsed.as_ref().map(|p| p.kind), text),
+        }
+    }
+
+    /// A browser-tools message that translates becomes a valid canonical message of its type.
+    #[test]
+    fn browser_tools_translation_yields_valid_envelopes(
+        ty in prop_oneof!["console-log", "console-error", "network-request", "screenshot-data", "current-url-response", "heartbeat", "selected-element", "x"],
+        fields in plausible_data(),
+    ) {
+        let mut v = fields;
+        v["type"] = json!(ty);
+        if let Some((env, kind)) = translate_incoming(&v.to_string()) {
+            let parsed = parse_message(&env.to_json(), MAX);
+            prop_assert!(parsed.is_ok(), "{v} translated to {} which does not parse: {parsed:?}", env.to_json());
+            prop_assert_eq!(parsed.unwrap().kind, kind);
+        }
+    }
+
+    /// The filter language never panics, is stable under its own text, and matching never panics.
+    #[test]
+    fn filters_parse_stably_and_match_anything(input in "[ a-z:<>=!\"4x05.*/-]{0,30}", raw in ".{0,60}") {
+        if let Ok(Some(f)) = Filter::parse(&input) {
+            let again = Filter::parse(f.text());
+            prop_assert!(matches!(again, Ok(Some(_))), "{input:?} parsed, its text {:?} did not", f.text());
+            prop_assert_eq!(format!("{:?}", again.unwrap().unwrap()), format!("{f:?}"));
+            for ty in [MessageType::ConsoleLog, MessageType::NetworkRequest, MessageType::ElementSelected] {
+                let _ = f.matches_event(&stored(ty, &raw));
+            }
+        }
+    }
+}
