@@ -217,7 +217,15 @@ async fn tui_shows_traffic_sends_commands_and_quits_cleanly() {
     }
     let dirs = TempDir::new();
     let port = free_port();
-    let tmux = Tmux::start(&dirs, &["--port", &port.to_string()], &[]);
+    // An image viewer that fails, as xdg-open does with no viewer for PNG: `o` must say so.
+    let bin = dirs.0.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let opener = bin.join("xdg-open");
+    std::fs::write(&opener, "#!/bin/sh\necho 'xdg-open: no method available' >&2\nexit 3\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&opener, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let tmux = Tmux::start(&dirs, &["--port", &port.to_string()], &[("PATH", &path)]);
     let screen = tmux.wait_for("the empty Console", 30, |s| s.contains("No console messages yet"));
     assert!(screen.contains(&format!("127.0.0.1:{port}")), "{screen}");
 
@@ -246,21 +254,42 @@ async fn tui_shows_traffic_sends_commands_and_quits_cleanly() {
     tmux.keys(&["s"]);
     let req = wait_received(&inbox, "screenshot-request", 10).await;
     assert_eq!(req["data"]["fullPage"], json!(false));
-    let screen = tmux.wait_for("the screenshot result", 15, |s| s.contains("screenshot ✓ ok"));
+    // The result is a sentence naming the tab, in the status line.
+    let screen = tmux.wait_for("the screenshot result", 15, |s| {
+        s.contains("screenshot saved") && s.contains("from e2e.example.com")
+    });
     let shots: Vec<_> = std::fs::read_dir(dirs.data().join("screenshots")).unwrap().collect();
     assert_eq!(shots.len(), 1, "{screen}");
     tmux.keys(&["1"]);
     tmux.wait_for("the screenshot in the Console", 10, |s| s.contains("screenshot saved"));
     // The newest row (follow mode) is the screenshot: o opens it, y copies it.
     tmux.keys(&["o"]);
-    tmux.wait_for("the open toast", 10, |s| s.contains("Opening ") || s.contains("No image viewer found"));
+    tmux.wait_for("the opener's failure", 10, |s| {
+        s.contains("xdg-open could not open") && s.contains("copies the path")
+    });
     tmux.keys(&["y"]);
     tmux.wait_for("the copy toast", 10, |s| s.contains("Copied screenshot-response as JSON"));
 
+    // JavaScript: the input and its result are a pair in the Console.
+    tmux.keys(&["e"]);
+    tmux.wait_for("the JavaScript prompt", 10, |s| s.contains("JavaScript in e2e.example.com"));
+    tmux.keys(&["-l", "1+1"]);
+    tmux.keys(&["Enter"]);
+    let action = wait_received(&inbox, "browser-action", 10).await;
+    assert_eq!(action["data"]["params"]["script"], "1+1");
+    tmux.wait_for("the input/result pair", 10, |s| s.contains("› ") && s.contains("1+1") && s.contains("‹ "));
+
+    // c clears this pane only; C asks, then clears everything and tells the browser.
     tmux.keys(&["c"]);
+    tmux.wait_for("the cleared Console", 10, |s| s.contains("Cleared. New rows appear here"));
+    tmux.keys(&["2"]);
+    tmux.wait_for("Network kept", 10, |s| s.contains("api.e2e.example.com"));
+    tmux.keys(&["C"]);
+    tmux.wait_for("the question", 10, |s| s.contains("Clear every pane of every tab?"));
+    tmux.keys(&["y"]);
     wait_received(&inbox, "clear-logs", 10).await;
-    tmux.wait_for("the cleared Console", 10, |s| {
-        s.contains("No console messages yet") && s.contains("clear logs ✓")
+    tmux.wait_for("everything cleared", 10, |s| {
+        s.contains("No network requests yet") && s.contains("Cleared every pane")
     });
 
     tmux.keys(&["?"]);
@@ -275,6 +304,60 @@ async fn tui_shows_traffic_sends_commands_and_quits_cleanly() {
     assert!(screen.contains("EXITED:0"), "{screen}");
     assert!(!screen.contains("1 Console"), "the alternate screen was left:\n{screen}");
     drop(tx);
+}
+
+/// A filter over a page that has gone quiet finishes by itself (it used to wait for traffic).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_filter_finishes_on_a_quiet_page() {
+    if !tmux_available() {
+        return;
+    }
+    let dirs = TempDir::new();
+    let port = free_port();
+    let rec = dirs.0.join("marks.ndjson");
+    let rec_arg = rec.to_string_lossy().into_owned();
+    let tmux = Tmux::start(&dirs, &["--port", &port.to_string(), "--record", &rec_arg], &[]);
+    tmux.wait_for("the empty Console", 30, |s| s.contains("No console messages yet"));
+    let inbox: Inbox = Arc::default();
+    let tx = browser(port, inbox.clone()).await;
+    wait_received(&inbox, "connection-ack", 10).await;
+    for i in 0..600 {
+        tx.send(json!({"type": "console-log", "data": {"level": "info", "message": format!("alpha {i}")}}))
+            .await
+            .unwrap();
+    }
+    tmux.wait_for("600 rows", 20, |s| tab_count(s, "Console") == 600);
+    // Nothing more arrives from here on.
+    tmux.keys(&["/"]);
+    tmux.keys(&["-l", "alpha 59"]);
+    tmux.keys(&["Enter"]);
+    let screen =
+        tmux.wait_for("the filtered list", 10, |s| s.contains("alpha 599") && tab_count(s, "Console") == 16);
+    assert!(!screen.contains("Filtering"), "{screen}");
+    assert!(screen.contains("filter alpha 59 (16)"), "{screen}");
+    // A bad filter is refused on Enter, with its hint, and the list stays.
+    tmux.keys(&["/"]);
+    tmux.keys(&["C-u"]);
+    tmux.keys(&["-l", "status:abc"]);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the hint", 10, |s| s.contains("status:>=400 or status:4xx"));
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("every row back", 10, |s| tab_count(s, "Console") == 600);
+    // Mark the newest row; the mark goes into the --record file and comes back in a replay.
+    tmux.keys(&["m"]);
+    tmux.wait_for("the mark", 10, |s| s.contains("Marked"));
+    tmux.keys(&["q"]);
+    tmux.wait_for("the exit", 15, |s| s.contains("EXITED:0"));
+    drop(tmux);
+    drop(tx);
+    let replay = Tmux::start(&dirs, &["replay", &rec_arg], &[]);
+    replay.wait_for("the replay", 20, |s| s.contains("1 marked") && s.contains("alpha 599"));
+    replay.keys(&["/"]);
+    replay.keys(&["-l", "is:marked"]);
+    replay.keys(&["Enter"]);
+    replay.wait_for("the marked row", 10, |s| s.contains("filter is:marked (1)") && s.contains("alpha 599"));
+    replay.keys(&["q"]);
+    replay.wait_for("the exit", 15, |s| s.contains("EXITED:0"));
 }
 
 #[test]
@@ -374,6 +457,27 @@ fn demo_fills_every_pane() {
         });
         assert!(!s.contains(empty), "{s}");
     }
+    // Resend a request from the page: the demo issues it again and it shows up in Network.
+    tmux.keys(&["2"]);
+    tmux.wait_for("Network", 10, |s| s.contains("duration"));
+    let before = tab_count(&tmux.screen(), "Network");
+    tmux.keys(&["k"]);
+    tmux.keys(&["R"]);
+    tmux.wait_for("the resend", 15, |s| {
+        s.contains("Resent the request from") && tab_count(s, "Network") > before
+    });
+    // An unknown URL: the tab navigates there, loads a page, and sends no favicon 404 stream.
+    tmux.keys(&["n"]);
+    tmux.wait_for("the URL prompt", 10, |s| s.contains("Navigate "));
+    tmux.keys(&["-l", "unknown.example.net/x"]);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the navigation", 15, |s| s.contains("opened https://unknown.example.net/x"));
+    tmux.keys(&["/"]);
+    tmux.keys(&["-l", "url:unknown.example.net"]);
+    tmux.keys(&["Enter"]);
+    let s = tmux
+        .wait_for("the unknown page's requests", 15, |s| s.contains("unknown.example.net/assets/site.css"));
+    assert!(s.matches("favicon.ico").count() <= 1, "{s}");
     tmux.keys(&["q"]);
     tmux.wait_for("the exit", 15, |s| s.contains("EXITED:0"));
 }
@@ -408,7 +512,20 @@ fn replay_opens_a_recording_and_bad_files_fail_before_the_terminal() {
     }
     let tmux = Tmux::start(&dirs, &["replay", &rec.to_string_lossy()], &[]);
     let screen = tmux.wait_for("the recording", 20, |s| s.contains("replayed hello"));
-    assert!(screen.contains("replaying 3 events; 1 line(s) skipped"), "{screen}");
+    assert!(screen.contains("Replaying 3 events; 1 line(s) skipped"), "{screen}");
+    assert!(screen.contains("REPLAY (read-only)"), "{screen}");
+    // Commands are refused as read-only, not with advice to open a browser.
+    tmux.keys(&["r"]);
+    tmux.wait_for("the refusal", 10, |s| s.contains("Read-only: this is a replay of session.ndjson"));
+    // A mark survives into the recording's next replay only with --record; here it filters.
+    tmux.keys(&["m"]);
+    tmux.keys(&["/"]);
+    tmux.keys(&["-l", "is:marked"]);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the marked row", 10, |s| {
+        s.contains("replayed hello") && s.contains("filter is:marked (1)")
+    });
+    tmux.keys(&["Escape"]);
     tmux.keys(&["2"]);
     tmux.wait_for("the replayed request", 10, |s| s.contains("replayed-api") && s.contains("503"));
     tmux.keys(&["4"]);

@@ -90,7 +90,7 @@ fn million_event_figures() {
     for pane in Pane::ALL {
         state.pane = pane;
         for detail in [false, true] {
-            state.detail_open = detail;
+            state.detail_open = [detail; 5];
             let t = Instant::now();
             state.prepare(&store);
             terminal.draw(|f| render(&state, f)).unwrap();

@@ -227,7 +227,7 @@ fn every_pane_with_its_detail() {
         for pane in Pane::ALL {
             let (mut s, store) = populated(size);
             s.pane = pane;
-            s.detail_open = true;
+            s.detail_open = [true; 5];
             // Select an interesting row: the error in Console and Network.
             match pane {
                 Pane::Console => {
@@ -312,7 +312,8 @@ fn palette_filter_prompt_and_command_status() {
         [triage_tui::ui::Effect::Command { id, .. }] => *id,
         other => panic!("{other:?}"),
     };
-    assert!(draw(&mut s, &store).contains("screenshot … pending"));
+    let text = draw(&mut s, &store);
+    assert!(text.contains("screenshot → Cart · shop.example.com … pending"), "{text}");
     update(
         &mut s,
         Action::CommandDone(CommandOutcome {
@@ -322,6 +323,7 @@ fn palette_filter_prompt_and_command_status() {
             message: "screenshot saved /data/screenshots/shot-2.png (1.2 KB)".into(),
             duration_ms: 120,
             result: None,
+            session: Some("ext-demo01".into()),
         }),
     );
     snap!("command_done_160x45", draw(&mut s, &store));
@@ -330,7 +332,7 @@ fn palette_filter_prompt_and_command_status() {
 #[test]
 fn hostile_text_never_reaches_the_terminal_raw() {
     let (mut s, store) = populated((160, 45));
-    s.detail_open = true;
+    s.detail_open = [true; 5];
     s.views[0].follow = false;
     s.views[0].selected = Some(3);
     let text = draw(&mut s, &store);
@@ -348,4 +350,192 @@ fn base64_is_what_frames_store() {
         base64::engine::general_purpose::STANDARD.decode(b64).unwrap(),
         f.data.clone().unwrap().to_vec()
     );
+}
+
+/// The box an overlay draws: every row between its top and bottom border is closed on both
+/// sides, so nothing leaks past it, and the whole box is on screen.
+fn assert_boxed(text: &str, title: &str) {
+    let lines: Vec<Vec<char>> = text.lines().map(|l| l.chars().collect()).collect();
+    let top = lines.iter().position(|l| l.iter().collect::<String>().contains(title)).expect(title);
+    let left = lines[top].iter().position(|&c| c == '╭').expect("top-left corner");
+    let right = lines[top].iter().position(|&c| c == '╮').expect("top-right corner");
+    let bottom = (top + 1..lines.len()).find(|&y| lines[y].get(left) == Some(&'╰')).expect("bottom border");
+    assert_eq!(lines[bottom].get(right), Some(&'╯'), "{text}");
+    for (y, line) in lines.iter().enumerate().take(bottom).skip(top + 1) {
+        assert_eq!(line.get(left), Some(&'│'), "row {y} left\n{text}");
+        assert_eq!(line.get(right), Some(&'│'), "row {y} right\n{text}");
+    }
+}
+
+#[test]
+fn every_overlay_fits_at_80x24() {
+    use triage_tui::ui::action::InputKey;
+    let (mut s, store) = populated((80, 24));
+    update(&mut s, Action::Help);
+    let text = draw(&mut s, &store);
+    assert_boxed(&text, "Keys (from your keymap)");
+    assert!(text.contains("j/k scroll"), "a help taller than the screen says it scrolls\n{text}");
+    // Scrolled to the end, the last entries and notes show, still inside the box.
+    for _ in 0..40 {
+        update(&mut s, Action::Input(InputKey::Down));
+    }
+    let text = draw(&mut s, &store);
+    assert_boxed(&text, "Keys (from your keymap)");
+    assert!(text.contains("Rebind keys"), "{text}");
+    snap!("help_end_80x24", text);
+
+    let (mut s, store) = populated((80, 24));
+    update(&mut s, Action::ChooseTarget);
+    let text = draw(&mut s, &store);
+    assert_boxed(&text, "Target browser");
+    assert!(text.contains("Cart · shop.example.com"), "tabs by title and host\n{text}");
+    snap!("target_80x24", text);
+
+    let (mut s, store) = populated((80, 24));
+    update(&mut s, Action::ClearLogs);
+    let text = draw(&mut s, &store);
+    assert_boxed(&text, "Clear everything");
+    snap!("confirm_clear_80x24", text);
+
+    let (mut s, store) = populated((80, 24));
+    update(&mut s, Action::Palette);
+    assert_boxed(&draw(&mut s, &store), "Command palette");
+    // With no overlay the footer names the help key, whatever the width.
+    let (mut s, store) = populated((80, 24));
+    assert!(draw(&mut s, &store).lines().nth(22).is_some_and(|l| l.ends_with("? help")));
+}
+
+#[test]
+fn replay_says_so_and_refuses_commands() {
+    let (mut s, store) = populated((80, 24));
+    s.replay = Some("session.ndjson".into());
+    update(&mut s, Action::Reload);
+    let text = draw(&mut s, &store);
+    assert!(text.contains("REPLAY (read-only)"), "{text}");
+    assert!(text.contains("Read-only: this is a replay"), "the refusal is in the status line\n{text}");
+    assert!(!text.contains(" e JS"), "no command keys in the footer of a replay\n{text}");
+    snap!("replay_80x24", text);
+}
+
+#[test]
+fn console_input_results_search_marks_and_relative_times() {
+    use triage_tui::ui::panes::console::ui_line;
+    let (mut s, mut store) = populated((160, 45));
+    store.append(ui_line(Some("ext-demo01"), "input", "console", "document.title", T0 + 1000));
+    store.append(ui_line(Some("ext-demo01"), "result", "console", "\"Cart\"", T0 + 1012));
+    store.append(ui_line(Some("ext-demo01"), "input", "console", "foo()", T0 + 1500));
+    store.append(ui_line(
+        Some("ext-demo01"),
+        "error",
+        "console",
+        "ReferenceError: foo is not defined",
+        T0 + 1503,
+    ));
+    s.sync(&store, Instant::now() + Duration::from_secs(5));
+    update(&mut s, Action::Search);
+    for c in "cart".chars() {
+        update(&mut s, Action::Input(triage_tui::ui::action::InputKey::Char(c)));
+    }
+    update(&mut s, Action::Input(triage_tui::ui::action::InputKey::Enter));
+    update(&mut s, Action::ToggleTimeFormat);
+    update(&mut s, Action::ToggleTimeFormat);
+    s.prepare(&store);
+    update(&mut s, Action::MoveUp);
+    s.prepare(&store);
+    update(&mut s, Action::ToggleMark);
+    let text = draw(&mut s, &store);
+    assert!(text.contains("› ") && text.contains("document.title"), "{text}");
+    assert!(text.contains("‹ ✗") && text.contains("ReferenceError"), "{text}");
+    assert!(text.contains("+first") && text.contains("+1.012 s"), "{text}");
+    assert!(text.contains("search cart"), "{text}");
+    snap!("console_js_search_160x45", text);
+}
+
+#[test]
+fn paused_counts_what_arrived() {
+    let (mut s, mut store) = populated((160, 45));
+    update(&mut s, Action::ToggleFollow);
+    for i in 0..4 {
+        store.append(ev(
+            MessageType::ConsoleLog,
+            Level::Info,
+            0,
+            2000 + i,
+            json!({"message": format!("later {i}")}),
+        ));
+    }
+    s.sync(&store, Instant::now() + Duration::from_secs(5));
+    let text = draw(&mut s, &store);
+    assert!(text.contains("PAUSED +4"), "{text}");
+}
+
+#[test]
+fn toasts_live_in_the_status_line_not_over_the_list() {
+    let (mut s, store) = populated((80, 24));
+    update(&mut s, Action::Notify { text: "Filter cleared".into(), error: false });
+    let text = draw(&mut s, &store);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[23].contains("Filter cleared"), "{text}");
+    assert!(lines[..23].iter().all(|l| !l.contains("Filter cleared")), "{text}");
+}
+
+#[test]
+fn a_short_rescan_shows_no_percentage() {
+    let mut store = Store::new(Default::default());
+    for i in 0..600 {
+        store.append(ev(
+            MessageType::ConsoleLog,
+            Level::Info,
+            0,
+            i,
+            json!({"message": format!("alpha {i}")}),
+        ));
+    }
+    let mut s = state((80, 24));
+    s.sync(&store, Instant::now() + Duration::from_secs(5));
+    update(&mut s, Action::Filter);
+    update(&mut s, Action::Input(triage_tui::ui::action::InputKey::Char('q')));
+    // Drawn before the rescan ran: it says it is filtering, without a flashing "0%".
+    let text = draw(&mut s, &store);
+    assert!(text.contains("Filtering…") || text.contains("filtering…"), "{text}");
+    assert!(!text.contains("0%"), "{text}");
+}
+
+#[test]
+fn a_requests_method_and_url_stay_while_its_detail_scrolls() {
+    let (mut s, store) = populated((80, 24));
+    s.pane = Pane::Network;
+    s.detail_open = [true; 5];
+    s.views[1].follow = false;
+    s.views[1].selected = Some(0);
+    draw(&mut s, &store);
+    for _ in 0..4 {
+        update(&mut s, Action::DetailDown);
+    }
+    let text = draw(&mut s, &store);
+    let detail_top = text.lines().position(|l| l.contains("Network detail")).unwrap();
+    let first = text.lines().nth(detail_top + 1).unwrap();
+    assert!(first.contains("GET https://api.example.com/users?page=1"), "{text}");
+    assert!(!text.contains("status    200 OK"), "the rest scrolled\n{text}");
+    snap!("network_detail_scrolled_80x24", text);
+}
+
+#[test]
+fn search_matches_are_highlighted_in_place() {
+    let (mut s, store) = populated((160, 45));
+    update(&mut s, Action::Search);
+    for c in "deprecated".chars() {
+        update(&mut s, Action::Input(triage_tui::ui::action::InputKey::Char(c)));
+    }
+    update(&mut s, Action::Input(triage_tui::ui::action::InputKey::Enter));
+    s.prepare(&store);
+    let mut terminal = Terminal::new(TestBackend::new(160, 45)).unwrap();
+    terminal.draw(|f| render(&s, f)).unwrap();
+    let buf = terminal.backend().buffer();
+    let row: String = (0..160).map(|x| buf[(x, 4)].symbol().to_string()).collect();
+    let at = row.find("Deprecated").expect(&row) as u16;
+    let warn = s.theme.warn;
+    assert!((at..at + 10).all(|x| buf[(x, 4)].bg == warn), "the match is highlighted");
+    assert!(buf[(at + 11, 4)].bg != warn, "and only the match");
+    assert_eq!(s.views[0].items.len(), 5, "no row is hidden");
 }

@@ -280,6 +280,9 @@ fn execute_js(p: &Value, b: &mut Browser) -> Acted {
         history_len: b.tab.history_len(),
     };
     let took = b.rng.range(2, 12);
+    if let Some((result, request)) = super::fetch::run(&script, b.tab, b.rng) {
+        return Ok(Done { also: vec![request], ..Done::new(result, took) });
+    }
     match js::evaluate(&script, &facts) {
         Outcome::Value(v) => Ok(Done::new(v, took)),
         Outcome::Undefined { note } => Ok(Done { note: Some(note), ..Done::new(Value::Null, took) }),

@@ -8,6 +8,7 @@
 
 mod catalog;
 mod commands;
+mod fetch;
 mod js;
 mod payloads;
 mod rng;

@@ -98,7 +98,28 @@ impl Traffic {
         let doc = Exchange { response_body: Some(html), authorized: false, ..doc };
         b.push(doc.event(tab, &mut self.rng));
         if !tab.on_own_site() {
-            // A page that is not the demo app: just the document.
+            // A page that is not the demo app: its document, a stylesheet and a script of its
+            // own, the one favicon request a browser makes (missing here), one console line.
+            for (file, kind, mime) in [
+                ("/assets/site.css", "Stylesheet", "text/css"),
+                ("/assets/site.js", "Script", "application/javascript"),
+            ] {
+                b.wait(self.rng.range(5, 30));
+                let x =
+                    Exchange::asset(format!("{origin}{file}"), 200, kind, mime).took(self.rng.range(20, 120));
+                b.push(x.event(tab, &mut self.rng));
+            }
+            b.wait(self.rng.range(10, 40));
+            b.push(console(
+                "log",
+                &format!("[site] {} loaded", tab.title()),
+                vec![json!("[site]"), json!(format!("{} loaded", tab.title()))],
+                &origin,
+                at("site.js", 1, 1),
+                None,
+            ));
+            let favicon = Exchange::asset(format!("{origin}/favicon.ico"), 404, "Image", "text/html");
+            b.push(favicon.took(self.rng.range(20, 90)).event(tab, &mut self.rng));
             b.wait(self.rng.range(20, 80));
             b.push(browser_event(
                 "navigation_completed",
@@ -227,16 +248,38 @@ impl Traffic {
             return Plan { items: Vec::new(), until_ms: u64::MAX };
         }
         let mut b = Burst::starting_at(0);
-        if tab.on_own_site() {
+        let own = tab.on_own_site();
+        if own {
             self.scenario(tab, &mut b);
-        } else if self.rng.chance(0.2) {
-            // A foreign page is quiet; now and then a favicon is missing.
-            let x = Exchange::asset(format!("{}/favicon.ico", tab.origin()), 404, "Image", "text/html");
-            b.push(x.took(self.rng.range(20, 90)).event(tab, &mut self.rng));
+        } else {
+            // A foreign page is quiet: now and then an analytics beacon or a line of its own
+            // (its favicon was asked for once, at load, as a browser does).
+            let origin = tab.origin().to_string();
+            if self.rng.chance(0.7) {
+                let x = Exchange {
+                    resource_type: "Ping",
+                    mime: "text/plain",
+                    authorized: false,
+                    ..Exchange::new("POST", format!("{origin}/collect?v=2&t=pageview"), 204)
+                };
+                b.push(x.took(self.rng.range(15, 60)).event(tab, &mut self.rng));
+            } else {
+                let secs = self.rng.range(5, 300);
+                b.push(console(
+                    "debug",
+                    &format!("[site] still here after {secs} s"),
+                    vec![json!("[site] still here after"), json!(secs), json!("s")],
+                    &origin,
+                    at("site.js", 40, 9),
+                    None,
+                ));
+            }
         }
         let n = b.items.len().max(1) as f64;
         let span = b.t as f64 / 1000.0;
-        let mean_gap = (n / self.rate - span).max(0.02);
+        // A foreign page is a fifth as busy as the demo app.
+        let rate = if own { self.rate } else { self.rate / 5.0 };
+        let mean_gap = (n / rate - span).max(0.02);
         let gap = (self.rng.exp(mean_gap) * 1000.0).min(30_000.0) as u64;
         for item in &mut b.items {
             item.at_ms += gap;
@@ -311,11 +354,31 @@ mod tests {
     }
 
     #[test]
+    fn an_unknown_url_loads_like_a_page_and_never_repeats_its_favicon() {
+        let mut tab = Tab::new(1);
+        tab.visit("https://unknown.example.net/some/page");
+        let mut t = Traffic::new(Rng::new(9), 8.0);
+        let load = t.page_load(&tab, Load::Navigate);
+        let favicon = |p: &Planned| p.event.data["url"].as_str().is_some_and(|u| u.ends_with("/favicon.ico"));
+        assert_eq!(load.iter().filter(|p| favicon(p)).count(), 1, "one favicon request, at load");
+        assert!(load.iter().any(|p| p.event.kind == "console-log"));
+        assert!(load.iter().any(|p| p.event.data["event"] == "navigation_completed"));
+        let mut later = Vec::new();
+        for _ in 0..100 {
+            later.extend(t.next_burst(&mut tab).items);
+        }
+        assert!(!later.is_empty());
+        assert!(!later.iter().any(favicon), "no favicon 404s forever");
+        let kinds: std::collections::HashSet<&str> = later.iter().map(|p| p.event.kind).collect();
+        assert!(kinds.contains("network-request") && kinds.contains("console-log"), "{kinds:?}");
+    }
+
+    #[test]
     fn foreign_pages_are_quiet() {
         let mut tab = Tab::new(1);
         tab.visit("https://example.com/");
         let mut t = Traffic::new(Rng::new(5), 8.0);
         let plan = t.page_load(&tab, Load::Navigate);
-        assert!(plan.iter().all(|p| p.event.kind != "websocket-frame" && p.event.kind != "console-log"));
+        assert!(plan.iter().all(|p| p.event.kind != "websocket-frame"));
     }
 }

@@ -460,6 +460,14 @@ impl Connector {
         }
     }
 
+    /// Appends a UI mark (or its removal) to the `--record` file, so a replay shows it again.
+    /// `key` names the event (the UI's fingerprint of it). A no-op without `--record`.
+    pub fn record_mark(&self, key: &str, marked: bool) {
+        let line =
+            json!({ "type": "ui-mark", "timestamp": now_ms(), "data": { "event": key, "marked": marked } });
+        self.record(&line.to_string());
+    }
+
     fn record(&self, line: &str) {
         if let Some(rec) = &self.shared.recorder {
             use std::io::Write;

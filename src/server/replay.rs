@@ -18,6 +18,22 @@ pub struct Loaded {
     /// Lines that could not be read: (line number, why), at most the first 20.
     pub skipped: Vec<(usize, String)>,
     pub skipped_total: usize,
+    /// The events the user had marked in the UI (`ui-mark` lines: the UI's key of each event).
+    pub marks: Vec<String>,
+}
+
+/// A UI mark line of a recording: `{"type":"ui-mark","data":{"event","marked"}}`.
+fn ui_mark(line: &str) -> Option<(String, bool)> {
+    if !line.contains("\"ui-mark\"") {
+        return None;
+    }
+    let v: serde_json::Value = serde_json::from_str(line).ok()?;
+    if v.get("type")?.as_str()? != "ui-mark" {
+        return None;
+    }
+    let data = v.get("data")?;
+    let id = data.get("event")?.as_str()?.to_string();
+    Some((id, data.get("marked").and_then(serde_json::Value::as_bool).unwrap_or(true)))
 }
 
 /// Most bytes one recorded line may have (a recorded event was at most the message limit; a
@@ -47,6 +63,13 @@ impl Connector {
                 }
             };
             if line.trim().is_empty() {
+                continue;
+            }
+            if let Some((id, marked)) = ui_mark(&line) {
+                loaded.marks.retain(|m| *m != id);
+                if marked {
+                    loaded.marks.push(id);
+                }
                 continue;
             }
             let parsed = match parse_message(&line, MAX_LINE) {

@@ -77,8 +77,10 @@ pub struct CommandOutcome {
     /// One line for the status bar and the toast.
     pub message: String,
     pub duration_ms: u64,
-    /// What to show in a result window (execute_js, get_url, …), if anything.
+    /// What to write in the Console as the result (execute_js, get_url, …), if anything.
     pub result: Option<Value>,
+    /// The browser session the command went to.
+    pub session: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -114,6 +116,21 @@ pub enum Action {
     Palette,
     ChooseTarget,
     OpenScreenshot,
+    /// Clear the current pane only (the store keeps everything).
+    ClearPane,
+    /// Search: highlight matches without hiding rows.
+    Search,
+    NextMatch,
+    PrevMatch,
+    /// Next/previous error or warning (failed request in Network).
+    NextError,
+    PrevError,
+    ToggleMark,
+    ToggleTimeFormat,
+    /// Collapse identical consecutive messages, or show every one.
+    ToggleGrouping,
+    /// Re-issue the selected request from the page.
+    ResendRequest,
     /// A key for the open prompt / palette / picker / overlay.
     Input(InputKey),
     ScrollDown {
@@ -152,7 +169,10 @@ pub enum Effect {
     Command {
         id: u64,
         label: String,
+        /// The tab it goes to, as people know it (for the result sentence).
+        target_name: String,
         command: Command,
+        /// Write the result in the Console.
         show_result: bool,
     },
     /// Put text on the clipboard; `what` names it for the toast.
@@ -160,6 +180,22 @@ pub enum Effect {
         text: String,
         what: String,
     },
-    /// Open a file with the system viewer.
+    /// Open a file with the system viewer (a failure comes back as a `Notify`).
     Open(PathBuf),
+    /// Write a line in the Console: a JavaScript input or a command's result.
+    ConsoleLine {
+        session: Option<String>,
+        /// `input`, `result` or `error`.
+        kind: &'static str,
+        source: String,
+        text: String,
+    },
+    /// Empty the local store (a replay: there is no browser to tell).
+    ClearStore,
+    /// Append a mark (or its removal) to the `--record` file.
+    RecordMark {
+        /// The event's key (`panes::mark_key`), stable from a live session to its replay.
+        key: String,
+        marked: bool,
+    },
 }

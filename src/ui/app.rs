@@ -150,33 +150,43 @@ fn which(name: &str) -> Option<PathBuf> {
     std::env::split_paths(&path).map(|d| d.join(name)).find(|p| p.is_file())
 }
 
-/// Opens a file with the system viewer, detached, its output discarded.
-fn open_file(path: &Path) -> Result<String, String> {
-    let opener = if cfg!(target_os = "macos") { "open" } else { "xdg-open" };
-    let Some(bin) = which(opener) else {
+/// How long an opener may take to say it failed; after that it is taken to be showing the file.
+const OPEN_GRACE: Duration = Duration::from_secs(5);
+
+/// Opens a file with the system viewer, its output discarded, and reports how that went: an
+/// opener that exits with an error (no viewer for PNG, no display) is a failure, said so,
+/// with the way to copy the path instead.
+pub async fn open_file(path: &Path, opener: Option<PathBuf>, copy_key: &str) -> Result<String, String> {
+    let name = if cfg!(target_os = "macos") { "open" } else { "xdg-open" };
+    let copy = if copy_key.is_empty() { String::new() } else { format!("; {copy_key} copies the path") };
+    let Some(bin) = opener.or_else(|| which(name)) else {
         return Err(format!(
-            "No image viewer found ({opener} is not installed); the file is {}",
+            "No image viewer found ({name} is not installed): the file is {}{copy}",
             path.display()
         ));
     };
     if !path.is_file() {
         return Err(format!("The screenshot file is gone: {}", path.display()));
     }
-    let child = tokio::process::Command::new(bin)
+    let child = tokio::process::Command::new(&bin)
         .arg(path)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn();
-    match child {
-        Ok(mut child) => {
-            // Reap it so it does not linger as a zombie.
+    let opener = bin.file_name().map_or_else(|| name.to_string(), |n| n.to_string_lossy().into_owned());
+    let mut child = child.map_err(|e| format!("Could not run {opener}: {e}{copy}"))?;
+    match tokio::time::timeout(OPEN_GRACE, child.wait()).await {
+        Ok(Ok(status)) if status.success() => Ok(format!("Opened {} with {opener}", path.display())),
+        Ok(Ok(status)) => Err(format!("{opener} could not open {} ({status}){copy}", path.display())),
+        Ok(Err(e)) => Err(format!("{opener} failed: {e}{copy}")),
+        Err(_) => {
+            // Still running: a viewer that stays open. Reap it later so it is no zombie.
             tokio::spawn(async move {
                 let _ = child.wait().await;
             });
             Ok(format!("Opening {} with {opener}", path.display()))
         }
-        Err(e) => Err(format!("Could not run {opener}: {e}")),
     }
 }
 
@@ -184,6 +194,8 @@ struct Loop<'a> {
     connector: &'a Connector,
     tx: mpsc::Sender<Action>,
     clipboard: Clipboard,
+    /// An effect wrote to the store (a Console line, a clear): the views must catch up.
+    wrote: bool,
 }
 
 impl Loop<'_> {
@@ -197,13 +209,14 @@ impl Loop<'_> {
     fn execute(&mut self, state: &mut State, effect: Effect) {
         match effect {
             Effect::Quit => state.quit = true,
-            Effect::Command { id, label, command, show_result } => {
+            Effect::Command { id, label, target_name, command, show_result } => {
                 let connector = self.connector.clone();
                 let tx = self.tx.clone();
                 tokio::spawn(async move {
                     let ty = command.ty;
+                    let sent = command.data.clone();
                     let result = connector.command(command).await;
-                    let outcome = outcome_of(id, &label, ty, show_result, result);
+                    let outcome = outcome_of(id, &label, &target_name, ty, show_result, &sent, result);
                     tracing::info!(label, ok = outcome.ok, "command finished: {}", outcome.message);
                     let _ = tx.send(Action::CommandDone(outcome)).await;
                 });
@@ -217,11 +230,29 @@ impl Loop<'_> {
                 update(state, Action::Copied(result));
             }
             Effect::Open(path) => {
-                let (text, error) = match open_file(&path) {
-                    Ok(t) => (t, false),
-                    Err(t) => (t, true),
-                };
-                update(state, Action::Notify { text, error });
+                update(state, Action::Notify { text: format!("Opening {}…", path.display()), error: false });
+                let tx = self.tx.clone();
+                let copy_key = state.keymap.keys_for(&Action::CopyText);
+                tokio::spawn(async move {
+                    let (text, error) = match open_file(&path, None, &copy_key).await {
+                        Ok(t) => (t, false),
+                        Err(t) => (t, true),
+                    };
+                    let _ = tx.send(Action::Notify { text, error }).await;
+                });
+            }
+            Effect::ConsoleLine { session, kind, source, text } => {
+                let now = chrono::Utc::now().timestamp_millis();
+                let event = super::panes::console::ui_line(session.as_deref(), kind, &source, &text, now);
+                self.connector.store().write().append(event);
+                self.wrote = true;
+            }
+            Effect::ClearStore => {
+                self.connector.clear_store();
+                self.wrote = true;
+            }
+            Effect::RecordMark { key, marked } => {
+                self.connector.record_mark(&key, marked);
             }
         }
     }
@@ -258,7 +289,7 @@ pub async fn event_loop(
     // Connector frames (pings, replies to clients) wake only this: the Frames pane shows them.
     let mut frame_changes = connector.frame_changes();
     let (tx, mut rx) = mpsc::channel::<Action>(CHANNEL);
-    let mut lp = Loop { connector, tx, clipboard: Clipboard::default() };
+    let mut lp = Loop { connector, tx, clipboard: Clipboard::default(), wrote: false };
     let mut meter = Meter { last_events: Meter::events(connector), last_at: Instant::now() };
     let mut stats = tokio::time::interval(Duration::from_secs(1));
     stats.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -281,6 +312,9 @@ pub async fn event_loop(
                         state.prepare(&connector.store().read());
                         lp.apply(state, action);
                         dirty = true;
+                        // A new filter rescans now, whether or not the page sends anything more.
+                        store_dirty |= state.needs_sync() || lp.wrote;
+                        lp.wrote = false;
                     }
                 }
                 Some(Ok(Event::Mouse(m))) => {
@@ -312,6 +346,8 @@ pub async fn event_loop(
             Some(action) = rx.recv() => {
                 lp.apply(state, action);
                 dirty = true;
+                store_dirty |= state.needs_sync() || lp.wrote;
+                lp.wrote = false;
             }
             _ = stats.tick() => {
                 if meter.tick(state, connector) {

@@ -1,10 +1,13 @@
 //! Owns the filter language of `/` and its evaluation.
 //!
 //! Terms: free text, `level:error` (or `level:>=warn`), `method:POST`, `status:>=400` (`404`,
-//! `4xx`, `<300`), `url:…`, `type:…`, `session:…`; `-term` negates; all terms must hold.
-//! Evaluation never parses JSON: it reads the event's index fields (type, level, status,
-//! session) and searches the raw bytes (ASCII case-insensitive), so a million events filter in
-//! well under the frame budget of a rebuild.
+//! `4xx`, `<300`), `url:…`, `type:…` (event type, or a request's resource type: `fetch`, `xhr`,
+//! `doc`, `img`, `script`, `css`, `ws`…), `session:…`, `is:marked`; `-term` negates; all terms
+//! must hold. A bare word (`404` too) is free text. Evaluation parses no JSON for the common
+//! case: it reads the event's index fields (type, level, status, session) and searches the raw
+//! bytes (ASCII case-insensitive), so a million events filter in well under the frame budget of
+//! a rebuild. Only rows whose text the UI composes (screenshots, navigations) are also matched
+//! on what the row shows.
 
 use aho_corasick::AhoCorasick;
 use memchr::memmem;
@@ -52,7 +55,8 @@ enum Kind {
     Url(AhoCorasick),
     Type(String),
     Session(String),
-    Text(AhoCorasick),
+    Marked,
+    Text(AhoCorasick, String),
 }
 
 #[derive(Debug, Clone)]
@@ -66,6 +70,30 @@ struct Term {
 pub struct Filter {
     text: String,
     terms: Vec<Term>,
+    /// The marked events' seqs when the filter was applied (for `is:marked`).
+    marks: std::sync::Arc<std::collections::HashSet<u64>>,
+}
+
+/// Resource types as the Network pane's type column names them, with what senders write.
+pub const RESOURCE_TYPES: &[(&str, &[&str])] = &[
+    ("doc", &["document", "doc", "main_frame"]),
+    ("fetch", &["fetch"]),
+    ("xhr", &["xhr", "xmlhttprequest"]),
+    ("script", &["script", "js"]),
+    ("css", &["stylesheet", "css", "style"]),
+    ("img", &["image", "img"]),
+    ("font", &["font"]),
+    ("ws", &["websocket", "ws"]),
+    ("media", &["media"]),
+    ("other", &["other", "ping", "beacon", "manifest"]),
+];
+
+/// The short resource type of a request (`fetch`, `doc`, …) from what the sender wrote.
+pub fn short_resource_type(sent: &[u8]) -> Option<&'static str> {
+    RESOURCE_TYPES
+        .iter()
+        .find(|(_, names)| names.iter().any(|n| sent.eq_ignore_ascii_case(n.as_bytes())))
+        .map(|(short, _)| *short)
 }
 
 fn ci(needle: &str) -> Result<AhoCorasick, String> {
@@ -103,6 +131,12 @@ impl Filter {
                 Some(rest) if !rest.is_empty() => (true, rest),
                 _ => (false, tok.as_str()),
             };
+            const KEYS: [&str; 7] = ["level", "status", "method", "url", "type", "session", "is"];
+            if let Some(key) =
+                body.strip_suffix(':').filter(|k| KEYS.contains(&k.to_ascii_lowercase().as_str()))
+            {
+                return Err(format!("{key}: needs a value, e.g. {}", example(key)));
+            }
             let kind = match body.split_once(':') {
                 Some((key, value)) if !value.is_empty() => match key.to_ascii_lowercase().as_str() {
                     "level" => {
@@ -129,9 +163,11 @@ impl Filter {
                     "url" => Kind::Url(ci(value)?),
                     "type" => Kind::Type(value.to_ascii_lowercase()),
                     "session" => Kind::Session(value.to_string()),
-                    _ => Kind::Text(ci(body)?),
+                    "is" if value.eq_ignore_ascii_case("marked") => Kind::Marked,
+                    "is" => return Err(format!("is:{value}? use is:marked")),
+                    _ => Kind::Text(ci(body)?, body.to_string()),
                 },
-                _ => Kind::Text(ci(body)?),
+                _ => Kind::Text(ci(body)?, body.to_string()),
             };
             terms.push(Term { negate, kind });
         }
@@ -141,18 +177,41 @@ impl Filter {
         // Cheap index-field terms first, byte searches last.
         terms.sort_by_key(|t| match t.kind {
             Kind::Level(..) | Kind::Status(..) | Kind::StatusClass(_) => 0,
-            Kind::Type(_) | Kind::Session(_) => 1,
+            Kind::Type(_) | Kind::Session(_) | Kind::Marked => 1,
             Kind::Method(_) | Kind::Url(_) => 2,
-            Kind::Text(_) => 3,
+            Kind::Text(..) => 3,
         });
         // The text is kept trimmed unless the spaces are inside a quoted term (`"a "`).
         let trimmed = input.trim();
         let text = if tokens(trimmed) == tokens(input) { trimmed } else { input };
-        Ok(Some(Filter { text: text.to_string(), terms }))
+        Ok(Some(Filter { text: text.to_string(), terms, marks: Default::default() }))
     }
 
     pub fn text(&self) -> &str {
         &self.text
+    }
+
+    /// The same filter, judging `is:marked` by these marks.
+    pub fn with_marks(mut self, marks: std::sync::Arc<std::collections::HashSet<u64>>) -> Filter {
+        self.marks = marks;
+        self
+    }
+
+    /// Whether the filter has an `is:marked` term (it must be re-applied when marks change).
+    pub fn uses_marks(&self) -> bool {
+        self.terms.iter().any(|t| matches!(t.kind, Kind::Marked))
+    }
+
+    /// The free-text words to highlight (not negated ones).
+    pub fn needles(&self) -> Vec<&str> {
+        self.terms
+            .iter()
+            .filter(|t| !t.negate)
+            .filter_map(|t| match &t.kind {
+                Kind::Text(_, s) => Some(s.as_str()),
+                _ => None,
+            })
+            .collect()
     }
 
     /// Whether a stored event passes every term.
@@ -162,13 +221,14 @@ impl Filter {
                 Kind::Level(cmp, l) => cmp.holds(e.level, *l),
                 Kind::Status(cmp, s) => e.status != 0 && cmp.holds(e.status, *s),
                 Kind::StatusClass(c) => e.status / 100 == *c,
-                Kind::Type(ty) => type_matches(e.ty, ty),
+                Kind::Type(ty) => type_matches(e, ty),
                 Kind::Session(s) => e.session.contains(s.as_str()),
+                Kind::Marked => self.marks.contains(&e.seq),
                 Kind::Method(m) => {
                     json_str_field(&e.raw, b"method").is_some_and(|v| v.eq_ignore_ascii_case(m.as_bytes()))
                 }
                 Kind::Url(ac) => json_str_field(&e.raw, b"url").is_some_and(|v| ac.is_match(v)),
-                Kind::Text(ac) => ac.is_match(&e.raw[..]),
+                Kind::Text(ac, _) => ac.is_match(&e.raw[..]) || shown_text_matches(e, ac),
             };
             hit != t.negate
         })
@@ -180,6 +240,7 @@ impl Filter {
             let hit = match &t.kind {
                 Kind::Level(cmp, l) => cmp.holds(Level::Info, *l),
                 Kind::Status(..) | Kind::StatusClass(_) | Kind::Method(_) => false,
+                Kind::Marked => self.marks.contains(&f.seq),
                 Kind::Type(ty) => {
                     f.opcode_name() == ty
                         || "websocket-frame".contains(ty.as_str())
@@ -188,7 +249,7 @@ impl Filter {
                 }
                 Kind::Session(s) => f.session.contains(s.as_str()) || f.traffic_id.contains(s.as_str()),
                 Kind::Url(ac) => f.url.as_deref().is_some_and(|u| ac.is_match(u)),
-                Kind::Text(ac) => {
+                Kind::Text(ac, _) => {
                     f.data.as_deref().is_some_and(|d| ac.is_match(d))
                         || f.url.as_deref().is_some_and(|u| ac.is_match(u))
                 }
@@ -198,9 +259,37 @@ impl Filter {
     }
 }
 
-fn type_matches(ty: MessageType, wanted: &str) -> bool {
+fn example(key: &str) -> &'static str {
+    match key.to_ascii_lowercase().as_str() {
+        "level" => "level:error or level:>=warn",
+        "status" => "status:>=400 or status:4xx",
+        "method" => "method:POST",
+        "url" => "url:/api/",
+        "type" => "type:fetch (fetch xhr doc img script css ws) or type:console",
+        "session" => "session:ext-",
+        _ => "is:marked",
+    }
+}
+
+fn type_matches(e: &StoredEvent, wanted: &str) -> bool {
+    let ty = e.ty;
     let name = ty.as_str();
-    name == wanted || name.contains(wanted) || (wanted == "navigation" && ty == MessageType::BrowserEvent)
+    if name == wanted || name.contains(wanted) || (wanted == "navigation" && ty == MessageType::BrowserEvent)
+    {
+        return true;
+    }
+    // A request's resource type, by its short name or the sender's.
+    matches!(ty, MessageType::NetworkRequest | MessageType::NetworkError)
+        && json_str_field(&e.raw, b"resourceType").is_some_and(|sent| {
+            sent.eq_ignore_ascii_case(wanted.as_bytes()) || short_resource_type(sent) == Some(wanted)
+        })
+}
+
+/// Rows whose text the UI composes (a screenshot's "screenshot saved …", a navigation) are
+/// matched on what they show too; other rows show what the raw bytes hold.
+fn shown_text_matches(e: &StoredEvent, ac: &AhoCorasick) -> bool {
+    matches!(e.ty, MessageType::ScreenshotResponse | MessageType::BrowserEvent)
+        && ac.is_match(super::panes::console::message_text(e, &e.envelope()).as_bytes())
 }
 
 /// The raw (still escaped) value of the first string field `"key": "…"` in a JSON text, without
@@ -294,6 +383,38 @@ mod tests {
         assert!(Filter::parse("status:abc").is_err());
         // Unknown keys are free text (URLs have colons).
         assert!(f("https://x.dev/").matches_event(&log));
+    }
+
+    #[test]
+    fn resource_types_marks_and_refused_terms() {
+        let fetch = ev(
+            MessageType::NetworkRequest,
+            Level::Info,
+            200,
+            r#"{"type":"network-request","data":{"url":"https://x.dev/api","resourceType":"Fetch"}}"#,
+        );
+        let css = ev(
+            MessageType::NetworkRequest,
+            Level::Info,
+            200,
+            r#"{"type":"network-request","data":{"url":"https://x.dev/a.css","resourceType":"Stylesheet"}}"#,
+        );
+        assert!(f("type:fetch").matches_event(&fetch));
+        assert!(!f("type:fetch").matches_event(&css));
+        assert!(f("type:css").matches_event(&css));
+        assert!(f("type:stylesheet").matches_event(&css));
+        assert!(f("type:network").matches_event(&css), "event types still work");
+        let mut marks = std::collections::HashSet::new();
+        marks.insert(7);
+        let marked = f("is:marked").with_marks(std::sync::Arc::new(marks));
+        let mut e = fetch.clone();
+        e.seq = 7;
+        assert!(marked.matches_event(&e) && !marked.matches_event(&css));
+        for bad in ["status:abc", "status:", "level:", "is:pinned", "type:"] {
+            let err = Filter::parse(bad).unwrap_err();
+            assert!(err.contains("e.g.") || err.contains("use"), "{bad}: {err}");
+        }
+        assert_eq!(f("hello -bye \"two words\"").needles(), vec!["hello", "two words"]);
     }
 
     #[test]

@@ -46,18 +46,28 @@ pub const BINDINGS: &[Binding] = &[
     b("detail_up", Action::DetailUp, "scroll detail up", &["K"]),
     b("filter", Action::Filter, "filter", &["/"]),
     b("clear_filter", Action::ClearFilter, "clear filter / close", &["esc"]),
+    b("search", Action::Search, "search (rows stay)", &["ctrl-f"]),
+    b("next_match", Action::NextMatch, "next match", &["ctrl-n"]),
+    b("prev_match", Action::PrevMatch, "previous match", &["ctrl-p"]),
+    b("next_error", Action::NextError, "next error/warning", &["}"]),
+    b("prev_error", Action::PrevError, "previous error/warning", &["{"]),
     b("toggle_follow", Action::ToggleFollow, "follow on/off", &["f"]),
+    b("toggle_mark", Action::ToggleMark, "mark/unmark row", &["m"]),
+    b("toggle_time_format", Action::ToggleTimeFormat, "time: absolute/relative", &["T"]),
+    b("toggle_grouping", Action::ToggleGrouping, "group repeats on/off", &["="]),
     b("copy_json", Action::CopyJson, "copy event as JSON", &["y"]),
-    b("copy_text", Action::CopyText, "copy curl (network) / text", &["Y"]),
+    b("copy_text", Action::CopyText, "copy curl/text/stack", &["Y"]),
     b("screenshot", Action::Screenshot, "screenshot (visible)", &["s"]),
     b("screenshot_full_page", Action::ScreenshotFullPage, "screenshot (full page)", &["S"]),
     b("open_screenshot", Action::OpenScreenshot, "open screenshot", &["o"]),
-    b("clear_logs", Action::ClearLogs, "clear logs (+ browser)", &["c"]),
+    b("clear_pane", Action::ClearPane, "clear this pane", &["c"]),
+    b("clear_logs", Action::ClearLogs, "clear everything (asks)", &["C"]),
     b("navigate", Action::Navigate, "navigate (URL prompt)", &["n"]),
     b("reload_page", Action::Reload, "reload page", &["r"]),
     b("go_back", Action::Back, "history back", &["["]),
     b("go_forward", Action::Forward, "history forward", &["]"]),
     b("execute_js", Action::ExecuteJs, "execute JavaScript", &["e"]),
+    b("resend_request", Action::ResendRequest, "resend request", &["R"]),
     b("command_palette", Action::Palette, "command palette", &[":"]),
     b("choose_target", Action::ChooseTarget, "choose target browser", &["t"]),
     b("help", Action::Help, "help", &["?"]),
@@ -350,9 +360,12 @@ impl Keymap {
         out.push_str(
             "\nIn prompts (filter, navigate, execute JavaScript, palette parameters): type, \
              `Enter` accepts, `Esc` cancels, `←`/`→`/`Home`/`End` move, `ctrl-u` clears, \
-             `ctrl-w` deletes a word. In the palette and the target picker `↑`/`↓` choose.\n\
+             `ctrl-w` deletes a word; in the JavaScript prompt `↑`/`↓` walk its history. In the \
+             palette and the target picker `↑`/`↓` choose.\n\
              \nMouse: the wheel scrolls the list (or the detail under the pointer); a click selects a \
-             row or a tab.\n",
+             row or a tab.\n\
+             \nMoved in this release: `c` clears the current pane only (`clear_pane`); clearing \
+             everything (`clear_logs`) moved to `C` and asks first.\n",
         );
         out
     }
@@ -383,7 +396,9 @@ mod tests {
         assert_eq!(km.action_for(&key(KeyCode::Char('G'), KeyModifiers::SHIFT)), Some(Action::Bottom));
         assert_eq!(km.action_for(&key(KeyCode::BackTab, KeyModifiers::SHIFT)), Some(Action::PrevPane));
         assert_eq!(km.action_for(&key(KeyCode::Char('c'), KeyModifiers::CONTROL)), Some(Action::Quit));
-        assert_eq!(km.action_for(&key(KeyCode::Char('c'), KeyModifiers::NONE)), Some(Action::ClearLogs));
+        assert_eq!(km.action_for(&key(KeyCode::Char('c'), KeyModifiers::NONE)), Some(Action::ClearPane));
+        assert_eq!(km.action_for(&key(KeyCode::Char('C'), KeyModifiers::SHIFT)), Some(Action::ClearLogs));
+        assert_eq!(km.action_for(&key(KeyCode::Char('f'), KeyModifiers::CONTROL)), Some(Action::Search));
         assert_eq!(km.action_for(&key(KeyCode::Char('?'), KeyModifiers::SHIFT)), Some(Action::Help));
         assert_eq!(km.action_for(&key(KeyCode::PageDown, KeyModifiers::NONE)), Some(Action::PageDown));
         assert_eq!(km.action_for(&key(KeyCode::Esc, KeyModifiers::ALT)), Some(Action::ClearFilter));

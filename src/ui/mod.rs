@@ -9,12 +9,16 @@ pub mod action;
 pub mod app;
 pub mod clipboard;
 pub mod filter;
+pub mod group;
+pub mod histogram;
 pub mod input;
 pub mod keymap;
 pub mod panes;
+pub mod prepare;
 pub mod render;
 pub mod sanitize;
 pub mod state;
+pub mod target;
 pub mod theme;
 pub mod update;
 pub mod view;
@@ -71,6 +75,12 @@ pub fn run(config: Config, paths: Paths, options: UiOptions) -> Result<()> {
         let demo_stop = CancellationToken::new();
         let demo = options.demo.then(|| start_demo(addr, demo_token, demo_stop.clone()));
         let mut state = State::new(keymap, theme, addr.to_string());
+        if let Some(file) = &options.replay {
+            state.replay = Some(
+                file.file_name()
+                    .map_or_else(|| file.display().to_string(), |f| f.to_string_lossy().into_owned()),
+            );
+        }
         if let Some(loaded) = replayed {
             for (line, why) in &loaded.skipped {
                 tracing::warn!(line, "replay skipped a line: {why}");
@@ -79,7 +89,15 @@ pub fn run(config: Config, paths: Paths, options: UiOptions) -> Result<()> {
                 0 => String::new(),
                 n => format!("; {n} line(s) skipped (see {})", paths.log_file().display()),
             };
-            state.toast(format!("replaying {} events{skipped}", loaded.events), loaded.skipped_total > 0);
+            state.marks = std::sync::Arc::new(marked_seqs(&connector.store().read(), &loaded.marks));
+            let marks = match state.marks.len() {
+                0 => String::new(),
+                n => format!(", {n} marked"),
+            };
+            state.toast(
+                format!("Replaying {} events{marks}{skipped} (read-only)", loaded.events),
+                loaded.skipped_total > 0,
+            );
         }
         app::install_panic_hook(paths.log_file());
         let result = {
@@ -97,6 +115,23 @@ pub fn run(config: Config, paths: Paths, options: UiOptions) -> Result<()> {
         tracing::info!("UI stopped");
         result
     })
+}
+
+/// The seqs of the stored events a recording's `ui-mark` lines name (by `panes::mark_key`).
+pub fn marked_seqs(store: &crate::store::Store, keys: &[String]) -> std::collections::HashSet<u64> {
+    let mut out = std::collections::HashSet::new();
+    if keys.is_empty() {
+        return out;
+    }
+    let wanted: std::collections::HashSet<&str> = keys.iter().map(String::as_str).collect();
+    for cat in crate::store::Category::ALL {
+        for (_, e) in store.log(cat).iter() {
+            if wanted.contains(panes::mark_key(e).as_str()) {
+                out.insert(e.seq);
+            }
+        }
+    }
+    out
 }
 
 /// Starts the simulated browser (`--demo`) against the in-process connector's address.

@@ -134,6 +134,83 @@ pub fn wrap(s: &str, cols: usize) -> Vec<String> {
     out
 }
 
+/// Wraps one line at spaces into lines of at most `cols` columns; a word longer than a line is
+/// cut. Continuation lines start with `indent` spaces (a stack frame stays readable as one).
+pub fn wrap_words(s: &str, cols: usize, indent: usize) -> Vec<String> {
+    let cols = cols.max(indent + 8);
+    if width(s) <= cols {
+        return vec![s.to_string()];
+    }
+    let mut out: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    let mut used = 0;
+    let lead = " ".repeat(indent);
+    for word in s.split_inclusive(' ') {
+        let w = width(word.trim_end());
+        if used + w > cols && !cur.trim().is_empty() {
+            out.push(std::mem::take(&mut cur).trim_end().to_string());
+            cur.push_str(&lead);
+            used = indent;
+        }
+        if used + w > cols {
+            // One word longer than a line: cut it.
+            for c in word.chars() {
+                let cw = c.width().unwrap_or(0);
+                if used + cw > cols {
+                    out.push(std::mem::take(&mut cur));
+                    cur.push_str(&lead);
+                    used = indent;
+                }
+                cur.push(c);
+                used += cw;
+            }
+            continue;
+        }
+        cur.push_str(word);
+        used += width(word);
+    }
+    if !cur.trim().is_empty() || out.is_empty() {
+        out.push(cur.trim_end().to_string());
+    }
+    out
+}
+
+/// Cuts `s` to at most `max` columns by taking out its middle (`https://ex…/app.js`).
+pub fn fit_middle(s: &str, max: usize) -> Cow<'_, str> {
+    if width(s) <= max {
+        return Cow::Borrowed(s);
+    }
+    if max <= 1 {
+        return Cow::Owned("…".chars().take(max).collect());
+    }
+    let keep = max - 1;
+    let tail_w = keep / 2 + keep % 2;
+    let head_w = keep - tail_w;
+    let mut head = String::new();
+    let mut used = 0;
+    for c in s.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w > head_w {
+            break;
+        }
+        used += w;
+        head.push(c);
+    }
+    let mut tail: Vec<char> = Vec::new();
+    let mut used = 0;
+    for c in s.chars().rev() {
+        let w = c.width().unwrap_or(0);
+        if used + w > tail_w {
+            break;
+        }
+        used += w;
+        tail.push(c);
+    }
+    head.push('…');
+    head.extend(tail.into_iter().rev());
+    Cow::Owned(head)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,5 +240,20 @@ mod tests {
         assert_eq!(cell("ab", 4), "ab  ");
         assert_eq!(wrap("abcdefg", 3), vec!["abc", "def", "g"]);
         assert_eq!(wrap("", 3), vec![""]);
+        assert_eq!(fit_middle("https://example.com/static/app.js", 16), "https:/…c/app.js");
+        assert_eq!(fit_middle("short", 16), "short");
+    }
+
+    #[test]
+    fn stack_frames_wrap_at_words_never_mid_token() {
+        let frame = "    at Object.handleClick (https://shop.example.com/static/js/vendor.js:655:7)";
+        let lines = wrap_words(frame, 40, 6);
+        assert!(lines.iter().all(|l| width(l) <= 40), "{lines:?}");
+        assert_eq!(lines[0], "    at Object.handleClick", "{lines:?}");
+        // The file:line:col token is never split when it fits on a line.
+        let short = "    at f (vendor.js:655:7)";
+        let lines = wrap_words(&format!("{short} {short}"), 30, 6);
+        assert!(lines.iter().any(|l| l.contains("(vendor.js:655:7)")), "{lines:?}");
+        assert!(lines.iter().skip(1).all(|l| l.starts_with("      ")), "{lines:?}");
     }
 }

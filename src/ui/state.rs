@@ -14,18 +14,14 @@ use serde_json::{Map, Value};
 use super::action::Pane;
 use super::input::LineInput;
 use super::keymap::Keymap;
-use super::panes::{self, DKind, Row};
-use super::sanitize;
+use super::panes::{DKind, Row};
 use super::theme::Theme;
 use super::view::{dedupe_key, ListView};
 use crate::protocol::actions::ActionSpec;
 use crate::server::{PeerKind, SessionInfo};
 use crate::store::{Category, FrameRecord, Store, StoredEvent};
 
-/// Most cached rows per pane before the cache is trimmed to what is visible.
-const ROW_CACHE_MAX: usize = 512;
-/// Most wrapped detail lines kept.
-const DETAIL_LINES_MAX: usize = 50_000;
+pub use super::prepare::wrap_detail;
 
 /// The longest the UI holds the store's read lock while catching up.
 pub const LOCK_SLICE: std::time::Duration = std::time::Duration::from_millis(1);
@@ -65,6 +61,42 @@ pub struct Toast {
     pub until: Instant,
 }
 
+/// How the time column reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TimeFormat {
+    #[default]
+    Absolute,
+    /// Since the row above.
+    SincePrevious,
+    /// Since the view's first row.
+    SinceFirst,
+}
+
+impl TimeFormat {
+    pub fn next(self) -> TimeFormat {
+        match self {
+            TimeFormat::Absolute => TimeFormat::SincePrevious,
+            TimeFormat::SincePrevious => TimeFormat::SinceFirst,
+            TimeFormat::SinceFirst => TimeFormat::Absolute,
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            TimeFormat::Absolute => "absolute times",
+            TimeFormat::SincePrevious => "time since the previous row",
+            TimeFormat::SinceFirst => "time since the first row",
+        }
+    }
+}
+
+/// What a yes/no question is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Confirm {
+    /// Clear every pane of every tab (the store, and `clear-logs` to the browser when live).
+    ClearAll,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum PromptKind {
     Navigate,
@@ -88,12 +120,34 @@ pub struct Prompt {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Modal {
     None,
-    Help { scroll: usize },
-    Filter { input: LineInput, error: Option<String> },
+    Help {
+        scroll: usize,
+    },
+    Filter {
+        input: LineInput,
+        error: Option<String>,
+    },
     Prompt(Prompt),
-    Palette { input: LineInput, selected: usize },
-    Target { selected: usize },
-    Result { title: String, lines: Vec<String>, scroll: usize },
+    /// Search (`search`): rows stay, matches are highlighted, next/prev match jump.
+    Search {
+        input: LineInput,
+        error: Option<String>,
+    },
+    Palette {
+        input: LineInput,
+        selected: usize,
+    },
+    Target {
+        selected: usize,
+    },
+    Confirm(Confirm),
+}
+
+/// A jump that needs the store to resolve (done in `prepare`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Jump {
+    Match { forward: bool },
+    Problem { forward: bool },
 }
 
 /// What the detail shows: which pane and which item.
@@ -139,14 +193,35 @@ pub struct State {
     pub sessions: Vec<SessionInfo>,
     pub session_selected: Option<String>,
     pub session_top: usize,
-    pub detail_open: bool,
-    pub detail_scroll: usize,
+    /// Per pane (in `Pane::ALL` order): whether its detail is open, and its scroll.
+    pub detail_open: [bool; 5],
+    pub detail_scroll: [usize; 5],
     pub modal: Modal,
     pub keymap: Keymap,
     pub theme: Theme,
     pub status: Status,
-    /// The browser session commands go to; `None`: the most recently active.
+    /// The browser session the user chose for commands (`t`); `None`: auto, the session of the
+    /// selected row, else the one the last command went to, else the most recently active.
     pub target: Option<String>,
+    /// The session the last command went to.
+    pub last_target: Option<String>,
+    /// Replaying a recording (read-only): its file name.
+    pub replay: Option<String>,
+    pub time_format: TimeFormat,
+    /// Marked events, by seq (`toggle_mark`; `is:marked` filters on them).
+    pub marks: std::sync::Arc<std::collections::HashSet<u64>>,
+    /// Per list pane: the search (highlights, next/prev match).
+    pub search: [Option<super::filter::Filter>; 4],
+    pub jump: Option<Jump>,
+    /// JavaScript typed at the `e` prompt, oldest first (↑ in the prompt walks back).
+    pub js_history: Vec<String>,
+    /// The position in `js_history` while walking it.
+    pub js_history_pos: Option<usize>,
+    /// Events and errors per second, for the header's picture of the stream.
+    pub histogram: super::histogram::Histogram,
+    /// Per list pane: the timestamp of the row just above the first visible one, and of the
+    /// view's first row (for relative times).
+    pub time_refs: [(Option<i64>, Option<i64>); 4],
     pub last_command: Option<CommandState>,
     pub toast: Option<Toast>,
     /// The terminal's size (columns, rows).
@@ -165,19 +240,32 @@ pub struct State {
 
 impl State {
     pub fn new(keymap: Keymap, theme: Theme, listen: String) -> State {
+        let mut views: [ListView; 4] = Default::default();
+        // The Frames pane starts on the page's own sockets; Esc shows the connector's too.
+        views[3].filter = super::filter::Filter::parse(super::panes::frames::DEFAULT_FILTER).ok().flatten();
         State {
             pane: Pane::Console,
-            views: Default::default(),
+            views,
             sessions: Vec::new(),
             session_selected: None,
             session_top: 0,
-            detail_open: false,
-            detail_scroll: 0,
+            detail_open: [false; 5],
+            detail_scroll: [0; 5],
             modal: Modal::None,
             keymap,
             theme,
             status: Status { listen, ..Default::default() },
             target: None,
+            last_target: None,
+            replay: None,
+            time_format: TimeFormat::Absolute,
+            marks: Default::default(),
+            search: Default::default(),
+            jump: None,
+            js_history: Vec::new(),
+            js_history_pos: None,
+            histogram: Default::default(),
+            time_refs: [(None, None); 4],
             last_command: None,
             toast: None,
             viewport: (80, 24),
@@ -227,6 +315,7 @@ impl State {
     pub fn sync(&mut self, store: &Store, deadline: Instant) -> bool {
         let generation = store.generation();
         let mut more = false;
+        self.histogram.sync(store);
         for (i, cat) in [Category::Console, Category::Network, Category::Elements].into_iter().enumerate() {
             let log = store.log(cat);
             let key = (cat == Category::Console).then_some(dedupe_key as fn(&StoredEvent) -> Option<u64>);
@@ -237,6 +326,11 @@ impl State {
         more |= self.views[3].sync(flog, generation, deadline, |f, fr| f.matches_frame(fr), None);
         self.log_ends[3] = flog.end();
         more
+    }
+
+    /// Whether a view still has to scan (a new filter): the loop keeps syncing, traffic or not.
+    pub fn needs_sync(&self) -> bool {
+        self.views.iter().any(|v| v.scanning)
     }
 
     /// Replaces the session list, keeping the selection and the target when they still exist.
@@ -261,107 +355,18 @@ impl State {
         self.sessions.iter().position(|s| s.session_id == sel)
     }
 
-    /// Parses what the next frame shows: the visible rows (cached), the open detail and the
-    /// selected item. Also keeps scroll positions within bounds.
-    pub fn prepare(&mut self, store: &Store) {
-        let areas = super::render::layout(self.viewport, self);
-        let height = areas.list.height as usize;
-        let utc = self.utc;
-        if let Some(view) = self.view_mut(self.pane) {
-            view.ensure_visible(height);
-        } else if let Some(p) = self.session_position() {
-            if p < self.session_top {
-                self.session_top = p;
-            } else if p >= self.session_top + height.max(1) {
-                self.session_top = p + 1 - height.max(1);
-            }
-        }
-        // Rows.
-        if self.pane != Pane::Sessions {
-            let i = self.pane.index();
-            let view = &self.views[i];
-            let visible: Vec<u64> = view.visible(height).copied().collect();
-            let cache = &mut self.rows[i];
-            for idx in &visible {
-                match self.pane {
-                    Pane::Frames => {
-                        if let Some(f) = store.frames.log().get(*idx) {
-                            if cache.get(idx).is_none_or(|r| r.seq != f.seq) {
-                                cache.insert(*idx, panes::frames::row(f, utc));
-                            }
-                        }
-                    }
-                    pane => {
-                        let log = store.log(category(pane));
-                        if let Some(e) = log.get(*idx) {
-                            if cache.get(idx).is_none_or(|r| r.seq != e.seq) {
-                                cache.insert(*idx, event_row(pane, e, utc));
-                            }
-                        }
-                    }
-                }
-            }
-            if cache.len() > ROW_CACHE_MAX {
-                cache.retain(|k, _| visible.contains(k));
-            }
-        }
-        // The selected item.
-        self.selected_item = self.select_item(store);
-        // The detail.
-        if self.detail_open {
-            let width = areas.detail.map_or(40, |r| r.width.saturating_sub(2)).max(10);
-            let detail_height = areas.detail.map_or(1, |r| r.height.saturating_sub(2)) as usize;
-            let (key, seq, count) = match &self.selected_item {
-                Some(Selected::Event(pane, e)) => {
-                    let idx = self.views[pane.index()].selected.unwrap_or(0);
-                    (Some(ItemKey::Index(idx)), e.seq, self.views[pane.index()].count_of(idx))
-                }
-                Some(Selected::Frame(f)) => (self.views[3].selected.map(ItemKey::Index), f.seq, 1),
-                Some(Selected::Session(s)) => (Some(ItemKey::Session(s.session_id.clone())), 0, 1),
-                None => (None, 0, 1),
-            };
-            let fresh = match (&self.detail, &key) {
-                (Some(d), Some(k)) => {
-                    d.pane == self.pane && &d.key == k && d.seq == seq && d.width == width && d.count == count
-                }
-                _ => false,
-            };
-            let same_item =
-                matches!((&self.detail, &key), (Some(d), Some(k)) if d.pane == self.pane && &d.key == k);
-            if !fresh {
-                if !same_item {
-                    self.detail_scroll = 0;
-                }
-                self.detail = key.map(|key| DetailCache {
-                    pane: self.pane,
-                    key,
-                    seq,
-                    count,
-                    width,
-                    lines: self
-                        .selected_item
-                        .as_ref()
-                        .map(|s| wrap_detail(s, count, width, utc))
-                        .unwrap_or_default(),
-                });
-            }
-            let lines = self.detail.as_ref().map_or(0, |d| d.lines.len());
-            self.detail_scroll = self.detail_scroll.min(lines.saturating_sub(detail_height));
-        }
+    /// Whether the current pane's detail is open.
+    pub fn detail_is_open(&self) -> bool {
+        self.detail_open[self.pane.index()]
     }
 
-    fn select_item(&self, store: &Store) -> Option<Selected> {
-        match self.pane {
-            Pane::Sessions => {
-                let id = self.session_selected.as_deref()?;
-                self.sessions.iter().find(|s| s.session_id == id).cloned().map(Selected::Session)
-            }
-            Pane::Frames => store.frames.log().get(self.views[3].selected?).cloned().map(Selected::Frame),
-            pane => {
-                let idx = self.views[pane.index()].selected?;
-                store.log(category(pane)).get(idx).cloned().map(|e| Selected::Event(pane, e))
-            }
-        }
+    /// The current pane's detail scroll.
+    pub fn scroll(&self) -> usize {
+        self.detail_scroll[self.pane.index()]
+    }
+
+    pub fn scroll_mut(&mut self) -> &mut usize {
+        &mut self.detail_scroll[self.pane.index()]
     }
 }
 
@@ -371,65 +376,4 @@ pub fn category(pane: Pane) -> Category {
         Pane::Elements => Category::Elements,
         _ => Category::Console,
     }
-}
-
-fn event_row(pane: Pane, e: &StoredEvent, utc: bool) -> Row {
-    let env = e.envelope();
-    match pane {
-        Pane::Network => panes::network::row(e, &env, utc),
-        Pane::Elements => panes::elements::row(e, &env, utc),
-        _ => panes::console::row(e, &env, utc),
-    }
-}
-
-fn detail_of(item: &Selected, count: u32, utc: bool) -> panes::Detail {
-    match item {
-        Selected::Event(pane, e) => {
-            let env = e.envelope();
-            match pane {
-                Pane::Network => panes::network::detail(e, &env, utc),
-                Pane::Elements => panes::elements::detail(e, &env, utc),
-                _ => panes::console::detail(e, &env, count, utc),
-            }
-        }
-        Selected::Frame(f) => panes::frames::detail(f, utc),
-        Selected::Session(s) => panes::sessions::detail(s, utc),
-    }
-}
-
-/// Builds and wraps a detail to `width` columns: long lines are kept whole, on several rows.
-pub fn wrap_detail(item: &Selected, count: u32, width: u16, utc: bool) -> Vec<WLine> {
-    let detail = detail_of(item, count, utc);
-    let key_width = detail
-        .lines
-        .iter()
-        .filter(|l| l.kind == DKind::Field)
-        .map(|l| sanitize::width(&l.key))
-        .max()
-        .unwrap_or(0)
-        .min(24);
-    let mut out = Vec::new();
-    for l in detail.lines {
-        let indent = if l.kind == DKind::Field || !l.key.is_empty() { key_width + 2 } else { 0 };
-        let avail = (width as usize).saturating_sub(indent).max(8);
-        let key = sanitize::line(&l.key).into_owned();
-        for (i, chunk) in sanitize::wrap(&l.text, avail).into_iter().enumerate() {
-            out.push(WLine {
-                kind: l.kind,
-                key: if i == 0 { key.clone() } else { String::new() },
-                indent: indent as u16,
-                text: chunk,
-            });
-            if out.len() >= DETAIL_LINES_MAX {
-                out.push(WLine {
-                    kind: DKind::Muted,
-                    key: String::new(),
-                    indent: 0,
-                    text: "… detail cut here (y copies the whole event)".into(),
-                });
-                return out;
-            }
-        }
-    }
-    out
 }

@@ -4,15 +4,18 @@
 //! The view remembers how far it has scanned; each sync looks only at what arrived since
 //! (bounded by a deadline, so a rebuild over a million events never stalls the UI), drops what
 //! the store evicted, and starts over when the store was cleared (its generation changed).
-//! Consecutive identical console lines collapse into one row with a count, decided on raw bytes.
+//! Identical console messages that follow each other in the unfiltered log (same type, level,
+//! session, text, args, source and stack, decided on raw bytes) collapse into one row with a
+//! count and the group's last index; a filter never joins events that others separated.
+//! A pane can be cleared on its own: a watermark hides what the log held at that moment.
 
 use std::collections::{HashMap, VecDeque};
-use std::hash::{Hash, Hasher};
 use std::time::Instant;
 
-use crate::store::{Log, StoredEvent};
+use crate::store::Log;
 
-use super::filter::{json_str_field, Filter};
+use super::filter::Filter;
+pub use super::group::{dedupe_key, json_value_span, Group};
 
 /// How many entries are scanned between two looks at the clock.
 const CLOCK_EVERY: u64 = 8192;
@@ -27,11 +30,19 @@ fn parallel() -> bool {
 pub struct ListView {
     /// Log indexes of the rows, oldest first (each row's first event when collapsed).
     pub items: VecDeque<u64>,
-    /// Rows standing for several identical consecutive events: first index → count.
-    pub dups: HashMap<u64, u32>,
+    /// Rows standing for several identical consecutive events: first index → group.
+    pub dups: HashMap<u64, Group>,
     /// Events folded into earlier rows (sum of `dups` counts minus one each).
     folded: usize,
     last_key: Option<u64>,
+    /// The log index of the last event taken into the view (a row or a group member).
+    last_taken: Option<u64>,
+    /// Events before this log index are hidden (the pane was cleared on its own).
+    pub cleared_before: u64,
+    /// Where follow was paused: the log index from which rows count as "arrived since".
+    pause_base: Option<u64>,
+    /// Collapse identical consecutive events (off: every event its own row).
+    pub grouping: bool,
     /// The next log index to look at.
     pub scanned: u64,
     /// Where the current (re)build started, for progress.
@@ -55,6 +66,10 @@ impl Default for ListView {
             dups: HashMap::new(),
             folded: 0,
             last_key: None,
+            last_taken: None,
+            cleared_before: 0,
+            pause_base: None,
+            grouping: true,
             scanned: 0,
             scan_start: 0,
             generation: u64::MAX,
@@ -67,32 +82,54 @@ impl Default for ListView {
     }
 }
 
-/// What makes two console lines "the same" for collapsing: type, level, message and source.
-pub fn dedupe_key(e: &StoredEvent) -> Option<u64> {
-    let message = json_str_field(&e.raw, b"message")?;
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    (e.ty as u8).hash(&mut h);
-    e.level.hash(&mut h);
-    message.hash(&mut h);
-    json_str_field(&e.raw, b"source").hash(&mut h);
-    Some(h.finish())
-}
-
 impl ListView {
     fn reset_items(&mut self) {
         self.items.clear();
         self.dups.clear();
         self.folded = 0;
         self.last_key = None;
+        self.last_taken = None;
         self.top = 0;
+    }
+
+    /// Hides everything the log holds up to `log_end` (this pane only; the store keeps it).
+    pub fn clear_to(&mut self, log_end: u64) {
+        self.reset_items();
+        self.cleared_before = log_end;
+        self.scanned = self.scanned.max(log_end);
+        self.scan_start = self.scanned;
+        self.selected = None;
+    }
+
+    /// Turns collapsing of identical consecutive events on or off (the view is rebuilt).
+    pub fn set_grouping(&mut self, on: bool) {
+        self.grouping = on;
+        let filter = self.filter.take();
+        self.set_filter(filter);
+    }
+
+    /// Stops following; rows arriving from now on are counted for the PAUSED badge.
+    pub fn pause(&mut self) {
+        if self.follow || self.pause_base.is_none() {
+            self.pause_base = Some(self.scanned);
+        }
+        self.follow = false;
+    }
+
+    /// Rows that arrived since follow was paused.
+    pub fn arrived_since_pause(&self) -> usize {
+        match (self.follow, self.pause_base) {
+            (false, Some(base)) => self.items.len() - self.items.partition_point(|&i| i < base),
+            _ => 0,
+        }
     }
 
     /// Replaces the filter; the view is rebuilt from the oldest held event on the next syncs.
     pub fn set_filter(&mut self, filter: Option<Filter>) {
         self.filter = filter;
         self.reset_items();
-        self.scanned = 0;
-        self.scan_start = 0;
+        self.scanned = self.cleared_before;
+        self.scan_start = self.cleared_before;
         self.scanning = true;
     }
 
@@ -110,6 +147,8 @@ impl ListView {
             self.generation = generation;
             self.reset_items();
             self.selected = None;
+            self.cleared_before = 0;
+            self.pause_base = None;
             self.scanned = log.first();
             self.scan_start = self.scanned;
         }
@@ -120,6 +159,7 @@ impl ListView {
             self.scan_start = self.scan_start.max(first);
         }
         let end = log.end();
+        let key = key.filter(|_| self.grouping);
         let mut i = self.scanned;
         while i < end {
             let chunk_end = (i + CLOCK_EVERY).min(end);
@@ -163,14 +203,28 @@ impl ListView {
             self.selected = self.items.back().copied();
         } else if self.selected.is_none() {
             self.selected = self.items.front().copied();
+        } else if !self.scanning && !self.holds_selected() {
+            // The selected event is not in this view (a new filter): take the nearest row.
+            self.selected = self.position().and_then(|p| self.items.get(p).copied());
         }
         self.scanning
     }
 
+    /// Whether the selected log index is one of the rows.
+    pub fn holds_selected(&self) -> bool {
+        self.selected.is_some_and(|s| self.items.binary_search(&s).is_ok())
+    }
+
     fn push(&mut self, index: u64, key: Option<u64>) {
-        if key.is_some() && key == self.last_key {
+        // Only events next to each other in the log (nothing between them, filtered or not)
+        // and with the same key form a group.
+        let adjacent = self.last_taken.is_some_and(|t| t + 1 == index);
+        self.last_taken = Some(index);
+        if adjacent && key.is_some() && key == self.last_key {
             if let Some(&row) = self.items.back() {
-                *self.dups.entry(row).or_insert(1) += 1;
+                let g = self.dups.entry(row).or_insert(Group { count: 1, last: row });
+                g.count += 1;
+                g.last = index;
                 self.folded += 1;
                 return;
             }
@@ -188,8 +242,8 @@ impl ListView {
             self.items.drain(..gone);
         } else {
             for i in self.items.drain(..gone) {
-                if let Some(c) = self.dups.remove(&i) {
-                    self.folded -= c as usize - 1;
+                if let Some(g) = self.dups.remove(&i) {
+                    self.folded -= g.count as usize - 1;
                 }
             }
         }
@@ -207,7 +261,17 @@ impl ListView {
 
     /// The events a row stands for.
     pub fn count_of(&self, index: u64) -> u32 {
-        self.dups.get(&index).copied().unwrap_or(1)
+        self.dups.get(&index).map_or(1, |g| g.count)
+    }
+
+    /// The group a row stands for, when it stands for more than one event.
+    pub fn group_of(&self, index: u64) -> Option<Group> {
+        self.dups.get(&index).copied()
+    }
+
+    /// How many events the current scan still has to look at, from where it started.
+    pub fn scan_total(&self, log_end: u64) -> u64 {
+        log_end.saturating_sub(self.scan_start)
     }
 
     /// How many events the rows stand for.
@@ -235,26 +299,27 @@ impl ListView {
         let pos = self.position().unwrap_or(0) as isize;
         let new = (pos + delta).clamp(0, self.items.len() as isize - 1) as usize;
         if delta < 0 {
-            self.follow = false;
+            self.pause();
         }
         self.selected = self.items.get(new).copied();
     }
 
     pub fn select_position(&mut self, pos: usize) {
         if let Some(&i) = self.items.get(pos) {
-            self.follow = false;
+            self.pause();
             self.selected = Some(i);
         }
     }
 
     pub fn go_top(&mut self) {
-        self.follow = false;
+        self.pause();
         self.selected = self.items.front().copied();
         self.top = 0;
     }
 
     pub fn go_bottom(&mut self) {
         self.follow = true;
+        self.pause_base = None;
         self.selected = self.items.back().copied();
     }
 
@@ -289,7 +354,7 @@ mod tests {
     use super::*;
     use crate::protocol::MessageType;
     use crate::store::Raw;
-    use crate::store::{Level, Store};
+    use crate::store::{Level, Store, StoredEvent};
 
     fn console(msg: &str, level: Level) -> StoredEvent {
         StoredEvent {

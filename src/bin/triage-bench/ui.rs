@@ -138,7 +138,7 @@ pub fn render_and_filter(quick: bool) -> Result<()> {
         state.pane = pane;
         let mut per_pane: f64 = 0.0;
         for detail in [false, true] {
-            state.detail_open = detail;
+            state.detail_open = [detail; 5];
             ui_frame(&mut state, &store, &mut terminal)?;
             let t = Instant::now();
             for _ in 0..runs {

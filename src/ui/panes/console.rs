@@ -1,6 +1,8 @@
 //! The Console pane: console messages, screenshot responses, browser events (navigations) and
 //! the tool calls of MCP assistants,
 //! as DevTools lists them: time, level, source, message; repeats collapsed with a count.
+//! Also the lines the UI adds itself: a JavaScript input (`›`) and its result (`‹`), a
+//! command's result, written as console events marked with `uiKind`.
 
 use serde_json::Value;
 
@@ -76,7 +78,76 @@ pub fn message_text(e: &StoredEvent, env: &Envelope) -> String {
     }
 }
 
+/// The times of a row that stands for several identical consecutive events.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupTimes {
+    pub count: u32,
+    pub last_ts: i64,
+    /// The first occurrences' times (at most a few dozen).
+    pub times: Vec<i64>,
+}
+
+/// A line the UI added (JavaScript input/result, command result): its kind.
+pub fn ui_kind(env: &Envelope) -> Option<&str> {
+    str_of(&env.data, "uiKind")
+}
+
+/// A line the UI adds to the Console (JavaScript input `›`, a result `‹`), as a console event
+/// of `session` marked with `uiKind`, so it sits in the log in order with the page's own lines.
+pub fn ui_line(session: Option<&str>, kind: &str, source: &str, text: &str, now_ms: i64) -> StoredEvent {
+    let level = if kind == "error" { Level::Error } else { Level::Info };
+    let session = session.unwrap_or("triage-ui");
+    let env = serde_json::json!({
+        "type": "console-log",
+        "timestamp": now_ms,
+        "data": { "level": level.as_str(), "message": text, "source": source, "uiKind": kind },
+        "metadata": { "sessionId": session, "source": "triage-ui" },
+    });
+    StoredEvent {
+        seq: 0,
+        ty: MessageType::ConsoleLog,
+        level,
+        status: 0,
+        timestamp_ms: now_ms,
+        session: session.into(),
+        raw: crate::store::Raw::from(env.to_string().into_bytes()),
+    }
+}
+
+/// What `Y` copies: the message, and for an error its stack, one frame a line.
+pub fn message_and_stack(e: &StoredEvent, env: &Envelope) -> String {
+    let text = message_text(e, env);
+    let entry: ConsoleEntry = data_as(env).unwrap_or_default();
+    match stack_text(&entry) {
+        Some(stack) if !text.contains(stack.trim()) => format!("{text}\n{stack}"),
+        _ => text,
+    }
+}
+
+fn stack_text(entry: &ConsoleEntry) -> Option<String> {
+    match &entry.stack {
+        Some(Value::String(s)) if !s.trim().is_empty() => Some(s.clone()),
+        Some(Value::Array(frames)) => Some(frames.iter().map(compact).collect::<Vec<_>>().join("\n")),
+        _ => None,
+    }
+}
+
 pub fn row(e: &StoredEvent, env: &Envelope, utc: bool) -> Row {
+    if let Some(kind) = ui_kind(env) {
+        let (mark, tone) = match kind {
+            "input" => ("›", Tone::Normal),
+            "error" => ("‹ ✗", Tone::Error),
+            _ => ("‹", Tone::Success),
+        };
+        let source = str_of(&env.data, "source").unwrap_or("console");
+        let cells = vec![
+            fmt_time(e.timestamp_ms, utc),
+            mark.to_string(),
+            cell_text(source),
+            cell_text(&message_text(e, env)),
+        ];
+        return Row::new(e.seq, e.timestamp_ms, cells, tone);
+    }
     let (level, source, tone) = match e.ty {
         MessageType::ScreenshotResponse => {
             let ok = e.level != Level::Error;
@@ -98,23 +169,22 @@ pub fn row(e: &StoredEvent, env: &Envelope, utc: bool) -> Row {
             (e.level.as_str(), source_of(env, &entry), tone)
         }
     };
-    Row {
-        seq: e.seq,
-        cells: vec![
-            fmt_time(e.timestamp_ms, utc),
-            level.to_string(),
-            cell_text(&source),
-            cell_text(&message_text(e, env)),
-        ],
-        tone,
-    }
+    let cells = vec![
+        fmt_time(e.timestamp_ms, utc),
+        level.to_string(),
+        cell_text(&source),
+        cell_text(&message_text(e, env)),
+    ];
+    Row::new(e.seq, e.timestamp_ms, cells, tone)
 }
 
-pub fn detail(e: &StoredEvent, env: &Envelope, count: u32, utc: bool) -> Detail {
+pub fn detail(e: &StoredEvent, env: &Envelope, group: Option<&GroupTimes>, utc: bool) -> Detail {
     let mut d = Detail::default();
     d.heading(&format!("{} · {} · {}", e.ty, e.level.as_str(), fmt_time(e.timestamp_ms, utc)));
-    if count > 1 {
-        d.field("repeated", &format!("{count} times in a row"));
+    if let Some(g) = group.filter(|g| g.count > 1) {
+        d.field("repeated", &format!("{} identical messages in a row (nothing between them)", g.count));
+        d.field("first", &fmt_time(e.timestamp_ms, utc));
+        d.field("last", &fmt_time(g.last_ts, utc));
     }
     d.field("session", &e.session);
     if let Some(tab) = env.meta_str("tabId") {
@@ -167,27 +237,46 @@ pub fn detail(e: &StoredEvent, env: &Envelope, count: u32, utc: bool) -> Detail 
             } else {
                 d.text(&text);
             }
-            if !entry.args.is_empty() {
+            let stack = stack_text(&entry);
+            // An argument that only repeats the message or the stack is not shown twice.
+            let repeats = |s: &str| {
+                let s = s.trim();
+                s.len() > 20
+                    && (stack.as_deref().is_some_and(|st| st.contains(s) || s.contains(st.trim()))
+                        || (s.contains('\n') && text.contains(s)))
+            };
+            let args: Vec<(usize, &Value)> =
+                entry.args.iter().enumerate().filter(|(_, a)| !a.as_str().is_some_and(repeats)).collect();
+            // Args that only spell out the message (all strings, joined) add nothing.
+            let spelled = entry.args.iter().all(Value::is_string)
+                && entry.args.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(" ") == text;
+            if !args.is_empty() && !spelled {
                 d.heading("Args");
-                for (i, a) in entry.args.iter().enumerate() {
+                for (i, a) in args {
                     let shown = match a {
+                        Value::String(s) if s.contains('\n') => s.clone(),
                         Value::String(s) => format!("{s:?}"),
                         other => serde_json::to_string_pretty(other).unwrap_or_default(),
                     };
                     d.field(&format!("[{i}]"), &shown);
                 }
             }
-            match &entry.stack {
-                Some(Value::String(s)) if !s.is_empty() => {
-                    d.heading("Stack trace");
-                    d.text(s);
-                }
-                Some(v) if !v.is_null() => {
-                    d.heading("Stack trace");
-                    d.json(v);
-                }
-                _ => {}
+            if let Some(st) = stack {
+                d.heading("Stack trace");
+                d.stack(&st);
+            } else if let Some(v) = entry.stack.as_ref().filter(|v| !v.is_null()) {
+                d.heading("Stack trace");
+                d.json(v);
             }
+        }
+    }
+    if let Some(g) = group.filter(|g| g.count > 1) {
+        d.heading(&format!("Occurrences ({})", g.count));
+        for (i, t) in g.times.iter().enumerate() {
+            d.field(&format!("#{}", i + 1), &fmt_time(*t, utc));
+        }
+        if g.count as usize > g.times.len() {
+            d.muted(&format!("… and {} more", g.count as usize - g.times.len()));
         }
     }
     d

@@ -45,11 +45,8 @@ fn dims(el: &ElementInfo) -> String {
 pub fn row(e: &StoredEvent, env: &Envelope, utc: bool) -> Row {
     let el = element_of(env);
     let selector = el.css_selector.clone().or_else(|| el.xpath.clone()).unwrap_or_default();
-    Row {
-        seq: e.seq,
-        cells: vec![fmt_time(e.timestamp_ms, utc), cell_text(&label(&el)), cell_text(&selector), dims(&el)],
-        tone: Tone::Normal,
-    }
+    let cells = vec![fmt_time(e.timestamp_ms, utc), cell_text(&label(&el)), cell_text(&selector), dims(&el)];
+    Row::new(e.seq, e.timestamp_ms, cells, Tone::Normal)
 }
 
 /// What `Y` copies for an element: its HTML, else its selector.

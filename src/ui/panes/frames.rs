@@ -1,6 +1,7 @@
 //! The Frames pane: every WebSocket frame recorded, the page's own (forwarded by the extension)
-//! and the connector's: time, direction, opcode, length, decoded preview; detail as text
-//! (JSON pretty-printed) or a hex dump.
+//! and the connector's: time, direction (coloured), opcode, length, connection, and the
+//! payload taking the rest of the width; detail as text (JSON pretty-printed) or a hex dump.
+//! The pane starts filtered to the page's own sockets (`DEFAULT_FILTER`); Esc shows every frame.
 
 use super::{cell_text, col, fmt_bytes, fmt_time, pretty_text, Column, Detail, Row, Tone, Width};
 use crate::store::{Direction, FrameOrigin, FrameRecord};
@@ -10,9 +11,12 @@ pub const COLUMNS: &[Column] = &[
     col("", Width::Fixed(1)),
     col("opcode", Width::Fixed(6)),
     col("length", Width::Fixed(8)),
-    col("connection", Width::Fixed(22)),
-    col("preview", Width::Fill),
+    col("connection", Width::Fixed(16)),
+    col("payload", Width::Fill),
 ];
+
+/// The Frames pane's filter at start: the page's own sockets (connector frames are one Esc away).
+pub const DEFAULT_FILTER: &str = "type:page";
 
 /// Most bytes of a payload shown as a hex dump.
 const HEX_CAP: usize = 64 * 1024;
@@ -29,7 +33,11 @@ fn origin(f: &FrameRecord) -> String {
         FrameOrigin::Page => "page",
         FrameOrigin::Connector => "conn",
     };
-    format!("{who} {}", f.traffic_id)
+    match (f.origin, f.url.as_deref()) {
+        // A page's socket by its host; a connector connection by its session.
+        (FrameOrigin::Page, Some(u)) => crate::ui::target::host_of(u).to_string(),
+        _ => format!("{who} {}", f.traffic_id),
+    }
 }
 
 /// A close frame's code and reason.
@@ -57,9 +65,10 @@ pub fn preview(f: &FrameRecord) -> String {
 }
 
 pub fn row(f: &FrameRecord, utc: bool) -> Row {
-    Row {
-        seq: f.seq,
-        cells: vec![
+    let mut row = Row::new(
+        f.seq,
+        f.timestamp_ms,
+        vec![
             fmt_time(f.timestamp_ms, utc),
             arrow(f.direction).to_string(),
             f.opcode_name().to_string(),
@@ -67,13 +76,19 @@ pub fn row(f: &FrameRecord, utc: bool) -> Row {
             cell_text(&origin(f)),
             cell_text(&preview(f)),
         ],
-        tone: match (f.opcode, f.origin) {
+        match (f.opcode, f.origin) {
             (8, _) => Tone::Warn,
             (9 | 10, _) => Tone::Debug,
             (_, FrameOrigin::Connector) => Tone::Muted,
             _ => Tone::Normal,
         },
-    }
+    );
+    let direction = match f.direction {
+        Direction::ClientToServer => Tone::Warn,
+        Direction::ServerToClient => Tone::Success,
+    };
+    row.accents.push((1, direction));
+    row
 }
 
 /// `offset  hex bytes  |ascii|`, 16 bytes a line.

@@ -28,8 +28,22 @@ pub enum Tone {
 pub struct Row {
     /// The event's seq: a cached row is rebuilt when the index now holds another event.
     pub seq: u64,
+    /// The event's time (the time column is drawn from it in the chosen format).
+    pub ts: i64,
     pub cells: Vec<String>,
     pub tone: Tone,
+    /// Cells with their own colour: (column, tone).
+    pub accents: Vec<(usize, Tone)>,
+    /// A cell drawn as a dimmed prefix and the rest: (column, byte where the rest starts).
+    pub dim_prefix: Option<(usize, usize)>,
+    /// A bar drawn in the last column: this row's share (0–1) of the slowest visible request.
+    pub bar: Option<f64>,
+}
+
+impl Row {
+    pub fn new(seq: u64, ts: i64, cells: Vec<String>, tone: Tone) -> Row {
+        Row { seq, ts, cells, tone, accents: Vec::new(), dim_prefix: None, bar: None }
+    }
 }
 
 /// Column widths: fixed, or taking what is left.
@@ -43,10 +57,16 @@ pub enum Width {
 pub struct Column {
     pub title: &'static str,
     pub width: Width,
+    /// Cut in the middle rather than at the end (URLs, names).
+    pub middle: bool,
 }
 
 pub const fn col(title: &'static str, width: Width) -> Column {
-    Column { title, width }
+    Column { title, width, middle: false }
+}
+
+pub const fn col_middle(title: &'static str, width: Width) -> Column {
+    Column { title, width, middle: true }
 }
 
 /// How a detail line is styled.
@@ -57,6 +77,8 @@ pub enum DKind {
     Text,
     Error,
     Muted,
+    /// One stack frame: wrapped at word boundaries, continued under an indent.
+    Frame,
 }
 
 /// One logical detail line: `key` (for fields) and sanitised single-line `text`.
@@ -110,6 +132,11 @@ impl Detail {
 
     pub fn muted(&mut self, value: &str) {
         self.block(DKind::Muted, value);
+    }
+
+    /// A stack trace, one frame a line.
+    pub fn stack(&mut self, value: &str) {
+        self.block(DKind::Frame, value);
     }
 
     fn block(&mut self, kind: DKind, value: &str) {
@@ -178,6 +205,19 @@ pub fn cell_text(s: &str) -> String {
     sanitize::line(cut).into_owned()
 }
 
+/// A key for an event that is the same in a live session and in its replay (a mark in a
+/// `--record` file names its event with it): FNV-1a over type, time, session and data.
+pub fn mark_key(e: &crate::store::StoredEvent) -> String {
+    let env = e.envelope();
+    let text = format!("{}|{}|{}|{}", e.ty, e.timestamp_ms, e.session, env.data);
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
 /// `HH:MM:SS.mmm`, local time (UTC when `utc`).
 pub fn fmt_time(ms: i64, utc: bool) -> String {
     use chrono::{DateTime, Local, Utc};
@@ -189,6 +229,18 @@ pub fn fmt_time(ms: i64, utc: bool) -> String {
     }
 }
 
+/// A time difference for the relative time column: `+12 ms`, `+3.250 s`, `+2:05.100`.
+pub fn fmt_rel(ms: i64) -> String {
+    let sign = if ms < 0 { "-" } else { "+" };
+    let ms = ms.unsigned_abs();
+    match ms {
+        0..=999 => format!("{sign}{ms} ms"),
+        1000..=59_999 => format!("{sign}{}.{:03} s", ms / 1000, ms % 1000),
+        60_000..=3_599_999 => format!("{sign}{}:{:02}.{:03}", ms / 60_000, ms / 1000 % 60, ms % 1000),
+        _ => format!("{sign}{}:{:02}:{:02}", ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60),
+    }
+}
+
 pub fn fmt_bytes(n: u64) -> String {
     match n {
         0..=1023 => format!("{n} B"),
@@ -197,8 +249,11 @@ pub fn fmt_bytes(n: u64) -> String {
     }
 }
 
+/// A duration; negative or not a number (the browser did not measure it) reads "—".
 pub fn fmt_ms(ms: f64) -> String {
-    if ms >= 10_000.0 {
+    if !ms.is_finite() || ms < 0.0 {
+        "—".to_string()
+    } else if ms >= 10_000.0 {
         format!("{:.1} s", ms / 1000.0)
     } else {
         format!("{} ms", ms.round() as i64)

@@ -11,7 +11,7 @@ pub const COLUMNS: &[Column] = &[
     col("connected", Width::Fixed(12)),
     col("in", Width::Fixed(8)),
     col("out", Width::Fixed(8)),
-    col("url", Width::Fill),
+    col("page", Width::Fill),
 ];
 
 pub fn kind_name(s: &SessionInfo) -> &'static str {
@@ -27,21 +27,31 @@ pub fn row(s: &SessionInfo, utc: bool, target: bool) -> Row {
     if target {
         id.push_str(" ◎");
     }
-    Row {
-        seq: 0,
-        cells: vec![
+    Row::new(
+        0,
+        s.connected_at,
+        vec![
             id,
             kind_name(s).to_string(),
             cell_text(s.tab_id.as_deref().unwrap_or("-")),
             fmt_time(s.connected_at, utc),
             s.messages.to_string(),
             s.messages_out.to_string(),
-            cell_text(s.url.as_deref().or(s.client_type.as_deref()).unwrap_or("")),
+            cell_text(&page_of(s)),
         ],
-        tone: match s.kind {
+        match s.kind {
             PeerKind::Extension => Tone::Normal,
             PeerKind::Client => Tone::Muted,
         },
+    )
+}
+
+/// A session's page: its title and URL (or a client's type).
+fn page_of(s: &SessionInfo) -> String {
+    match (s.title.as_deref().filter(|t| !t.is_empty()), s.url.as_deref()) {
+        (Some(t), Some(u)) => format!("{t} — {u}"),
+        (None, Some(u)) => u.to_string(),
+        _ => s.client_type.clone().unwrap_or_default(),
     }
 }
 

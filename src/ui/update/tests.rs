@@ -7,9 +7,11 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde_json::json;
 
 use super::*;
-use crate::protocol::MessageType;
+use crate::protocol::actions::ACTIONS;
+use crate::protocol::{ErrorCode, MessageType, ProtocolError};
 use crate::server::{Dialect, PeerKind, SessionInfo};
 use crate::store::{Level, Store, StoredEvent};
+use crate::ui::action::CommandOutcome;
 use crate::ui::keymap::Keymap;
 use crate::ui::state::Modal;
 use crate::ui::theme::Theme;
@@ -127,8 +129,10 @@ fn commands_without_a_browser_say_so_and_send_nothing() {
         assert!(toast.error && toast.text.contains("No browser connected"), "{k}: {}", toast.text);
         assert_eq!(s.modal, Modal::None, "{k} opened a prompt");
     }
-    // Clearing still clears the local store (the connector does it, then reports no browser).
-    let cmd = command_of(&press(&mut s, "c")).clone();
+    // Clearing everything asks first, then clears the store (the connector does it).
+    assert!(press(&mut s, "C").is_empty());
+    assert_eq!(s.modal, Modal::Confirm(crate::ui::state::Confirm::ClearAll));
+    let cmd = command_of(&press(&mut s, "y")).clone();
     assert_eq!(cmd.ty, MessageType::ClearLogs);
 }
 
@@ -138,7 +142,7 @@ fn screenshot_reload_history_go_to_the_target() {
     let cmd = command_of(&press(&mut s, "s")).clone();
     assert_eq!(cmd.ty, MessageType::ScreenshotRequest);
     assert_eq!(cmd.data["fullPage"], json!(false));
-    assert_eq!(cmd.target, None, "no target chosen: the most recently active browser");
+    assert_eq!(cmd.target.as_deref(), Some("ext-2"), "no target chosen: the most recently active browser");
     assert!(matches!(s.last_command.as_ref().unwrap().phase, CommandPhase::Pending));
     assert_eq!(command_of(&press(&mut s, "S")).data["fullPage"], json!(true));
 
@@ -171,7 +175,7 @@ fn navigate_and_execute_js_prompt_then_send() {
     press(&mut s, "document.title");
     let effects = press_code(&mut s, KeyCode::Enter);
     match &effects[..] {
-        [Effect::Command { command, show_result: true, label, .. }] => {
+        [Effect::ConsoleLine { .. }, Effect::Command { command, show_result: true, label, .. }] => {
             assert_eq!(label, "execute_js");
             assert_eq!(command.data["params"]["script"], "document.title");
         }
@@ -223,7 +227,11 @@ fn command_results_update_status_toast_and_result_window() {
         [] => {
             press(&mut s, "1+1");
             match &press_code(&mut s, KeyCode::Enter)[..] {
-                [Effect::Command { id, .. }] => *id,
+                // The input goes in the Console at once, as DevTools shows it.
+                [Effect::ConsoleLine { kind: "input", text, .. }, Effect::Command { id, .. }] => {
+                    assert_eq!(text, "1+1");
+                    *id
+                }
                 other => panic!("{other:?}"),
             }
         }
@@ -233,35 +241,53 @@ fn command_results_update_status_toast_and_result_window() {
         id,
         label: "execute_js".into(),
         ok: true,
-        message: "execute_js: 2".into(),
+        message: "Ran JavaScript in Cart · shop.example.com (result in the Console)".into(),
         duration_ms: 12,
         result: Some(json!(2)),
+        session: Some("ext-1".into()),
     };
-    update(&mut s, Action::CommandDone(outcome));
+    let effects = update(&mut s, Action::CommandDone(outcome));
     assert!(matches!(
         &s.last_command.as_ref().unwrap().phase,
         CommandPhase::Done { ok: true, duration_ms: 12, .. }
     ));
-    assert!(matches!(&s.modal, Modal::Result { lines, .. } if lines == &vec!["2".to_string()]));
-    press_code(&mut s, KeyCode::Esc);
+    // The result is a Console line, not a modal that swallows keys.
+    match &effects[..] {
+        [Effect::ConsoleLine { kind: "result", text, session, .. }] => {
+            assert_eq!(text, "2");
+            assert_eq!(session.as_deref(), Some("ext-1"));
+        }
+        other => panic!("{other:?}"),
+    }
     assert_eq!(s.modal, Modal::None);
+    // ↑ in the prompt brings the last script back.
+    press(&mut s, "e");
+    press_code(&mut s, KeyCode::Up);
+    assert!(matches!(&s.modal, Modal::Prompt(p) if p.input.text() == "1+1"), "{:?}", s.modal);
+    press_code(&mut s, KeyCode::Down);
+    assert!(matches!(&s.modal, Modal::Prompt(p) if p.input.text().is_empty()));
+    press_code(&mut s, KeyCode::Esc);
 
     let cleared = outcome_of(
         9,
         "clear logs",
+        "the browser",
         MessageType::ClearLogs,
         false,
+        &json!({}),
         Err(ProtocolError::new(ErrorCode::NoBrowser, "no browser")),
     );
-    assert!(cleared.ok && cleared.message.contains("logs cleared"));
+    assert!(cleared.ok && cleared.message.starts_with("Cleared every pane"), "{}", cleared.message);
     let failed = outcome_of(
         9,
-        "reload",
+        "forward",
+        "Cart · shop.example.com",
         MessageType::BrowserAction,
         false,
+        &json!({}),
         Err(ProtocolError::new(ErrorCode::Timeout, "did not answer")),
     );
-    assert!(!failed.ok && failed.message == "reload failed: did not answer");
+    assert_eq!(failed.message, "Could not go forward in Cart · shop.example.com: did not answer");
 }
 
 #[test]
@@ -362,7 +388,8 @@ fn copy_json_curl_and_text() {
     s.prepare(&store);
     match &press(&mut s, "Y")[..] {
         [Effect::Copy { text, what }] => {
-            assert_eq!(what, "request as curl");
+            // Copying a curl whose headers were redacted says so.
+            assert!(what.starts_with("request as curl (redacted"), "{what}");
             assert!(
                 text.starts_with("curl \\\n  -X 'POST'") && text.contains("Authorization: [REDACTED]"),
                 "{text}"
@@ -403,9 +430,9 @@ fn help_toggle_detail_quit_and_mouse() {
     press(&mut s, "?");
     assert_eq!(s.modal, Modal::None);
     press_code(&mut s, KeyCode::Enter);
-    assert!(s.detail_open);
+    assert!(s.detail_is_open());
     press_code(&mut s, KeyCode::Esc);
-    assert!(!s.detail_open, "Esc with no filter closes the detail");
+    assert!(!s.detail_is_open(), "Esc with no filter closes the detail");
     // A click on the Network tab (tabs are on row 0).
     let x = crate::ui::render::tab_labels(&s)[0].1.len() as u16 + 3;
     update(&mut s, Action::Click { column: x, row: 0 });
@@ -440,7 +467,7 @@ fn mouse_wheel_moves_the_list_or_scrolls_the_detail() {
     // With the detail open (vertical split at 100 columns), the wheel over it scrolls it.
     update(&mut s, Action::ToggleDetail);
     update(&mut s, Action::ScrollDown { column: 10, row: 25 });
-    assert_eq!(s.detail_scroll, 3);
+    assert_eq!(s.scroll(), 3);
 }
 
 #[test]
