@@ -145,7 +145,8 @@ async fn a_stuck_browser_is_dropped_and_commands_go_to_a_live_one() {
     let srv = start_with(|c| {
         c.heartbeat_interval_ms = 250;
         c.heartbeat_timeout_ms = 5_000;
-        c.command_timeout_ms = 500;
+        // Long enough for a loaded machine to parse 40 big commands; the stuck browser's time out.
+        c.command_timeout_ms = 5_000;
     })
     .await;
     // The live browser reads (and so answers pings) and answers every command.
