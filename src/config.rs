@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
+use crate::sources::cdp::{BrowserFlags, BrowserOptions};
 use crate::store::Capacities;
 
 pub const DEFAULT_PORT: u16 = 3025;
@@ -50,6 +51,8 @@ pub struct Config {
     pub theme: String,
     /// Key bindings laid over the defaults: `"ctrl-r" = "reload_page"`.
     pub keys: BTreeMap<String, String>,
+    /// `[browser]`: launch or attach to Chrome over the DevTools Protocol.
+    pub browser: BrowserOptions,
 }
 
 impl Default for Config {
@@ -74,6 +77,7 @@ impl Default for Config {
             record: None,
             theme: "dark".to_string(),
             keys: BTreeMap::new(),
+            browser: BrowserOptions::default(),
         }
     }
 }
@@ -86,6 +90,7 @@ pub struct Overrides {
     pub token: Option<String>,
     pub theme: Option<String>,
     pub record: Option<PathBuf>,
+    pub browser: BrowserFlags,
 }
 
 /// Where things are read from and written to.
@@ -200,6 +205,7 @@ pub fn apply_env(config: &mut Config, env: impl Fn(&str) -> Option<String>) -> R
     if let Some(v) = env("TRIAGE_RECORD") {
         config.record = Some(PathBuf::from(v));
     }
+    config.browser.apply_env(&env)?;
     Ok(())
 }
 
@@ -219,6 +225,7 @@ pub fn apply_overrides(config: &mut Config, o: &Overrides) {
     if let Some(r) = &o.record {
         config.record = Some(r.clone());
     }
+    config.browser.apply_flags(&o.browser);
 }
 
 /// Checks that the settings make sense together.
@@ -244,6 +251,7 @@ pub fn validate(config: &Config) -> Result<()> {
     if config.max_connections == 0 {
         bail!("max_connections must be at least 1");
     }
+    config.browser.validate()?;
     Ok(())
 }
 

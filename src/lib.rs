@@ -1,7 +1,8 @@
 //! triage-tui: a terminal debugging console for web developers.
 //!
 //! `protocol` is the wire format (pure), `store` the bounded event store, `server` the embedded
-//! connector (HTTP + WebSocket), `config` and `logging` the process around them, `ui` the terminal UI.
+//! connector (HTTP + WebSocket), `config` and `logging` the process around them, `ui` the terminal UI,
+//! `sources` the browsers that are not an extension connection (Chrome over CDP).
 
 pub mod cli;
 pub mod config;
@@ -10,6 +11,7 @@ pub mod logging;
 pub mod protocol;
 pub mod serve;
 pub mod server;
+pub mod sources;
 pub mod store;
 pub mod ui;
 

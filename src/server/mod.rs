@@ -194,6 +194,11 @@ impl Connector {
         self.shared.sessions.list()
     }
 
+    /// The session registry, for browser sources outside `server` (`sources::cdp`).
+    pub(crate) fn registry(&self) -> &sessions::Registry {
+        &self.shared.sessions
+    }
+
     pub fn metrics(&self) -> &metrics::Metrics {
         &self.shared.metrics
     }
@@ -250,6 +255,7 @@ impl Connector {
             "connections": {
                 "extensions": self.shared.sessions.count(PeerKind::Extension),
                 "clients": self.shared.sessions.count(PeerKind::Client),
+                "cdp": self.shared.sessions.count(PeerKind::Cdp),
             },
             "version": VERSION,
             "serverId": self.shared.server_id,
@@ -301,7 +307,7 @@ impl Connector {
         }
         let target: SessionId = match &cmd.target {
             Some(t) => match self.shared.sessions.sender(t) {
-                Some((_, PeerKind::Extension, _, _)) => Arc::from(t.as_str()),
+                Some((_, kind, _, _)) if kind.is_browser() => Arc::from(t.as_str()),
                 Some(_) => {
                     return Err(ProtocolError::new(
                         ErrorCode::InvalidSession,

@@ -18,6 +18,7 @@ pub fn kind_name(s: &SessionInfo) -> &'static str {
     match s.kind {
         PeerKind::Extension => "browser",
         PeerKind::Client => "client",
+        PeerKind::Cdp => "cdp",
     }
 }
 
@@ -38,7 +39,7 @@ pub fn row(s: &SessionInfo, utc: bool, target: bool) -> Row {
             cell_text(s.url.as_deref().or(s.client_type.as_deref()).unwrap_or("")),
         ],
         tone: match s.kind {
-            PeerKind::Extension => Tone::Normal,
+            PeerKind::Extension | PeerKind::Cdp => Tone::Normal,
             PeerKind::Client => Tone::Muted,
         },
     }
@@ -62,7 +63,7 @@ pub fn detail(s: &SessionInfo, utc: bool) -> Detail {
     if s.rate_limited > 0 {
         d.field("rate limited", &s.rate_limited.to_string());
     }
-    if s.kind == PeerKind::Extension {
+    if s.kind.is_browser() {
         d.muted("t chooses the target browser for commands");
     }
     d
