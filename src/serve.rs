@@ -35,8 +35,11 @@ pub async fn run(config: Config, paths: Paths, with_demo: bool) -> Result<()> {
         }
     };
     if let Some(cdp) = &cdp {
-        let how = if browser.launch.is_some() { "launched" } else { "attached" };
-        println!("  browser: {how} over the DevTools Protocol at {}", cdp.ws_url);
+        // Tests read the pid to be sure the browser goes when we do.
+        match cdp.browser_pid() {
+            Some(pid) => println!("  browser: launched (pid {pid}), DevTools at {}", cdp.ws_url),
+            None => println!("  browser: attached, DevTools at {}", cdp.ws_url),
+        }
     }
     let stop = connector.clone();
     tokio::spawn(async move {

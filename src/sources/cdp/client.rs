@@ -209,7 +209,7 @@ impl Inner {
         let Some(method) = msg.method else { return };
         let params = msg.params.and_then(|p| serde_json::from_str(p.get()).ok()).unwrap_or(Value::Null);
         let event = Event { method: method.to_string(), params, session: msg.session_id.map(Arc::from) };
-        if events.try_send(event).is_err() {
+        if let Err(mpsc::error::TrySendError::Full(_)) = events.try_send(event) {
             let n = self.dropped_events.fetch_add(1, Relaxed) + 1;
             if n.is_power_of_two() {
                 tracing::warn!(dropped = n, "CDP events dropped: the router is behind");

@@ -9,6 +9,7 @@ use anyhow::{bail, Context, Result};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+
 use super::BrowserOptions;
 
 /// Names tried on PATH when neither `--browser` nor `TRIAGE_BROWSER` says which browser.
@@ -197,17 +198,34 @@ pub async fn resolve_attach(url: &str) -> Result<String> {
         .with_context(|| format!("{hint}: /json/version names no webSocketDebuggerUrl"))
 }
 
-/// A minimal HTTP/1.1 GET (the DevTools HTTP endpoint is plain and local).
+/// A minimal HTTP/1.1 GET (the DevTools HTTP endpoint is plain and local). Chrome keeps the
+/// connection open despite `Connection: close`, so the body is read by its Content-Length.
 async fn http_get(hostport: &str, path: &str) -> Result<String> {
     let mut tcp = tokio::net::TcpStream::connect(hostport).await?;
     let req = format!("GET {path} HTTP/1.1\r\nHost: {hostport}\r\nConnection: close\r\n\r\n");
     tcp.write_all(req.as_bytes()).await?;
     let mut buf = Vec::new();
-    tcp.take(1 << 20).read_to_end(&mut buf).await?;
-    let text = String::from_utf8_lossy(&buf);
-    let (head, body) = text.split_once("\r\n\r\n").context("malformed HTTP answer")?;
-    if !head.starts_with("HTTP/1.1 200") && !head.starts_with("HTTP/1.0 200") {
-        bail!("HTTP {}", head.lines().next().unwrap_or(""));
+    let mut chunk = [0u8; 8192];
+    loop {
+        let n = tcp.read(&mut chunk).await?;
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..end]).to_string();
+            let length = head.lines().find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                k.trim().eq_ignore_ascii_case("content-length").then(|| v.trim().parse::<usize>().ok())?
+            });
+            let body_start = end + 4;
+            let complete = length.is_some_and(|len| buf.len() >= body_start + len);
+            if complete || n == 0 || buf.len() > 1 << 20 {
+                if !head.starts_with("HTTP/1.1 200") && !head.starts_with("HTTP/1.0 200") {
+                    bail!("HTTP {}", head.lines().next().unwrap_or(""));
+                }
+                let end = length.map_or(buf.len(), |len| (body_start + len).min(buf.len()));
+                return Ok(String::from_utf8_lossy(&buf[body_start..end]).to_string());
+            }
+        } else if n == 0 {
+            bail!("the connection closed before an HTTP answer");
+        }
     }
-    Ok(body.to_string())
 }

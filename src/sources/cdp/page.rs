@@ -11,7 +11,7 @@ use serde_json::{json, Map, Value};
 use tokio::sync::{broadcast, mpsc};
 
 use super::client::{Client, Event};
-use super::{actions, console, network, picker};
+use super::{actions, console, network, pagefns, picker};
 use crate::protocol::shape;
 use crate::protocol::timestamp::now_ms;
 use crate::protocol::{redact, Envelope, MessageType};
@@ -267,6 +267,10 @@ impl Page {
                     }
                 }
             }
+            "Runtime.bindingCalled" if main && p["name"] == pagefns::TITLE_BINDING => {
+                let title = p["payload"].as_str().unwrap_or("").to_string();
+                self.set_title(title, None);
+            }
             "Target.attachedToTarget" => self.on_child(p),
             "Target.detachedFromTarget" => {
                 if let Some(s) = p["sessionId"].as_str() {
@@ -284,27 +288,29 @@ impl Page {
         if info["targetId"].as_str() != Some(self.ctx.target_id.as_str()) {
             return;
         }
-        let title = info["title"].as_str().unwrap_or("").to_string();
-        let url = info["url"].as_str().unwrap_or("").to_string();
-        let changed = {
+        let url = info["url"].as_str().filter(|u| !u.is_empty()).map(str::to_string);
+        self.set_title(info["title"].as_str().unwrap_or("").to_string(), url);
+    }
+
+    /// Follows the page's title (and URL): the registry entry, and title_changed when it changed.
+    fn set_title(&mut self, title: String, url: Option<String>) {
+        let (changed, current_url) = {
             let mut st = self.ctx.state.lock();
             let changed = st.title != title;
             st.title = title.clone();
-            if !url.is_empty() {
-                st.url = url.clone();
+            if let Some(u) = &url {
+                st.url = u.clone();
             }
-            changed
+            (changed, st.url.clone())
         };
         self.ctx.connector.registry().update_details(&self.ctx.id, |d| {
             d.title = Some(title.clone());
-            if !url.is_empty() {
-                d.url = Some(url.clone());
-            }
+            d.url = Some(current_url.clone());
         });
         if changed {
             self.emit(
                 MessageType::BrowserEvent,
-                json!({ "event": "title_changed", "title": title, "url": url, "timestamp": now_ms() }),
+                json!({ "event": "title_changed", "title": title, "url": current_url, "timestamp": now_ms() }),
                 None,
             );
         }
@@ -391,7 +397,10 @@ async fn enable_page(ctx: &Ctx, body_cap: usize) -> Result<(), super::CdpError> 
     )
     .await?;
     ctx.call("Log.enable", json!({})).await?;
+    ctx.call("Runtime.addBinding", json!({ "name": pagefns::TITLE_BINDING })).await?;
+    ctx.call("Page.addScriptToEvaluateOnNewDocument", json!({ "source": pagefns::TITLE_WATCH })).await?;
     ctx.call("Runtime.enable", json!({})).await?;
+    let _ = ctx.call("Runtime.evaluate", json!({ "expression": pagefns::TITLE_WATCH })).await;
     ctx.call("Target.setAutoAttach", auto_attach()).await?;
     Ok(())
 }

@@ -239,3 +239,23 @@ pub const ELEMENT_DETAILS: &str = r#"function (maxHtml) {
     },
   };
 }"#;
+
+/// The Runtime binding the title watcher reports through.
+pub const TITLE_BINDING: &str = "__triageTitleChanged";
+
+/// Reports `document.title` whenever it changes (watching `<head>` only, so a busy page pays
+/// nothing for its other DOM mutations). Chrome's `Target.targetInfoChanged` does not follow
+/// titles set after load.
+pub const TITLE_WATCH: &str = r#"(() => {
+  const send = globalThis.__triageTitleChanged;
+  if (typeof send !== 'function' || window.__triageTitleWatch) return;
+  let last = null;
+  const report = () => { if (document.title !== last) { last = document.title; send(last); } };
+  const start = () => {
+    report();
+    window.__triageTitleWatch = new MutationObserver(report);
+    window.__triageTitleWatch.observe(document.head || document.documentElement, { subtree: true, childList: true, characterData: true });
+  };
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start, { once: true });
+  else start();
+})()"#;
