@@ -30,12 +30,15 @@ async fn launch_headless_captures_everything_and_answers_every_command() {
     let url = page_url(pages);
     let mut guard = Guard::default();
     let browser = chromium.to_string_lossy().to_string();
-    let (base, pid) = start_server(&mut guard, &["--launch", &url, "--headless", "--isolated", "--browser", &browser]);
+    let (base, pid) =
+        start_server(&mut guard, &["--launch", &url, "--headless", "--isolated", "--browser", &browser]);
     let pid = pid.expect("a launched browser reports its pid");
     let api = Api::new(base);
 
     let session = api
-        .wait_session(|s| s["url"].as_str().is_some_and(|u| u.contains("/cdp")) && s["title"] == "CDP test page")
+        .wait_session(|s| {
+            s["url"].as_str().is_some_and(|u| u.contains("/cdp")) && s["title"] == "CDP test page"
+        })
         .await;
     let session = session.expect("the page is a cdp session in /api/sessions, with its title and URL");
     let id = session["sessionId"].as_str().expect("session id").to_string();
@@ -50,10 +53,16 @@ async fn launch_headless_captures_everything_and_answers_every_command() {
 
     let log = api.wait_event(console("log", "user ada has 3 items")).await.expect("console.log with printf");
     assert_eq!(s(&log, "/data/message"), r#"user ada has 3 items {id: 42, name: "Ada", tags: Array(2)}"#);
-    assert_eq!(log.pointer("/data/args/3"), Some(&json!({ "id": 42, "name": "Ada", "tags": ["a", "b"] })), "{log}");
+    assert_eq!(
+        log.pointer("/data/args/3"),
+        Some(&json!({ "id": 42, "name": "Ada", "tags": ["a", "b"] })),
+        "{log}"
+    );
     assert!(s(&log, "/data/source").starts_with("cdp:"), "source url:line:col: {log}");
     assert!(num(&log, "/data/line").is_some() && num(&log, "/data/column").is_some(), "{log}");
-    for (level, prefix) in [("info", "info line"), ("warn", "warn line"), ("error", "error line"), ("debug", "debug line")] {
+    for (level, prefix) in
+        [("info", "info line"), ("warn", "warn line"), ("error", "error line"), ("debug", "debug line")]
+    {
         let e = api.wait_event(console(level, prefix)).await;
         assert!(e.is_some(), "console.{level} missing");
     }
@@ -80,7 +89,11 @@ async fn launch_headless_captures_everything_and_answers_every_command() {
         assert!(v.is_some_and(|v| v >= 0.0), "timing.{phase} is a real number: {}", ok["data"]["timing"]);
     }
     for phase in ["dns", "connect", "ssl"] {
-        assert!(num(&ok, &format!("/data/timing/{phase}")).is_some(), "timing.{phase}: {}", ok["data"]["timing"]);
+        assert!(
+            num(&ok, &format!("/data/timing/{phase}")).is_some(),
+            "timing.{phase}: {}",
+            ok["data"]["timing"]
+        );
     }
     let missing = api
         .wait_event(|e| e["type"] == "network-request" && s(e, "/data/url").ends_with("/missing"))
@@ -97,14 +110,16 @@ async fn launch_headless_captures_everything_and_answers_every_command() {
     let frames: Vec<Value> = {
         let deadline = Instant::now() + WAIT;
         loop {
-            let f: Vec<Value> = api.events().await.into_iter().filter(|e| e["type"] == "websocket-frame").collect();
+            let f: Vec<Value> =
+                api.events().await.into_iter().filter(|e| e["type"] == "websocket-frame").collect();
             if f.len() >= 4 || Instant::now() > deadline {
                 break f;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     };
-    let b64 = |e: &Value| base64::engine::general_purpose::STANDARD.decode(s(e, "/data/data")).unwrap_or_default();
+    let b64 =
+        |e: &Value| base64::engine::general_purpose::STANDARD.decode(s(e, "/data/data")).unwrap_or_default();
     for (dir, opcode, payload) in [
         ("client-to-server", 1, b"hello-cdp".to_vec()),
         ("server-to-client", 1, b"hello-cdp".to_vec()),
@@ -112,7 +127,10 @@ async fn launch_headless_captures_everything_and_answers_every_command() {
         ("server-to-client", 2, vec![1, 2, 3, 250]),
     ] {
         let found = frames.iter().any(|e| {
-            s(e, "/data/direction") == dir && e["data"]["opcode"] == opcode && b64(e) == payload && !s(e, "/data/trafficId").is_empty()
+            s(e, "/data/direction") == dir
+                && e["data"]["opcode"] == opcode
+                && b64(e) == payload
+                && !s(e, "/data/trafficId").is_empty()
         });
         assert!(found, "websocket-frame {dir} opcode {opcode}: {frames:?}");
     }
@@ -124,10 +142,17 @@ async fn launch_headless_captures_everything_and_answers_every_command() {
     let oopif = api.wait_event(console("log", "from oopif")).await.expect("out-of-process iframe console");
     assert!(s(&oopif, "/data/context").starts_with("iframe"), "{oopif}");
     let title = api
-        .wait_event(|e| e["type"] == "browser-event" && e["data"]["event"] == "title_changed" && s(e, "/data/title") == "CDP test page (ran)")
+        .wait_event(|e| {
+            e["type"] == "browser-event"
+                && e["data"]["event"] == "title_changed"
+                && s(e, "/data/title") == "CDP test page (ran)"
+        })
         .await;
     assert!(title.is_some(), "title_changed");
-    assert!(api.wait_session(|s| s["title"] == "CDP test page (ran)").await.is_some(), "the session's title follows");
+    assert!(
+        api.wait_session(|s| s["title"] == "CDP test page (ran)").await.is_some(),
+        "the session's title follows"
+    );
 
     commands(&api, &id, pages).await;
 
@@ -170,11 +195,20 @@ async fn commands(api: &Api, id: &str, pages: std::net::SocketAddr) {
     api.action(id, "click", json!({ "selector": "#btn" })).await;
     assert_eq!(api.action(id, "execute_js", json!({ "script": "window.clicked" })).await, 1);
     api.action(id, "type_text", json!({ "selector": "#name", "text": "ada" })).await;
-    assert_eq!(api.action(id, "execute_js", json!({ "script": "document.querySelector('#name').value" })).await, "ada");
+    assert_eq!(
+        api.action(id, "execute_js", json!({ "script": "document.querySelector('#name').value" })).await,
+        "ada"
+    );
     api.action(id, "set_value", json!({ "selector": "#name", "value": "grace" })).await;
-    assert_eq!(api.action(id, "execute_js", json!({ "script": "document.querySelector('#name').value" })).await, "grace");
+    assert_eq!(
+        api.action(id, "execute_js", json!({ "script": "document.querySelector('#name').value" })).await,
+        "grace"
+    );
     api.action(id, "clear_input", json!({ "selector": "#name" })).await;
-    assert_eq!(api.action(id, "execute_js", json!({ "script": "document.querySelector('#name').value" })).await, "");
+    assert_eq!(
+        api.action(id, "execute_js", json!({ "script": "document.querySelector('#name').value" })).await,
+        ""
+    );
     let scrolled = api.action(id, "scroll_to", json!({ "x": 0, "y": 500 })).await;
     assert_eq!(scrolled["y"], 500, "{scrolled}");
     let by = api.action(id, "scroll_by", json!({ "x": 0, "y": 100 })).await;
@@ -184,7 +218,10 @@ async fn commands(api: &Api, id: &str, pages: std::net::SocketAddr) {
     api.action(id, "clear_cookies", json!({})).await;
     assert_eq!(api.action(id, "get_cookie", json!({ "name": "flavour" })).await, Value::Null);
     api.action(id, "set_user_agent", json!({ "userAgent": "triage-test-agent" })).await;
-    assert_eq!(api.action(id, "execute_js", json!({ "script": "navigator.userAgent" })).await, "triage-test-agent");
+    assert_eq!(
+        api.action(id, "execute_js", json!({ "script": "navigator.userAgent" })).await,
+        "triage-test-agent"
+    );
     let vp = api.action(id, "set_viewport", json!({ "width": 640, "height": 480 })).await;
     assert_eq!(vp["width"], 640, "{vp}");
     api.action(id, "set_viewport", json!({ "reset": true })).await;
@@ -212,7 +249,12 @@ async fn commands(api: &Api, id: &str, pages: std::net::SocketAddr) {
     let base = format!("http://127.0.0.1:{}", pages.port());
     let nav = api.action(id, "navigate", json!({ "url": format!("{base}/cdp?second=1") })).await;
     assert_eq!(nav["loaded"], true, "{nav}");
-    assert!(api.wait_event(|e| e["type"] == "browser-event" && e["data"]["event"] == "navigation_completed" && s(e, "/data/url").contains("second=1")).await.is_some());
+    assert!(api
+        .wait_event(|e| e["type"] == "browser-event"
+            && e["data"]["event"] == "navigation_completed"
+            && s(e, "/data/url").contains("second=1"))
+        .await
+        .is_some());
     assert!(api.action(id, "go_back", json!({})).await["url"].as_str().unwrap_or("").contains("/cdp"));
     assert!(api.action(id, "go_forward", json!({})).await["url"].as_str().unwrap_or("").contains("second=1"));
     assert_eq!(api.action(id, "reload", json!({})).await["loaded"], true);
@@ -223,12 +265,16 @@ async fn commands(api: &Api, id: &str, pages: std::net::SocketAddr) {
     let tab = api.action(id, "create_browser", json!({ "url": format!("{base}/cdp?tab=2") })).await;
     let second = s(&tab, "/sessionId").to_string();
     assert!(api.wait_session(|s| s["sessionId"] == second.as_str()).await.is_some(), "{tab}");
-    assert!(api.wait_event(|e| console("log", "before attach")(e) && s(e, "/metadata/sessionId") == second).await.is_some());
+    assert!(api
+        .wait_event(|e| console("log", "before attach")(e) && s(e, "/metadata/sessionId") == second)
+        .await
+        .is_some());
     api.action(&second, "close_browser", json!({})).await;
     let deadline = Instant::now() + WAIT;
     loop {
         let list = api.get("/api/sessions").await;
-        let gone = !list["sessions"].as_array().into_iter().flatten().any(|s| s["sessionId"] == second.as_str());
+        let gone =
+            !list["sessions"].as_array().into_iter().flatten().any(|s| s["sessionId"] == second.as_str());
         if gone {
             break;
         }
@@ -248,7 +294,9 @@ fn start_chromium(guard: &mut Guard, chromium: &std::path::Path, url: &str) -> u
         .arg(url)
         .stdout(Stdio::null())
         .stderr(Stdio::null());
-    if std::fs::read_to_string("/proc/self/status").is_ok_and(|s| s.lines().any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))) {
+    if std::fs::read_to_string("/proc/self/status")
+        .is_ok_and(|s| s.lines().any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0")))
+    {
         cmd.arg("--no-sandbox");
     }
     guard.browsers.push(cmd.spawn().expect("start chromium"));
@@ -274,7 +322,10 @@ async fn attach_to_a_running_chromium_and_survive_it_dying_mid_command() {
     let (base, pid) = start_server(&mut guard, &["--attach", &format!("http://127.0.0.1:{port}")]);
     assert!(pid.is_none());
     let api = Api::new(base);
-    let session = api.wait_session(|s| s["url"].as_str().is_some_and(|u| u.contains("/cdp"))).await.expect("cdp session");
+    let session = api
+        .wait_session(|s| s["url"].as_str().is_some_and(|u| u.contains("/cdp")))
+        .await
+        .expect("cdp session");
     let id = session["sessionId"].as_str().unwrap_or("").to_string();
     assert!(api.wait_event(console("log", "before attach")).await.is_some(), "pre-attach log");
     assert_eq!(api.action(&id, "get_title", json!({})).await, "CDP test page");
@@ -296,12 +347,19 @@ async fn attach_to_a_running_chromium_and_survive_it_dying_mid_command() {
         let _ = b.kill();
         let _ = b.wait();
     }
-    let (status, reply) = tokio::time::timeout(WAIT, pending).await.expect("answered before the 60 s command timeout").expect("task");
+    let (status, reply) = tokio::time::timeout(WAIT, pending)
+        .await
+        .expect("answered before the 60 s command timeout")
+        .expect("task");
     assert_eq!(status, 404, "{reply}");
     assert_eq!(reply["code"], "INVALID_SESSION", "{reply}");
     // Nothing lost: what was captured is still there, and the session has left.
     assert!(api.events().await.iter().any(console("log", "before attach")));
-    assert!(api.get("/api/sessions").await["sessions"].as_array().into_iter().flatten().all(|s| s["kind"] != "cdp"));
+    assert!(api.get("/api/sessions").await["sessions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .all(|s| s["kind"] != "cdp"));
     let (status, reply) = api
         .command(json!({ "type": "browser-action", "sessionId": id, "data": { "action": "get_title" } }))
         .await;

@@ -21,12 +21,20 @@ pub const PAGE: &str = include_str!("../chromium/cdp.html");
 pub const WAIT: Duration = Duration::from_secs(20);
 
 pub fn chromium() -> Option<PathBuf> {
-    let p = std::env::var_os("TRIAGE_E2E_CHROMIUM").map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from);
+    let p = std::env::var_os("TRIAGE_E2E_CHROMIUM")
+        .map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from);
     if p.is_file() {
         return Some(p);
     }
-    assert!(std::env::var_os("CI").is_none(), "CI is set but Chromium is missing at {} (apt-get install -y chromium)", p.display());
-    eprintln!("SKIPPED: {} not found (install chromium or set TRIAGE_E2E_CHROMIUM; CI=1 makes this a failure)", p.display());
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI is set but Chromium is missing at {} (apt-get install -y chromium)",
+        p.display()
+    );
+    eprintln!(
+        "SKIPPED: {} not found (install chromium or set TRIAGE_E2E_CHROMIUM; CI=1 makes this a failure)",
+        p.display()
+    );
     None
 }
 
@@ -67,7 +75,8 @@ impl Drop for Guard {
     fn drop(&mut self) {
         self.stop_server();
         for pid in &self.browser_pids {
-            let _ = Command::new("kill").args(["-s", "KILL", &pid.to_string()]).stderr(Stdio::null()).status();
+            let _ =
+                Command::new("kill").args(["-s", "KILL", &pid.to_string()]).stderr(Stdio::null()).status();
         }
         for b in &mut self.browsers {
             let _ = b.kill();

@@ -98,9 +98,7 @@ impl Connection {
         });
         match kind {
             PeerKind::Extension => shared.metrics.connections_total_extension.fetch_add(1, Relaxed),
-            PeerKind::Client | PeerKind::Cdp => {
-                shared.metrics.connections_total_client.fetch_add(1, Relaxed)
-            }
+            PeerKind::Client | PeerKind::Cdp => shared.metrics.connections_total_client.fetch_add(1, Relaxed),
         };
         tracing::info!(session = %id, ?kind, ?dialect, %remote, "connected");
         let cursor = shared.store.read().cursor_now();

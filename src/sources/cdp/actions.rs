@@ -6,19 +6,18 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use base64::Engine;
 use serde_json::{json, Value};
 
 use super::page::{session_id_of, Ctx, NavOutcome};
+use super::media::{print_pdf, screenshot};
 use super::{pagefns, picker, CdpError};
 use crate::protocol::timestamp::now_ms;
 use crate::protocol::{Envelope, MessageType};
 
 const NAV_WAIT: Duration = Duration::from_secs(10);
-const MAX_FULL_PAGE_HEIGHT: f64 = 16384.0;
 
 /// Why an action failed: the browser went away, or anything else (said to the requester).
-enum Failure {
+pub(super) enum Failure {
     Gone,
     Msg(String),
 }
@@ -38,9 +37,9 @@ impl From<String> for Failure {
     }
 }
 
-type Outcome = Result<Value, Failure>;
+pub(super) type Outcome = Result<Value, Failure>;
 
-fn fail<T>(msg: impl Into<String>) -> Result<T, Failure> {
+pub(super) fn fail<T>(msg: impl Into<String>) -> Result<T, Failure> {
     Err(Failure::Msg(msg.into()))
 }
 
@@ -54,7 +53,9 @@ pub async fn run(ctx: Arc<Ctx>, text: String) {
         "screenshot-request" => match screenshot(&ctx, &env.data).await {
             Ok(d) => (MessageType::ScreenshotResponse, d),
             Err(Failure::Gone) => return connector.fail_commands_of(&ctx.id),
-            Err(Failure::Msg(m)) => (MessageType::ScreenshotResponse, json!({ "success": false, "error": m })),
+            Err(Failure::Msg(m)) => {
+                (MessageType::ScreenshotResponse, json!({ "success": false, "error": m }))
+            }
         },
         "clear-logs" => {
             let mut errors = Vec::new();
@@ -64,7 +65,10 @@ pub async fn run(ctx: Arc<Ctx>, text: String) {
                 }
             }
             let ok = errors.is_empty();
-            (MessageType::CommandResult, json!({ "success": ok, "data": { "cleared": true }, "error": (!ok).then(|| errors.join("; ")) }))
+            (
+                MessageType::CommandResult,
+                json!({ "success": ok, "data": { "cleared": true }, "error": (!ok).then(|| errors.join("; ")) }),
+            )
         }
         "browser-action" => {
             let action = env.data["action"].as_str().unwrap_or("").to_string();
@@ -73,11 +77,16 @@ pub async fn run(ctx: Arc<Ctx>, text: String) {
             let data = match result {
                 Ok(v) => json!({ "success": true, "data": v, "error": null, "action": action }),
                 Err(Failure::Gone) => return connector.fail_commands_of(&ctx.id),
-                Err(Failure::Msg(m)) => json!({ "success": false, "data": null, "error": m, "action": action }),
+                Err(Failure::Msg(m)) => {
+                    json!({ "success": false, "data": null, "error": m, "action": action })
+                }
             };
             (MessageType::CommandResult, data)
         }
-        other => (MessageType::CommandResult, json!({ "success": false, "error": format!("{other} is not a command") })),
+        other => (
+            MessageType::CommandResult,
+            json!({ "success": false, "error": format!("{other} is not a command") }),
+        ),
     };
     let mut data = data;
     data["duration"] = json!(started.elapsed().as_millis() as u64);
@@ -358,12 +367,15 @@ pub fn normalize_url(raw: &str) -> anyhow::Result<String> {
         anyhow::bail!("javascript: URLs are not navigations; use execute_js");
     }
     let has_scheme = url.split_once(':').is_some_and(|(s, rest)| {
-        !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c)) && !rest.starts_with(|c: char| c.is_ascii_digit())
+        !s.is_empty()
+            && s.chars().all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c))
+            && !rest.starts_with(|c: char| c.is_ascii_digit())
     });
     if has_scheme || url == "about:blank" {
         return Ok(url.to_string());
     }
-    let local = ["localhost", "127.", "0.0.0.0", "[::1]", "10.", "192.168."].iter().any(|p| url.starts_with(p));
+    let local =
+        ["localhost", "127.", "0.0.0.0", "[::1]", "10.", "192.168."].iter().any(|p| url.starts_with(p));
     Ok(format!("{}://{url}", if local { "http" } else { "https" }))
 }
 
@@ -384,7 +396,9 @@ async fn wait_nav(nav: &mut tokio::sync::broadcast::Receiver<NavOutcome>) -> Out
         Ok(Some(NavOutcome::Stopped)) => Ok(json!({ "loaded": false, "stopped": true })),
         Ok(Some(NavOutcome::Failed(e))) => fail(format!("navigation failed: {e}")),
         Ok(None) => Err(Failure::Gone),
-        Err(_) => Ok(json!({ "loaded": false, "note": format!("page did not fire load within {} ms", NAV_WAIT.as_millis()) })),
+        Err(_) => Ok(
+            json!({ "loaded": false, "note": format!("page did not fire load within {} ms", NAV_WAIT.as_millis()) }),
+        ),
     }
 }
 
@@ -419,7 +433,7 @@ fn remote_value(ro: &Value) -> Value {
 }
 
 /// Calls one of the page functions with JSON arguments in the page's main world.
-async fn eval_fn(ctx: &Ctx, name: &str, args: Value) -> Outcome {
+pub(super) async fn eval_fn(ctx: &Ctx, name: &str, args: Value) -> Outcome {
     let Some(f) = pagefns::page_fn(name) else { return fail(format!("no page function {name}")) };
     let r = ctx
         .call(
@@ -450,8 +464,9 @@ async fn execute_js(ctx: &Ctx, script: &str) -> Outcome {
         let res = &r["result"];
         match res["objectId"].as_str() {
             None => Ok(remote_value(res)),
-            Some(_) if ["node", "function", "symbol", "error", "regexp", "date"]
-                .contains(&res["subtype"].as_str().or(res["type"].as_str()).unwrap_or("")) =>
+            Some(_)
+                if ["node", "function", "symbol", "error", "regexp", "date"]
+                    .contains(&res["subtype"].as_str().or(res["type"].as_str()).unwrap_or("")) =>
             {
                 Ok(res["description"].clone())
             }
@@ -484,67 +499,4 @@ async fn mouse_click(ctx: &Ctx, x: f64, y: f64) -> Result<(), CdpError> {
         .await?;
     }
     Ok(())
-}
-
-/// `Page.captureScreenshot` (visible, full page, or one element) as a screenshot-response's data.
-async fn screenshot(ctx: &Ctx, opts: &Value) -> Outcome {
-    let mut format = opts["format"].as_str().unwrap_or("png").to_ascii_lowercase();
-    if format == "jpg" {
-        format = "jpeg".into();
-    }
-    if !["png", "jpeg", "webp"].contains(&format.as_str()) {
-        return fail(format!("unsupported format {:?} (png, jpeg, webp)", opts["format"]));
-    }
-    let full = opts["fullPage"].as_bool().unwrap_or(false);
-    let mut params = json!({ "format": format, "fromSurface": true });
-    if format != "png" {
-        params["quality"] = json!(opts["quality"].as_f64().unwrap_or(90.0).clamp(1.0, 100.0).round());
-    }
-    if let Some(sel) = opts["selector"].as_str() {
-        let rect = eval_fn(ctx, "rectOf", json!([sel])).await?;
-        if rect.is_null() {
-            return fail(format!("no element matches selector {sel:?}"));
-        }
-        params["clip"] = json!({ "x": rect["x"], "y": rect["y"], "width": rect["width"], "height": rect["height"], "scale": 1 });
-        params["captureBeyondViewport"] = json!(true);
-    } else if full {
-        let m = ctx.call("Page.getLayoutMetrics", json!({})).await?;
-        let size = if m["cssContentSize"].is_object() { &m["cssContentSize"] } else { &m["contentSize"] };
-        let (w, h) = (size["width"].as_f64().unwrap_or(800.0).ceil(), size["height"].as_f64().unwrap_or(600.0).ceil());
-        params["clip"] = json!({ "x": 0, "y": 0, "width": w, "height": h.min(MAX_FULL_PAGE_HEIGHT), "scale": 1 });
-        params["captureBeyondViewport"] = json!(true);
-    }
-    let r = ctx.call("Page.captureScreenshot", params).await?;
-    let data = r["data"].as_str().unwrap_or("");
-    Ok(json!({ "success": true, "base64": format!("data:image/{format};base64,{data}"), "format": format, "fullPage": full }))
-}
-
-/// `Page.printToPDF` to a file under `<data dir>/pdfs`, like screenshots under `screenshots`.
-async fn print_pdf(ctx: &Ctx, p: &Value) -> Outcome {
-    let r = ctx
-        .call(
-            "Page.printToPDF",
-            json!({ "printBackground": p["printBackground"].as_bool().unwrap_or(true),
-                    "landscape": p["landscape"].as_bool().unwrap_or(false) }),
-        )
-        .await?;
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(r["data"].as_str().unwrap_or("").as_bytes())
-        .map_err(|e| format!("the browser's PDF is not base64: {e}"))?;
-    let dir = ctx.connector.screenshots_dir().parent().map_or_else(std::env::temp_dir, |d| d.to_path_buf()).join("pdfs");
-    let name = format!("pdf-{}-{}.pdf", now_ms(), &ctx.id);
-    let path = dir.join(name);
-    let len = bytes.len();
-    let written = {
-        let path = path.clone();
-        tokio::task::spawn_blocking(move || std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&path, bytes))).await
-    };
-    match written {
-        Ok(Ok(())) => {
-            tracing::info!(path = %path.display(), bytes = len, "PDF saved");
-            Ok(json!({ "path": path.to_string_lossy(), "size": len, "format": "pdf" }))
-        }
-        Ok(Err(e)) => fail(format!("cannot write {}: {e}", path.display())),
-        Err(e) => fail(format!("cannot write the PDF: {e}")),
-    }
 }

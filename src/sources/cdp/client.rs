@@ -198,10 +198,9 @@ impl Inner {
             let Some((method, tx)) = self.pending.lock().remove(&id) else { return };
             let reply = match msg.error {
                 Some(e) => Err(CdpError::Protocol { method, code: e.code, message: e.message }),
-                None => Ok(msg
-                    .result
-                    .and_then(|r| serde_json::from_str(r.get()).ok())
-                    .unwrap_or(Value::Null)),
+                None => {
+                    Ok(msg.result.and_then(|r| serde_json::from_str(r.get()).ok()).unwrap_or(Value::Null))
+                }
             };
             let _ = tx.send(reply);
             return;

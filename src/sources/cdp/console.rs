@@ -38,7 +38,9 @@ pub fn to_json(ro: &Value) -> Value {
         "string" => json!(truncate(s(&ro["value"]), MAX_ARG_TEXT)),
         "number" | "boolean" => ro["value"].clone(),
         "undefined" => json!("undefined"),
-        "bigint" | "symbol" | "function" => json!(truncate(ro["description"].as_str().unwrap_or(s(&ro["type"])), 500)),
+        "bigint" | "symbol" | "function" => {
+            json!(truncate(ro["description"].as_str().unwrap_or(s(&ro["type"])), 500))
+        }
         "object" => match s(&ro["subtype"]) {
             "null" => Value::Null,
             "error" => json!(truncate(ro["description"].as_str().unwrap_or("Error"), MAX_ARG_TEXT)),
@@ -57,7 +59,11 @@ fn preview_value(p: &Value) -> Value {
     }
     let v = s(&p["value"]);
     match s(&p["type"]) {
-        "number" => v.parse::<f64>().ok().and_then(|n| serde_json::Number::from_f64(n).map(Value::Number)).unwrap_or(json!(v)),
+        "number" => v
+            .parse::<f64>()
+            .ok()
+            .and_then(|n| serde_json::Number::from_f64(n).map(Value::Number))
+            .unwrap_or(json!(v)),
         "boolean" => json!(v == "true"),
         "undefined" => json!("undefined"),
         "object" if s(&p["subtype"]) == "null" => Value::Null,
@@ -74,7 +80,8 @@ fn preview_to_json(preview: &Value) -> Value {
     let overflow = preview["overflow"].as_bool() == Some(true);
     let sub = s(&preview["subtype"]);
     if sub == "array" || sub == "typedarray" {
-        let mut arr: Vec<Value> = props.iter().filter(|p| is_index(s(&p["name"]))).map(preview_value).collect();
+        let mut arr: Vec<Value> =
+            props.iter().filter(|p| is_index(s(&p["name"]))).map(preview_value).collect();
         if overflow {
             arr.push(json!("…"));
         }
@@ -141,7 +148,8 @@ fn preview_to_text(preview: &Value) -> String {
     let more = if preview["overflow"].as_bool() == Some(true) { ", …" } else { "" };
     let sub = s(&preview["subtype"]);
     if sub == "array" || sub == "typedarray" {
-        let items: Vec<String> = props.iter().filter(|p| is_index(s(&p["name"]))).map(preview_prop_text).collect();
+        let items: Vec<String> =
+            props.iter().filter(|p| is_index(s(&p["name"]))).map(preview_prop_text).collect();
         return format!("[{}{more}]", items.join(", "));
     }
     if let (true, Some(entries)) = (sub == "map" || sub == "set", preview["entries"].as_array()) {
@@ -157,7 +165,8 @@ fn preview_to_text(preview: &Value) -> String {
     if s(&preview["type"]) != "object" {
         return s(&preview["description"]).to_string();
     }
-    let body: Vec<String> = props.iter().map(|p| format!("{}: {}", s(&p["name"]), preview_prop_text(p))).collect();
+    let body: Vec<String> =
+        props.iter().map(|p| format!("{}: {}", s(&p["name"]), preview_prop_text(p))).collect();
     let desc = s(&preview["description"]);
     let name = if !desc.is_empty() && desc != "Object" { format!("{desc} ") } else { String::new() };
     format!("{name}{{{}{more}}}", body.join(", "))
@@ -189,7 +198,9 @@ pub fn format_message(args: &[Value]) -> String {
                     let n = || a["value"].as_f64().or_else(|| s(&a["description"]).parse().ok());
                     match spec {
                         's' => out.push_str(&to_text(a, true)),
-                        'd' | 'i' => out.push_str(&n().map_or("NaN".into(), |n| (n.trunc() as i64).to_string())),
+                        'd' | 'i' => {
+                            out.push_str(&n().map_or("NaN".into(), |n| (n.trunc() as i64).to_string()))
+                        }
                         'f' => out.push_str(&n().map_or("NaN".into(), |n| n.to_string())),
                         'c' => {}
                         _ => out.push_str(&to_text(a, false)),
@@ -227,7 +238,11 @@ pub fn top_location(stack: &Value, fallback: Option<(&str, Option<i64>, Option<i
     let frames = stack["callFrames"].as_array();
     let frame = frames.and_then(|f| f.iter().find(|f| !s(&f["url"]).is_empty()).or_else(|| f.first()));
     let (url, line, column) = match (frame, fallback) {
-        (Some(f), _) => (s(&f["url"]).to_string(), f["lineNumber"].as_i64().map(|l| l + 1), f["columnNumber"].as_i64().map(|c| c + 1)),
+        (Some(f), _) => (
+            s(&f["url"]).to_string(),
+            f["lineNumber"].as_i64().map(|l| l + 1),
+            f["columnNumber"].as_i64().map(|c| c + 1),
+        ),
         (None, Some((u, l, c))) => (u.to_string(), l.map(|l| l + 1), c.map(|c| c + 1)),
         (None, None) => (String::new(), None, None),
     };
@@ -285,7 +300,12 @@ fn level_of(kind: &str) -> &'static str {
 
 /// `Runtime.consoleAPICalled` → a console event. Objects are serialized in the page (depth 5,
 /// no getters run) when the context is still there; their previews are the fallback.
-pub async fn api_called(client: &Client, session: &str, p: &Value, context: Option<&str>) -> Option<(MessageType, Value)> {
+pub async fn api_called(
+    client: &Client,
+    session: &str,
+    p: &Value,
+    context: Option<&str>,
+) -> Option<(MessageType, Value)> {
     let kind = s(&p["type"]);
     if kind == "endGroup" {
         return None;
@@ -294,7 +314,11 @@ pub async fn api_called(client: &Client, session: &str, p: &Value, context: Opti
     let level = level_of(kind);
     let mut message = format_message(&args);
     if kind == "assert" {
-        message = if message.is_empty() { "Assertion failed".into() } else { format!("Assertion failed: {message}") };
+        message = if message.is_empty() {
+            "Assertion failed".into()
+        } else {
+            format!("Assertion failed: {message}")
+        };
     }
     if kind == "clear" {
         message = "console.clear()".into();
@@ -305,7 +329,8 @@ pub async fn api_called(client: &Client, session: &str, p: &Value, context: Opti
     }
     deep_args(client, session, &args, &mut list).await;
     let loc = top_location(&p["stackTrace"], None);
-    let stack = if matches!(level, "error" | "warn" | "trace") { format_stack(&p["stackTrace"]) } else { None };
+    let stack =
+        if matches!(level, "error" | "warn" | "trace") { format_stack(&p["stackTrace"]) } else { None };
     let mut data = json!({
         "level": level, "message": message, "args": list,
         "source": loc["source"], "url": loc["url"], "line": loc["line"], "column": loc["column"],
@@ -324,7 +349,8 @@ async fn deep_args(client: &Client, session: &str, args: &[Value], list: &mut [V
         .enumerate()
         .filter(|(_, a)| {
             s(&a["type"]) == "object"
-                && !["null", "error", "node", "regexp", "date", "promise", "proxy", "wasmvalue"].contains(&s(&a["subtype"]))
+                && !["null", "error", "node", "regexp", "date", "promise", "proxy", "wasmvalue"]
+                    .contains(&s(&a["subtype"]))
         })
         .filter_map(|(i, a)| a["objectId"].as_str().map(|id| (i, id)))
         .collect();
@@ -372,7 +398,8 @@ pub fn exception(p: &Value, context: Option<&str>) -> Value {
     let stack = if s(&ex["subtype"]) == "error" && description.contains("\n    at ") {
         Some(description.clone())
     } else {
-        format_stack(&d["stackTrace"]).map(|f| format!("{}\n{f}", if first_line.is_empty() { text } else { first_line }))
+        format_stack(&d["stackTrace"])
+            .map(|f| format!("{}\n{f}", if first_line.is_empty() { text } else { first_line }))
     };
     let loc = top_location(
         &d["stackTrace"],

@@ -9,11 +9,11 @@ use anyhow::{bail, Context, Result};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-
 use super::BrowserOptions;
 
 /// Names tried on PATH when neither `--browser` nor `TRIAGE_BROWSER` says which browser.
-const CANDIDATES: [&str; 5] = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome"];
+const CANDIDATES: [&str; 5] =
+    ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome"];
 const MAC_APPS: [&str; 2] = [
     "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
     "/Applications/Chromium.app/Contents/MacOS/Chromium",
@@ -66,7 +66,10 @@ pub fn find_browser(explicit: Option<&Path>) -> Result<PathBuf> {
         if let Some(found) = on_path(&p.to_string_lossy()) {
             return Ok(found);
         }
-        bail!("--browser {}: no such executable (set --browser PATH or TRIAGE_BROWSER to Chrome or Chromium)", p.display());
+        bail!(
+            "--browser {}: no such executable (set --browser PATH or TRIAGE_BROWSER to Chrome or Chromium)",
+            p.display()
+        );
     }
     for name in CANDIDATES {
         if let Some(found) = on_path(name) {
@@ -121,23 +124,23 @@ pub async fn launch(options: &BrowserOptions, data_dir: &Path, url: &str) -> Res
     // A stale file from an earlier run would point at a port nobody listens on.
     let _ = std::fs::remove_file(&port_file);
     let mut cmd = tokio::process::Command::new(&exe);
-    cmd.arg("--remote-debugging-port=0")
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args([
-            "--no-first-run",
-            "--no-default-browser-check",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-default-apps",
-            "--password-store=basic",
-            "--use-mock-keychain",
-        ]);
+    cmd.arg("--remote-debugging-port=0").arg(format!("--user-data-dir={}", profile.display())).args([
+        "--no-first-run",
+        "--no-default-browser-check",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-default-apps",
+        "--password-store=basic",
+        "--use-mock-keychain",
+    ]);
     if options.headless {
         cmd.args(["--headless=new", "--disable-gpu", "--hide-scrollbars", "--mute-audio"]);
     }
     if running_as_root() {
-        tracing::warn!("running as root: starting the browser with --no-sandbox (Chromium refuses root otherwise)");
+        tracing::warn!(
+            "running as root: starting the browser with --no-sandbox (Chromium refuses root otherwise)"
+        );
         cmd.arg("--no-sandbox");
     }
     cmd.arg(url).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).kill_on_drop(true);
@@ -163,7 +166,11 @@ pub async fn launch(options: &BrowserOptions, data_dir: &Path, url: &str) -> Res
             );
         }
         if started.elapsed() > START_TIMEOUT {
-            bail!("--launch: {} did not open its DevTools port within {} s", exe.display(), START_TIMEOUT.as_secs());
+            bail!(
+                "--launch: {} did not open its DevTools port within {} s",
+                exe.display(),
+                START_TIMEOUT.as_secs()
+            );
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -191,7 +198,8 @@ pub async fn resolve_attach(url: &str) -> Result<String> {
         Ok(Err(e)) => bail!("{hint} ({e:#})"),
         Err(_) => bail!("{hint} (no answer within 5 s)"),
     };
-    let v: Value = serde_json::from_str(&body).with_context(|| format!("{hint}: /json/version is not JSON"))?;
+    let v: Value =
+        serde_json::from_str(&body).with_context(|| format!("{hint}: /json/version is not JSON"))?;
     v.get("webSocketDebuggerUrl")
         .and_then(Value::as_str)
         .map(str::to_string)

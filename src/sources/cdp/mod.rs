@@ -10,6 +10,7 @@ mod actions;
 mod client;
 mod console;
 pub mod launch;
+mod media;
 mod network;
 mod page;
 mod pagefns;
@@ -147,9 +148,11 @@ impl CdpSource {
     /// Launches or attaches as `options` say; `Ok(None)` when they ask for neither.
     pub async fn start(connector: &Connector, options: &BrowserOptions) -> Result<Option<CdpSource>> {
         options.validate()?;
-        let data_dir = connector.screenshots_dir().parent().map(PathBuf::from).unwrap_or_else(std::env::temp_dir);
+        let data_dir =
+            connector.screenshots_dir().parent().map(PathBuf::from).unwrap_or_else(std::env::temp_dir);
         let (ws_url, launched) = if let Some(url) = &options.launch {
-            let url = if url.trim().is_empty() { "about:blank".to_string() } else { actions::normalize_url(url)? };
+            let url =
+                if url.trim().is_empty() { "about:blank".to_string() } else { actions::normalize_url(url)? };
             let launched = launch::launch(options, &data_dir, &url).await?;
             (launched.ws_url.clone(), Some(launched))
         } else if let Some(url) = &options.attach {
@@ -170,6 +173,7 @@ impl CdpSource {
             pages: HashMap::new(),
             children: HashMap::new(),
             attaching: HashSet::new(),
+            targets: HashMap::new(),
             body_cap: options.body_cap,
             remote: ws_url.clone(),
         };
@@ -213,6 +217,8 @@ struct Router {
     children: HashMap<Arc<str>, Arc<str>>,
     /// Target ids asked to attach (so discovery and the first listing do not attach twice).
     attaching: HashSet<String>,
+    /// Target id of each attached page → its CDP session.
+    targets: HashMap<String, Arc<str>>,
     body_cap: usize,
     remote: String,
 }
@@ -288,7 +294,8 @@ impl Router {
             "Target.targetCreated" => self.on_target(&p["targetInfo"]),
             "Target.attachedToTarget" => {
                 let info = &p["targetInfo"];
-                let (Some(session), Some(target)) = (p["sessionId"].as_str(), info["targetId"].as_str()) else {
+                let (Some(session), Some(target)) = (p["sessionId"].as_str(), info["targetId"].as_str())
+                else {
                     return;
                 };
                 if info["type"].as_str() != Some("page") {
@@ -297,6 +304,7 @@ impl Router {
                 let session: Arc<str> = Arc::from(session);
                 let (tx, rx) = mpsc::channel(PAGE_QUEUE);
                 self.pages.insert(session.clone(), tx);
+                self.targets.insert(target.to_string(), session.clone());
                 let page = page::Page::register(
                     self.connector.clone(),
                     self.client.clone(),
@@ -315,6 +323,7 @@ impl Router {
                 }
                 if let Some(t) = p["targetId"].as_str() {
                     self.attaching.remove(t);
+                    self.targets.remove(t);
                 }
             }
             "Target.targetDestroyed" => {
@@ -323,15 +332,10 @@ impl Router {
                 }
             }
             "Target.targetInfoChanged" => {
-                // Title and URL changes: each page task follows its own target.
+                // Title and URL changes go to the page they belong to.
                 let target = p["targetInfo"]["targetId"].as_str().unwrap_or("");
-                for tx in self.pages.values() {
-                    let _ = tx.try_send(Event {
-                        method: ev.method.clone(),
-                        params: ev.params.clone(),
-                        session: None,
-                    });
-                    let _ = target;
+                if let Some(tx) = self.targets.get(target).and_then(|s| self.pages.get(s)) {
+                    let _ = tx.try_send(ev);
                 }
             }
             _ => {}

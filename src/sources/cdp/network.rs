@@ -106,7 +106,9 @@ impl Net {
         let id = p["requestId"].as_str().unwrap_or("").to_string();
         match method {
             "Network.requestWillBeSent" => {
-                if let (Some(redirect), Some(mut prev)) = (p.get("redirectResponse"), self.requests.remove(&id)) {
+                if let (Some(redirect), Some(mut prev)) =
+                    (p.get("redirectResponse"), self.requests.remove(&id))
+                {
                     prev.response = Some(redirect.clone());
                     prev.end_ts = p["timestamp"].as_f64();
                     prev.encoded_length = redirect["encodedDataLength"].as_f64();
@@ -117,7 +119,11 @@ impl Net {
                 let extra = self.extra.remove(&id).unwrap_or_default();
                 let req = Request {
                     session: session.clone(),
-                    url: format!("{}{}", r["url"].as_str().unwrap_or(""), r["urlFragment"].as_str().unwrap_or("")),
+                    url: format!(
+                        "{}{}",
+                        r["url"].as_str().unwrap_or(""),
+                        r["urlFragment"].as_str().unwrap_or("")
+                    ),
                     method: r["method"].as_str().unwrap_or("GET").to_string(),
                     resource_type: p["type"].as_str().unwrap_or("Other").to_string(),
                     frame_id: p["frameId"].as_str().unwrap_or("").to_string(),
@@ -183,12 +189,17 @@ impl Net {
                     req.encoded_length = p["encodedDataLength"].as_f64();
                     let status = req.response.as_ref().and_then(|r| r["status"].as_i64()).unwrap_or(0);
                     let mut body = None;
-                    if body_cap > 0 && req.method != "OPTIONS" && status != 204 && req.raw_status != Some(304) {
+                    if body_cap > 0 && req.method != "OPTIONS" && status != 204 && req.raw_status != Some(304)
+                    {
                         body = Some(fetch_body(client, &req, &id).await);
                     }
                     if req.has_post_data && req.post_data.is_none() && body_cap > 0 {
                         let r = client
-                            .call(Some(&req.session), "Network.getRequestPostData", json!({ "requestId": id }))
+                            .call(
+                                Some(&req.session),
+                                "Network.getRequestPostData",
+                                json!({ "requestId": id }),
+                            )
                             .await;
                         req.post_data = r.ok().and_then(|v| v["postData"].as_str().map(str::to_string));
                     }
@@ -248,8 +259,11 @@ impl Net {
                 ));
             }
             "Network.webSocketFrameSent" | "Network.webSocketFrameReceived" => {
-                let direction =
-                    if method == "Network.webSocketFrameSent" { "client-to-server" } else { "server-to-client" };
+                let direction = if method == "Network.webSocketFrameSent" {
+                    "client-to-server"
+                } else {
+                    "server-to-client"
+                };
                 out.push((MessageType::WebsocketFrame, self.frame(&id, &p["response"], direction)));
             }
             "Network.webSocketClosed" => {
@@ -336,7 +350,10 @@ async fn fetch_body(client: &Client, req: &Request, id: &str) -> Body {
     match client.call(Some(&req.session), "Network.getResponseBody", json!({ "requestId": id })).await {
         Ok(r) if r["base64Encoded"].as_bool() == Some(true) => {
             let n = r["body"].as_str().map_or(0, |b| b.len() / 4 * 3);
-            Body::Omitted(format!("binary body (about {n} bytes, {})", if mime.is_empty() { "unknown type" } else { &mime }))
+            Body::Omitted(format!(
+                "binary body (about {n} bytes, {})",
+                if mime.is_empty() { "unknown type" } else { &mime }
+            ))
         }
         Ok(r) => Body::Text(r["body"].as_str().unwrap_or("").to_string()),
         Err(e) => Body::Omitted(format!("body unavailable: {e}")),
@@ -358,7 +375,9 @@ fn timing_of(req: &Request) -> Value {
     out["ssl"] = json!(span("sslStart", "sslEnd"));
     out["send"] = json!(span("sendStart", "sendEnd"));
     out["wait"] = json!(span("sendEnd", "receiveHeadersEnd"));
-    out["receive"] = json!(req.end_ts.map_or(-1.0, |e| round(((e - request_time) * 1000.0 - f("receiveHeadersEnd")).max(0.0))));
+    out["receive"] = json!(req
+        .end_ts
+        .map_or(-1.0, |e| round(((e - request_time) * 1000.0 - f("receiveHeadersEnd")).max(0.0))));
     out
 }
 
@@ -366,7 +385,8 @@ fn data_of(id: &str, req: &Request, body: Option<Body>, cap: usize) -> Value {
     let res = req.response.as_ref();
     let req_headers = req.raw_request_headers.as_ref().unwrap_or(&req.request_headers);
     let empty = json!({});
-    let res_headers = res.map(|r| req.raw_response_headers.as_ref().unwrap_or(&r["headers"])).unwrap_or(&empty);
+    let res_headers =
+        res.map(|r| req.raw_response_headers.as_ref().unwrap_or(&r["headers"])).unwrap_or(&empty);
     let status = req.raw_status.or_else(|| res.and_then(|r| r["status"].as_i64())).unwrap_or(0);
     let status_text = res.and_then(|r| r["statusText"].as_str()).unwrap_or("");
     let request_body = req.post_data.as_deref().filter(|_| cap > 0).map(|b| truncate(b, cap));

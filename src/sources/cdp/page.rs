@@ -223,19 +223,31 @@ impl Page {
                 let is_main = self.ctx.state.lock().main_frame.as_deref() == p["frameId"].as_str();
                 if is_main {
                     let url = self.ctx.state.lock().url.clone();
-                    self.emit(MessageType::BrowserEvent, json!({ "event": "navigation_starting", "url": url, "timestamp": now_ms() }), None);
+                    self.emit(
+                        MessageType::BrowserEvent,
+                        json!({ "event": "navigation_starting", "url": url, "timestamp": now_ms() }),
+                        None,
+                    );
                 }
             }
             "Page.frameNavigated" if main => {
                 let f = &p["frame"];
                 if f.get("parentId").is_none() {
-                    let url = format!("{}{}", f["url"].as_str().unwrap_or(""), f["urlFragment"].as_str().unwrap_or(""));
+                    let url = format!(
+                        "{}{}",
+                        f["url"].as_str().unwrap_or(""),
+                        f["urlFragment"].as_str().unwrap_or("")
+                    );
                     {
                         let mut st = self.ctx.state.lock();
                         st.main_frame = f["id"].as_str().map(str::to_string);
                         st.url = url.clone();
                     }
-                    self.emit(MessageType::BrowserEvent, json!({ "event": "source_changed", "url": url, "timestamp": now_ms() }), None);
+                    self.emit(
+                        MessageType::BrowserEvent,
+                        json!({ "event": "source_changed", "url": url, "timestamp": now_ms() }),
+                        None,
+                    );
                 }
             }
             "Page.navigatedWithinDocument" if main => {
@@ -278,7 +290,11 @@ impl Page {
                 }
             }
             "Inspector.targetCrashed" if main => {
-                self.emit(MessageType::ConsoleError, json!({ "level": "error", "message": "the page crashed (renderer gone)", "args": [] }), None);
+                self.emit(
+                    MessageType::ConsoleError,
+                    json!({ "level": "error", "message": "the page crashed (renderer gone)", "args": [] }),
+                    None,
+                );
             }
             _ => {}
         }
@@ -348,7 +364,9 @@ impl Page {
     /// Stages one event, built like an extension's envelope, through the connector's hot path.
     fn emit(&mut self, ty: MessageType, mut data: Value, at: Option<i64>) {
         let connector = &self.ctx.connector;
-        if matches!(ty, MessageType::NetworkRequest | MessageType::NetworkError) && connector.config().redact_headers {
+        if matches!(ty, MessageType::NetworkRequest | MessageType::NetworkError)
+            && connector.config().redact_headers
+        {
             redact::redact_network(&mut data);
         }
         self.seq += 1;
