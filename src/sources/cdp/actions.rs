@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use super::page::{session_id_of, Ctx, NavOutcome};
 use super::media::{print_pdf, screenshot};
+use super::page::{session_id_of, Ctx, NavOutcome};
 use super::{pagefns, picker, CdpError};
 use crate::protocol::timestamp::now_ms;
 use crate::protocol::{Envelope, MessageType};

@@ -342,3 +342,55 @@ impl Router {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |k| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+    }
+
+    #[test]
+    fn env_then_flags_layer_over_the_config_file() {
+        let mut o: BrowserOptions = toml::from_str("headless = true\nbody_cap = 10\n").unwrap();
+        o.apply_env(&env_of(&[
+            ("TRIAGE_LAUNCH", "1"),
+            ("TRIAGE_BROWSER", "/opt/chrome"),
+            ("TRIAGE_ISOLATED", "yes"),
+        ]))
+        .unwrap();
+        assert_eq!(o.launch.as_deref(), Some(""), "TRIAGE_LAUNCH=1 is a blank tab");
+        assert_eq!(o.browser, Some(PathBuf::from("/opt/chrome")));
+        assert!(o.isolated && o.headless);
+        assert_eq!(o.body_cap, 10);
+        o.apply_flags(&BrowserFlags { launch: Some("http://localhost:5173".into()), ..Default::default() });
+        assert_eq!(o.launch.as_deref(), Some("http://localhost:5173"));
+        assert!(o.wanted());
+        o.attach = Some("http://127.0.0.1:9222".into());
+        assert!(o.validate().unwrap_err().to_string().contains("--launch and --attach"));
+    }
+
+    #[test]
+    fn bad_env_flag_names_the_variable() {
+        let mut o = BrowserOptions::default();
+        let err = o.apply_env(&env_of(&[("TRIAGE_HEADLESS", "maybe")])).unwrap_err().to_string();
+        assert!(err.contains("TRIAGE_HEADLESS"), "{err}");
+        assert!(!o.wanted());
+    }
+
+    #[test]
+    fn urls_are_normalised_like_the_extension_does() {
+        assert_eq!(actions::normalize_url("localhost:5173").unwrap(), "http://localhost:5173");
+        assert_eq!(actions::normalize_url("example.com/x").unwrap(), "https://example.com/x");
+        assert_eq!(actions::normalize_url("http://a.test/").unwrap(), "http://a.test/");
+        assert_eq!(actions::normalize_url("about:blank").unwrap(), "about:blank");
+        assert!(actions::normalize_url("javascript:alert(1)").is_err());
+        assert!(actions::normalize_url("  ").is_err());
+    }
+
+    #[test]
+    fn session_ids_are_stable_per_target() {
+        assert_eq!(page::session_id_of("2BF9D4E85A012763777CD871D40FBADB"), "cdp-2bf9d4e85a01");
+    }
+}
