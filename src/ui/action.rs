@@ -111,6 +111,8 @@ pub enum Action {
     Back,
     Forward,
     ExecuteJs,
+    /// Element picking in the page (the extension's picker, or CDP inspect mode).
+    PickElement,
     Palette,
     ChooseTarget,
     OpenScreenshot,

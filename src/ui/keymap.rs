@@ -58,6 +58,7 @@ pub const BINDINGS: &[Binding] = &[
     b("go_back", Action::Back, "history back", &["["]),
     b("go_forward", Action::Forward, "history forward", &["]"]),
     b("execute_js", Action::ExecuteJs, "execute JavaScript", &["e"]),
+    b("pick_element", Action::PickElement, "pick an element", &["p"]),
     b("command_palette", Action::Palette, "command palette", &[":"]),
     b("choose_target", Action::ChooseTarget, "choose target browser", &["t"]),
     b("help", Action::Help, "help", &["?"]),

@@ -673,6 +673,9 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Forward => {
             return send(state, "forward", Command::browser_action("go_forward", json!({})), false)
         }
+        Action::PickElement => {
+            return send(state, "pick element", Command::browser_action("pick_element", json!({})), false)
+        }
         Action::Palette => state.modal = Modal::Palette { input: LineInput::default(), selected: 0 },
         Action::ChooseTarget => {
             if state.browsers().next().is_none() {
