@@ -41,7 +41,15 @@ struct Request {
     end_ts: Option<f64>,
     encoded_length: Option<f64>,
     redirected_to: Option<String>,
+    /// When the last response byte (or the headers) arrived; for requests that never finish.
+    last_seen: Option<std::time::Instant>,
+    /// Already reported as incomplete: a late loadingFinished must not report it twice.
+    reported: bool,
 }
+
+/// Chrome sends no loadingFinished for a fetch() whose body the page never reads: a response
+/// with no data for this long is reported as it is, marked incomplete (as the extension does).
+const STALL: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// Extra-info events may arrive before their request: held until it does.
 #[derive(Default)]
@@ -141,6 +149,8 @@ impl Net {
                     end_ts: None,
                     encoded_length: None,
                     redirected_to: None,
+                    last_seen: None,
+                    reported: false,
                 };
                 self.track(id, req);
             }
@@ -164,6 +174,8 @@ impl Net {
             "Network.responseReceived" => {
                 if let Some(req) = self.requests.get_mut(&id) {
                     req.response = Some(p["response"].clone());
+                    req.last_seen = Some(std::time::Instant::now());
+                    req.end_ts = p["timestamp"].as_f64();
                     if let Some(t) = p["type"].as_str() {
                         req.resource_type = t.to_string();
                     }
@@ -181,10 +193,12 @@ impl Net {
             "Network.dataReceived" => {
                 if let Some(req) = self.requests.get_mut(&id) {
                     req.data_length += p["dataLength"].as_u64().unwrap_or(0);
+                    req.last_seen = Some(std::time::Instant::now());
+                    req.end_ts = p["timestamp"].as_f64();
                 }
             }
             "Network.loadingFinished" => {
-                if let Some(mut req) = self.requests.remove(&id) {
+                if let Some(mut req) = self.requests.remove(&id).filter(|r| !r.reported) {
                     req.end_ts = p["timestamp"].as_f64();
                     req.encoded_length = p["encodedDataLength"].as_f64();
                     let status = req.response.as_ref().and_then(|r| r["status"].as_i64()).unwrap_or(0);
@@ -283,6 +297,30 @@ impl Net {
                 ));
             }
             _ => {}
+        }
+        out
+    }
+
+    /// Requests with a response and nothing more for [`STALL`]: reported once, marked incomplete.
+    pub async fn stalled(&mut self, client: &Client, body_cap: usize) -> Out {
+        let due: Vec<String> = self
+            .requests
+            .iter()
+            .filter(|(_, r)| !r.reported && r.last_seen.is_some_and(|t| t.elapsed() >= STALL))
+            .map(|(id, _)| id.clone())
+            .collect();
+        let mut out = Out::new();
+        for id in due {
+            let Some(req) = self.requests.get_mut(&id) else { continue };
+            req.reported = true;
+            let body = if body_cap > 0 { Some(fetch_body(client, req, &id).await) } else { None };
+            let mut d = data_of(&id, req, body, body_cap);
+            d["incomplete"] = json!(true);
+            d["note"] = json!(format!(
+                "no loadingFinished {} s after the last data: the page has not read the body, or the response is still streaming",
+                STALL.as_secs()
+            ));
+            out.push((MessageType::NetworkRequest, d));
         }
         out
     }
@@ -492,6 +530,8 @@ mod tests {
             end_ts: Some(100.010),
             encoded_length: Some(250.0),
             redirected_to: None,
+            last_seen: None,
+            reported: false,
         }
     }
 

@@ -140,8 +140,16 @@ impl Page {
         if waiting {
             let _ = self.ctx.call("Runtime.runIfWaitingForDebugger", json!({})).await;
         }
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
+                _ = tick.tick() => {
+                    for (ty, data) in self.net.stalled(&self.ctx.client, self.ctx.body_cap).await {
+                        self.emit(ty, data, None);
+                    }
+                    self.flush();
+                }
                 ev = events.recv() => match ev {
                     Some(ev) => {
                         self.on_event(ev).await;
