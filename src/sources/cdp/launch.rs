@@ -143,7 +143,11 @@ pub async fn launch(options: &BrowserOptions, data_dir: &Path, url: &str) -> Res
         );
         cmd.arg("--no-sandbox");
     }
-    cmd.arg(url).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).kill_on_drop(true);
+    // The browser's own messages go to a file beside ours, never to the terminal the UI owns.
+    let log = std::fs::create_dir_all(data_dir)
+        .and_then(|()| std::fs::File::create(data_dir.join("browser.log")))
+        .map_or_else(|_| Stdio::null(), Stdio::from);
+    cmd.arg(url).stdin(Stdio::null()).stdout(Stdio::null()).stderr(log).kill_on_drop(true);
     let child = cmd.spawn().with_context(|| format!("--launch: cannot start {}", exe.display()))?;
     tracing::info!(browser = %exe.display(), profile = %profile.display(), pid = child.id(), "browser started");
     let mut launched = Launched { child, profile, throwaway, ws_url: String::new() };

@@ -100,7 +100,7 @@ impl Page {
             remote: remote.to_string(),
             connected_at_ms: now_ms(),
             details: PeerDetails {
-                tab_id: Some(target_id.chars().take(8).collect()),
+                tab_id: Some(target_id.clone()),
                 url: Some(url.clone()),
                 title: Some(title.clone()),
                 client_type: Some("cdp".into()),

@@ -248,7 +248,8 @@ pub const TITLE_BINDING: &str = "__triageTitleChanged";
 /// titles set after load.
 pub const TITLE_WATCH: &str = r#"(() => {
   const send = globalThis.__triageTitleChanged;
-  if (typeof send !== 'function' || window.__triageTitleWatch) return;
+  // Only the top document's title is the page's (in-process iframes run this script too).
+  if (typeof send !== 'function' || window.__triageTitleWatch || window.top !== window) return;
   let last = null;
   const report = () => { if (document.title !== last) { last = document.title; send(last); } };
   const start = () => {
