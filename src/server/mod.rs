@@ -255,7 +255,6 @@ impl Connector {
             "connections": {
                 "extensions": self.shared.sessions.count(PeerKind::Extension),
                 "clients": self.shared.sessions.count(PeerKind::Client),
-                "cdp": self.shared.sessions.count(PeerKind::Cdp),
             },
             "version": VERSION,
             "serverId": self.shared.server_id,

@@ -165,10 +165,11 @@ impl Page {
                 },
                 out = self.rx.recv() => match out {
                     Some(Outbound::Text(text)) => {
-                        let ctx = self.ctx.clone();
+                        let (ctx, text) = (self.ctx.clone(), text.to_string());
                         tokio::spawn(async move { actions::run(ctx, text).await });
                     }
-                    Some(Outbound::Close(..)) => {}
+                    // Close and anything else meant for a socket: a CDP page has none.
+                    Some(_) => {}
                     None => break,
                 },
             }
