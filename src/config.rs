@@ -43,6 +43,18 @@ pub struct Config {
     /// Browser-tools' `/wipelogs` clears the store (true) or only marks the navigation (false).
     pub wipe_on_navigate: bool,
     pub capacity: Capacities,
+    /// The most memory the store may hold (events, frames), in bytes; the oldest go first past it.
+    pub max_store_bytes: usize,
+    /// Web origins (`http://localhost:5173`) allowed to use the connector's HTTP and WebSocket
+    /// endpoints. Every other web origin is refused, localhost ones included: any page a dev
+    /// server serves runs third-party code. Extensions and non-browser clients need no entry.
+    pub allowed_origins: Vec<String>,
+    /// Most HTTP connections open at once (WebSocket upgrades count until they are upgraded).
+    pub max_http_connections: usize,
+    /// Time a client has to send a whole request head once it started one.
+    pub http_header_timeout_ms: u64,
+    /// An HTTP connection with no request in progress is closed after this long.
+    pub http_idle_timeout_ms: u64,
     /// Where logs and screenshots go; default: the platform data dir.
     pub data_dir: Option<PathBuf>,
     /// Append every event to this NDJSON file.
@@ -73,6 +85,11 @@ impl Default for Config {
             frame_payload_cap: 256 * 1024,
             wipe_on_navigate: false,
             capacity: Capacities::default(),
+            max_store_bytes: crate::store::DEFAULT_MAX_STORE_BYTES,
+            allowed_origins: Vec::new(),
+            max_http_connections: 512,
+            http_header_timeout_ms: 10_000,
+            http_idle_timeout_ms: 60_000,
             data_dir: None,
             record: None,
             theme: "dark".to_string(),
@@ -181,6 +198,13 @@ pub fn apply_env(config: &mut Config, env: impl Fn(&str) -> Option<String>) -> R
     if let Some(v) = env("TRIAGE_RATE_LIMIT") {
         config.rate_limit_per_sec = parse("TRIAGE_RATE_LIMIT", &v)?;
     }
+    if let Some(v) = env("TRIAGE_MAX_STORE_BYTES") {
+        config.max_store_bytes = parse("TRIAGE_MAX_STORE_BYTES", &v)?;
+    }
+    if let Some(v) = env("TRIAGE_ALLOWED_ORIGINS") {
+        config.allowed_origins =
+            v.split(',').map(str::trim).filter(|o| !o.is_empty()).map(str::to_string).collect();
+    }
     if let Some(v) = env("TRIAGE_MAX_CONNECTIONS") {
         config.max_connections = parse("TRIAGE_MAX_CONNECTIONS", &v)?;
     }
@@ -250,6 +274,18 @@ pub fn validate(config: &Config) -> Result<()> {
     }
     if config.max_connections == 0 {
         bail!("max_connections must be at least 1");
+    }
+    if config.max_store_bytes < 1024 * 1024 {
+        bail!("max_store_bytes must be at least 1048576 (1 MiB; is {})", config.max_store_bytes);
+    }
+    if config.max_http_connections == 0 {
+        bail!("max_http_connections must be at least 1");
+    }
+    if config.http_header_timeout_ms == 0 || config.http_idle_timeout_ms == 0 {
+        bail!("http_header_timeout_ms and http_idle_timeout_ms must be greater than 0");
+    }
+    for origin in &config.allowed_origins {
+        crate::server::auth::parse_allowed_origin(origin)?;
     }
     config.browser.validate()?;
     Ok(())

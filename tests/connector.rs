@@ -109,14 +109,18 @@ async fn subprotocols_are_echoed_and_unsupported_ones_refused() {
 #[tokio::test]
 async fn origins_are_checked_on_upgrade_and_http() {
     let srv = start().await;
-    for ok in [
-        "chrome-extension://abcdefghijklmnopabcdefghijklmnop",
+    let own = format!("http://127.0.0.1:{}", srv.addr.port());
+    for ok in ["chrome-extension://abcdefghijklmnopabcdefghijklmnop", own.as_str()] {
+        assert!(Peer::connect(srv.addr, "/extension-ws", &[], &[("Origin", ok)]).await.is_ok(), "{ok}");
+    }
+    // Local pages are web pages too (issue 8): refused unless listed in allowed_origins.
+    for bad in [
+        "https://evil.example",
+        "http://localhost.evil.example",
+        "null",
         "http://localhost:5173",
         "http://127.0.0.1:8080",
     ] {
-        assert!(Peer::connect(srv.addr, "/extension-ws", &[], &[("Origin", ok)]).await.is_ok(), "{ok}");
-    }
-    for bad in ["https://evil.example", "http://localhost.evil.example", "null"] {
         assert_eq!(
             Peer::connect(srv.addr, "/extension-ws", &[], &[("Origin", bad)]).await.err(),
             Some(403),

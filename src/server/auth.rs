@@ -13,21 +13,46 @@ pub struct Refusal {
     pub message: String,
 }
 
-/// Extension origins, localhost pages, or no Origin at all (scripts, CLI tools) pass.
-pub fn origin_allowed(origin: Option<&str>) -> bool {
+/// Who may use the connector from a browser: extension origins, the connector's own origin, and
+/// the web origins the user listed in `allowed_origins`. No Origin at all (scripts, CLI tools,
+/// the MCP SDKs) passes too. Every other web origin is refused, localhost ones included: a page
+/// of any local dev server runs third-party code, and must get neither data nor command power.
+pub fn origin_allowed(config: &Config, own_port: u16, origin: Option<&str>) -> bool {
     let Some(origin) = origin else { return true };
     let origin = origin.trim();
-    if origin == "null" {
-        // Sandboxed iframes and file:// pages send "null": they are web content, refuse.
-        return false;
-    }
     for scheme in ["chrome-extension://", "moz-extension://", "safari-web-extension://"] {
-        if origin.starts_with(scheme) {
+        if origin.starts_with(scheme) && origin.len() > scheme.len() {
             return true;
         }
     }
-    let rest = origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://"));
-    rest.is_some_and(is_local_host)
+    let Ok(normal) = parse_allowed_origin(origin) else { return false };
+    if is_own_origin(&normal, own_port) {
+        return true;
+    }
+    config.allowed_origins.iter().any(|a| parse_allowed_origin(a).is_ok_and(|a| a == normal))
+}
+
+/// The connector's own pages (`http://127.0.0.1:<port>`, `localhost`, `[::1]`).
+fn is_own_origin(origin: &str, own_port: u16) -> bool {
+    let Some(rest) = origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://")) else {
+        return false;
+    };
+    let Some((host, port)) = rest.rsplit_once(':') else { return false };
+    port.parse::<u16>().is_ok_and(|p| p == own_port && p != 0)
+        && matches!(host, "127.0.0.1" | "localhost" | "[::1]")
+}
+
+/// An origin as `allowed_origins` holds it: `scheme://host[:port]`, lower-case, no path.
+pub fn parse_allowed_origin(origin: &str) -> anyhow::Result<String> {
+    let o = origin.trim().trim_end_matches('/').to_ascii_lowercase();
+    let rest = o.strip_prefix("http://").or_else(|| o.strip_prefix("https://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.contains(['/', '?', '#', '@', ' ', '*']) => Ok(o),
+        _ => anyhow::bail!(
+            "allowed_origins entry {origin:?} is not an origin: write it as the browser sends it, \
+             scheme://host[:port], e.g. \"http://localhost:5173\" (no path, no wildcard)"
+        ),
+    }
 }
 
 /// `localhost`, `127.x.x.x` or `[::1]`, with an optional port.
@@ -100,15 +125,18 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// The checks every HTTP request and upgrade passes first.
-pub fn check_request(config: &Config, headers: &HeaderMap) -> Result<(), Refusal> {
-    let origin = headers.get(axum::http::header::ORIGIN).and_then(|h| h.to_str().ok());
-    if !origin_allowed(origin) {
+/// The checks every HTTP request and upgrade passes first. `own_port` is the port the
+/// connector listens on (its own pages may use it).
+pub fn check_request(config: &Config, own_port: u16, headers: &HeaderMap) -> Result<(), Refusal> {
+    let origin = headers.get(axum::http::header::ORIGIN).map(|h| h.to_str().unwrap_or("\u{fffd}"));
+    if !origin_allowed(config, own_port, origin) {
         return Err(Refusal {
             status: StatusCode::FORBIDDEN,
             code: "UNAUTHORIZED",
             message: format!(
-                "origin {:?} is not allowed: only browser extensions and localhost pages may connect",
+                "origin {:?} is not allowed: web pages may not read this connector or drive the browser. \
+                 Browser extensions and non-browser clients need nothing; to let a page of yours in, \
+                 add its origin to allowed_origins in the config file (or TRIAGE_ALLOWED_ORIGINS)",
                 origin.unwrap_or("")
             ),
         });
@@ -129,18 +157,30 @@ mod tests {
 
     #[test]
     fn origins() {
-        assert!(origin_allowed(None));
-        assert!(origin_allowed(Some("chrome-extension://abcdefghijklmnop")));
-        assert!(origin_allowed(Some("moz-extension://1234")));
-        assert!(origin_allowed(Some("http://localhost:3000")));
-        assert!(origin_allowed(Some("http://127.0.0.1:8080")));
-        assert!(origin_allowed(Some("http://[::1]:8080")));
-        assert!(origin_allowed(Some("https://app.localhost")));
-        assert!(!origin_allowed(Some("https://evil.example")));
-        assert!(!origin_allowed(Some("http://localhost.evil.example")));
-        assert!(!origin_allowed(Some("http://127.0.0.1.evil.example")));
-        assert!(!origin_allowed(Some("null")));
-        assert!(!origin_allowed(Some("file://")));
+        let config = Config::default();
+        let allowed = |o: Option<&str>| origin_allowed(&config, 3025, o);
+        assert!(allowed(None));
+        assert!(allowed(Some("chrome-extension://abcdefghijklmnop")));
+        assert!(allowed(Some("moz-extension://1234")));
+        assert!(allowed(Some("http://127.0.0.1:3025")), "the connector's own origin");
+        assert!(allowed(Some("http://localhost:3025")));
+        // Any other page, local ones included, is refused.
+        assert!(!allowed(Some("http://localhost:3000")));
+        assert!(!allowed(Some("http://127.0.0.1:8080")));
+        assert!(!allowed(Some("http://[::1]:8080")));
+        assert!(!allowed(Some("https://app.localhost")));
+        assert!(!allowed(Some("https://evil.example")));
+        assert!(!allowed(Some("http://localhost.evil.example")));
+        assert!(!allowed(Some("null")));
+        assert!(!allowed(Some("file://")));
+        assert!(!allowed(Some("chrome-extension://")));
+        let config = Config { allowed_origins: vec!["http://LOCALHOST:5173/".into()], ..Config::default() };
+        assert!(origin_allowed(&config, 3025, Some("http://localhost:5173")));
+        assert!(!origin_allowed(&config, 3025, Some("http://localhost:5174")));
+        assert!(!origin_allowed(&config, 0, Some("http://localhost:0")), "port 0 is nobody's origin");
+        assert!(parse_allowed_origin("http://*.example").is_err());
+        assert!(parse_allowed_origin("localhost:5173").is_err());
+        assert!(parse_allowed_origin("http://localhost:5173/app").is_err());
     }
 
     #[test]

@@ -19,13 +19,22 @@ pub const IDENTITY_SIGNATURE: &str = "mcp-browser-connector-24x7";
 /// The session HTTP-only browser-tools traffic is stored under when no socket of theirs is open.
 pub const HTTP_SESSION: &str = "browser-tools";
 
-pub(super) fn routes() -> Router<Connector> {
+/// browser-tools posts whole screenshots as base64 data URLs: its endpoint takes 4× the
+/// message limit (4 MiB by default).
+pub(super) fn screenshot_limit(max_message_bytes: usize) -> usize {
+    max_message_bytes * 4
+}
+
+pub(super) fn routes(max_message_bytes: usize) -> Router<Connector> {
     Router::new()
         .route("/.identity", get(identity))
         .route("/extension-log", post(extension_log))
         .route("/current-url", post(current_url))
         .route("/wipelogs", post(wipelogs))
-        .route("/screenshot", post(screenshot))
+        .route(
+            "/screenshot",
+            post(screenshot).layer(axum::extract::DefaultBodyLimit::max(screenshot_limit(max_message_bytes))),
+        )
 }
 
 async fn identity(State(c): State<Connector>) -> Json<Value> {
@@ -158,8 +167,8 @@ async fn wipelogs(State(c): State<Connector>) -> Response {
 }
 
 async fn screenshot(State(c): State<Connector>, body: axum::body::Bytes) -> Response {
-    // Screenshots are large: allow four times the message limit.
-    if body.len() > c.config().max_message_bytes * 4 {
+    // The HTTP layer enforces this first; kept so the handler stands on its own.
+    if body.len() > screenshot_limit(c.config().max_message_bytes) {
         return (
             StatusCode::PAYLOAD_TOO_LARGE,
             Json(json!({ "error": "screenshot too large", "code": "MESSAGE_TOO_LARGE" })),

@@ -30,6 +30,17 @@ pub struct Metrics {
     pub commands_sent: AtomicU64,
     pub commands_timed_out: AtomicU64,
     pub heartbeat_timeouts: AtomicU64,
+    /// Connections closed because the peer accepted no bytes for the heartbeat timeout.
+    pub write_timeouts: AtomicU64,
+    /// HTTP connections: accepted, open now, refused at `max_http_connections`, and closed
+    /// for a request head that took too long or for idling.
+    pub http_connections_total: AtomicU64,
+    pub http_open: AtomicU64,
+    pub http_refused_busy: AtomicU64,
+    pub http_header_timeouts: AtomicU64,
+    pub http_idle_timeouts: AtomicU64,
+    /// HTTP request bodies refused for their size.
+    pub http_body_too_large: AtomicU64,
 }
 
 fn type_index(t: MessageType) -> usize {
@@ -177,6 +188,23 @@ impl Metrics {
             ],
         );
         family(
+            "triage_store_evicted_for_memory_total",
+            "counter",
+            "Events and frames evicted to keep the store within max_store_bytes, by log.",
+            &[
+                ("log=\"console\"".into(), store.evicted_for_bytes_console),
+                ("log=\"network\"".into(), store.evicted_for_bytes_network),
+                ("log=\"elements\"".into(), store.evicted_for_bytes_elements),
+                ("log=\"frames\"".into(), store.evicted_for_bytes_frames),
+            ],
+        );
+        family(
+            "triage_store_bytes",
+            "gauge",
+            "What the held events and frames weigh, and the budget (max_store_bytes).",
+            &[("kind=\"held\"".into(), store.bytes), ("kind=\"max\"".into(), store.max_bytes)],
+        );
+        family(
             "triage_commands_total",
             "counter",
             "Commands sent to browsers, and those that timed out.",
@@ -190,6 +218,42 @@ impl Metrics {
             "counter",
             "Connections dropped after the heartbeat timeout.",
             &[(String::new(), self.heartbeat_timeouts.load(Relaxed))],
+        );
+        family(
+            "triage_write_timeouts_total",
+            "counter",
+            "Connections closed because the peer accepted nothing for the heartbeat timeout.",
+            &[(String::new(), self.write_timeouts.load(Relaxed))],
+        );
+        family(
+            "triage_http_connections",
+            "gauge",
+            "HTTP connections open now (WebSocket upgrades count until upgraded).",
+            &[(String::new(), self.http_open.load(Relaxed))],
+        );
+        family(
+            "triage_http_connections_total",
+            "counter",
+            "HTTP connections accepted, and refused at max_http_connections.",
+            &[
+                ("outcome=\"accepted\"".into(), self.http_connections_total.load(Relaxed)),
+                ("outcome=\"refused_busy\"".into(), self.http_refused_busy.load(Relaxed)),
+            ],
+        );
+        family(
+            "triage_http_timeouts_total",
+            "counter",
+            "HTTP connections closed: a request head slower than http_header_timeout_ms, or idle past http_idle_timeout_ms.",
+            &[
+                ("kind=\"header\"".into(), self.http_header_timeouts.load(Relaxed)),
+                ("kind=\"idle\"".into(), self.http_idle_timeouts.load(Relaxed)),
+            ],
+        );
+        family(
+            "triage_http_body_too_large_total",
+            "counter",
+            "HTTP request bodies refused for passing their limit.",
+            &[(String::new(), self.http_body_too_large.load(Relaxed))],
         );
         out
     }

@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod compat;
 mod compat_http;
+mod http;
 pub(crate) mod ingest;
 pub mod metrics;
 mod replay;
@@ -17,12 +18,11 @@ mod ws;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU16, AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use axum::serve::ListenerExt;
 use parking_lot::Mutex;
 use serde_json::{json, Value};
 use tokio::sync::{oneshot, watch};
@@ -99,6 +99,8 @@ pub(crate) struct Shared {
     started: Instant,
     server_id: String,
     command_counter: AtomicU64,
+    /// The port actually bound (the config may say 0): the connector's own origin uses it.
+    local_port: AtomicU16,
     shutdown: CancellationToken,
     recorder: Option<Mutex<std::io::BufWriter<std::fs::File>>>,
 }
@@ -119,6 +121,7 @@ pub struct Bound {
 impl Connector {
     pub fn new(config: Config, paths: &Paths) -> Result<Connector> {
         let store = Store::shared(config.capacity);
+        store.write().set_max_bytes(config.max_store_bytes);
         let recorder = match &config.record {
             Some(path) => {
                 let file = std::fs::OpenOptions::new()
@@ -147,6 +150,7 @@ impl Connector {
                     &uuid::Uuid::new_v4().simple().to_string()[..8]
                 ),
                 command_counter: AtomicU64::new(0),
+                local_port: AtomicU16::new(0),
                 shutdown: CancellationToken::new(),
                 recorder,
                 config,
@@ -170,11 +174,17 @@ impl Connector {
             }
         })?;
         let local_addr = listener.local_addr()?;
+        self.shared.local_port.store(local_addr.port(), Relaxed);
         Ok(Bound { connector: self, local_addr, listener })
     }
 
     pub fn config(&self) -> &Config {
         &self.shared.config
+    }
+
+    /// The port the connector listens on (0 before it is bound).
+    pub fn local_port(&self) -> u16 {
+        self.shared.local_port.load(Relaxed)
     }
 
     pub fn store(&self) -> &SharedStore {
@@ -256,6 +266,11 @@ impl Connector {
                 "extensions": self.shared.sessions.count(PeerKind::Extension),
                 "clients": self.shared.sessions.count(PeerKind::Client),
             },
+            // Slots under max_connections, taken at upgrade (before a session exists).
+            "connectionSlots": {
+                "held": self.shared.sessions.slots_held(),
+                "max": self.shared.config.max_connections,
+            },
             "version": VERSION,
             "serverId": self.shared.server_id,
             "store": {
@@ -266,12 +281,24 @@ impl Connector {
                 "network": stats.network,
                 "elements": stats.elements,
                 "frames": stats.frames,
+                "bytes": stats.bytes,
+                "maxBytes": stats.max_bytes,
+                "evictedForMemory": {
+                    "console": stats.evicted_for_bytes_console,
+                    "network": stats.evicted_for_bytes_network,
+                    "elements": stats.evicted_for_bytes_elements,
+                    "frames": stats.evicted_for_bytes_frames,
+                },
             },
             "dropped": {
                 "evicted": stats.evicted_total,
                 "rateLimited": self.shared.metrics.dropped_rate_limited.load(Relaxed),
                 "subscriberLag": self.shared.metrics.dropped_subscriber_lag.load(Relaxed),
                 "sendQueueFull": self.shared.metrics.dropped_send_queue.load(Relaxed),
+            },
+            "timeouts": {
+                "heartbeat": self.shared.metrics.heartbeat_timeouts.load(Relaxed),
+                "write": self.shared.metrics.write_timeouts.load(Relaxed),
             },
         })
     }
@@ -439,16 +466,8 @@ impl Bound {
     pub async fn serve(self) -> Result<()> {
         let token = self.connector.shutdown_token();
         let app = rest::router(self.connector.clone());
-        // Small messages both ways: no Nagle delay (a browser's socket sets TCP_NODELAY too).
-        let listener = self.listener.tap_io(|tcp| {
-            if let Err(e) = tcp.set_nodelay(true) {
-                tracing::debug!("TCP_NODELAY not set: {e}");
-            }
-        });
-        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async move { token.cancelled().await })
-            .await
-            .context("the connector stopped")
+        http::serve(self.listener, app, self.connector, token).await;
+        Ok(())
     }
 
     /// Serves in a background task; returns the connector and the address it listens on.

@@ -5,14 +5,16 @@ use std::net::SocketAddr;
 
 use axum::body::Body;
 use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{ConnectInfo, Path, Query, Request, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use super::sessions::PeerKind;
 use super::ws::{json_error, upgrade};
@@ -23,9 +25,13 @@ use crate::store::{screenshots, EventQuery, Level};
 /// Most events `/api/events` returns when no `limit` is given, and the most it ever returns.
 pub const DEFAULT_EVENTS_LIMIT: usize = 1_000;
 pub const MAX_EVENTS_LIMIT: usize = 100_000;
+/// The most a listing response (`/api/events`, the frames API) holds; past it the oldest matches
+/// are left out and the response says how to page back to them.
+pub const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 
 pub(super) fn router(connector: Connector) -> Router {
-    Router::new()
+    let max = connector.config().max_message_bytes;
+    let router = Router::new()
         .route("/health", get(health))
         .route("/metrics", get(metrics))
         .route("/api/events", get(events).delete(clear_events))
@@ -37,10 +43,59 @@ pub(super) fn router(connector: Connector) -> Router {
         .route("/api/websocket/{traffic_id}/count", get(frame_count))
         .route("/extension-ws", get(extension_ws))
         .route("/mcp-ws", get(client_ws))
-        .merge(compat_http::routes())
+        .merge(compat_http::routes(max))
         .fallback(not_found)
-        .layer(middleware::from_fn_with_state(connector.clone(), guard))
-        .with_state(connector)
+        // Every body is bounded by the documented limit (the HTTP layer's own 2 MB default is
+        // replaced); browser-tools' `/screenshot` sets its own, larger one.
+        .layer(DefaultBodyLimit::max(max));
+    let router = match cors(connector.config()) {
+        Some(cors) => router.layer(cors),
+        None => router,
+    };
+    router.layer(middleware::from_fn_with_state(connector.clone(), guard)).with_state(connector)
+}
+
+/// CORS for the web origins the user allowed (`allowed_origins`); none by default. Extensions
+/// need none: their host permissions let them through.
+fn cors(config: &crate::config::Config) -> Option<CorsLayer> {
+    let origins: Vec<HeaderValue> = config
+        .allowed_origins
+        .iter()
+        .filter_map(|o| auth::parse_allowed_origin(o).ok())
+        .filter_map(|o| HeaderValue::from_str(&o).ok())
+        .collect();
+    if origins.is_empty() {
+        return None;
+    }
+    Some(
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins))
+            .allow_methods([Method::GET, Method::POST, Method::DELETE])
+            .allow_headers([
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                HeaderName::from_static("x-api-key"),
+            ]),
+    )
+}
+
+/// The largest body an endpoint takes.
+pub(super) fn body_limit(config: &crate::config::Config, path: &str) -> usize {
+    if path == "/screenshot" {
+        compat_http::screenshot_limit(config.max_message_bytes)
+    } else {
+        config.max_message_bytes
+    }
+}
+
+fn body_too_large(c: &Connector, limit: usize, got: Option<u64>) -> Response {
+    c.metrics().http_body_too_large.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    c.metrics().error(ErrorCode::MessageTooLarge);
+    let message = match got {
+        Some(n) => format!("the body is {n} bytes; this endpoint takes at most {limit}"),
+        None => format!("the body is over this endpoint's limit of {limit} bytes"),
+    };
+    json_error(StatusCode::PAYLOAD_TOO_LARGE, "MESSAGE_TOO_LARGE", &message, json!({ "limit": limit }))
 }
 
 #[derive(Deserialize)]
@@ -52,10 +107,19 @@ struct TokenQuery {
 /// the WebSocket upgrades (which may authenticate with their first message instead).
 async fn guard(State(c): State<Connector>, req: Request, next: Next) -> Response {
     let config = c.config();
-    if let Err(r) = auth::check_request(config, req.headers()) {
+    if let Err(r) = auth::check_request(config, c.local_port(), req.headers()) {
         return json_error(r.status, r.code, &r.message, Value::Null);
     }
     let path = req.uri().path();
+    let limit = body_limit(config, path);
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return body_too_large(&c, limit, declared);
+    }
     let open = matches!(path, "/health" | "/.identity" | "/extension-ws" | "/mcp-ws");
     if auth::auth_required(config) && !open {
         let query = Query::<TokenQuery>::try_from_uri(req.uri()).ok();
@@ -75,7 +139,16 @@ async fn guard(State(c): State<Connector>, req: Request, next: Next) -> Response
             }
         }
     }
-    next.run(req).await
+    let response = next.run(req).await;
+    // A body that passed its limit without declaring its length: the same JSON error.
+    let plain = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.to_str().is_ok_and(|v| v.starts_with("text/plain")));
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE && plain {
+        return body_too_large(&c, limit, None);
+    }
+    response
 }
 
 async fn not_found(req: Request) -> Response {
@@ -103,6 +176,7 @@ struct EventsParams {
     session: Option<String>,
     since: Option<String>,
     limit: Option<String>,
+    before: Option<String>,
 }
 
 fn bad_request(message: impl Into<String>) -> Response {
@@ -142,6 +216,11 @@ fn parse_events_query(p: &EventsParams) -> Result<(EventQuery, Vec<Level>), Stri
         None => DEFAULT_EVENTS_LIMIT,
     };
     query.limit = Some(limit);
+    if let Some(b) = p.before.as_deref().filter(|s| !s.is_empty()) {
+        query.before_seq = Some(
+            b.parse().map_err(|_| format!("before={b:?} is not a cursor (use nextBefore of a response)"))?,
+        );
+    }
     Ok((query, levels))
 }
 
@@ -152,17 +231,36 @@ async fn events(State(c): State<Connector>, Query(p): Query<EventsParams>) -> Re
     };
     query.levels = levels;
     let (events, total) = c.store().read().query(&query);
+    // The newest first, until the response would pass its byte cap; then oldest first again.
+    let mut parts: Vec<String> = Vec::new();
+    let mut bytes = 0;
+    for e in events.iter().rev() {
+        let json = e.envelope_json();
+        if bytes + json.len() > MAX_RESPONSE_BYTES && !parts.is_empty() {
+            break;
+        }
+        bytes += json.len() + 1;
+        parts.push(json);
+    }
+    let cut = events.len() - parts.len();
     // Envelopes are assembled as text: each is already JSON.
-    let mut body = String::with_capacity(events.len() * 256 + 32);
+    let mut body = String::with_capacity(bytes + 128);
     body.push_str("{\"events\":[");
-    for (i, e) in events.iter().enumerate() {
+    for (i, json) in parts.iter().rev().enumerate() {
         if i > 0 {
             body.push(',');
         }
-        body.push_str(&e.envelope_json());
+        body.push_str(json);
     }
     body.push_str("],\"total\":");
     body.push_str(&total.to_string());
+    if cut > 0 {
+        // The oldest event returned is where the next page (older events) ends.
+        let next = events[cut].seq;
+        body.push_str(&format!(
+            ",\"truncated\":true,\"omitted\":{cut},\"nextBefore\":\"{next}\",\"message\":\"the response reached its {MAX_RESPONSE_BYTES}-byte cap: {cut} older match(es) left out; ask again with before={next}\""
+        ));
+    }
     body.push('}');
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
@@ -285,11 +383,35 @@ async fn frames(
     if !traffic_known(&c, &traffic_id) {
         return frame_not_found("Traffic entry not found");
     }
-    let store = c.store().read();
-    let all: Vec<Value> = store.frames.by_traffic(&traffic_id).map(|f| f.to_json()).collect();
-    // The newest `limit` frames, oldest first.
-    let skip = all.len().saturating_sub(limit);
-    Json(Value::Array(all.into_iter().skip(skip).collect())).into_response()
+    // The newest `limit` frames (within the byte cap), oldest first; nothing else is copied.
+    let (frames, omitted) = {
+        let store = c.store().read();
+        let mut frames: Vec<Value> = Vec::new();
+        let mut bytes = 0;
+        let mut omitted = 0usize;
+        for f in store.frames.log().iter().rev().map(|(_, f)| f).filter(|f| *f.traffic_id == *traffic_id) {
+            if frames.len() == limit {
+                break;
+            }
+            let weight = f.data.as_ref().map_or(0, |d| d.len() * 4 / 3) + 256;
+            if bytes + weight > MAX_RESPONSE_BYTES && !frames.is_empty() {
+                omitted = limit - frames.len();
+                break;
+            }
+            bytes += weight;
+            frames.push(f.to_json());
+        }
+        frames.reverse();
+        (frames, omitted)
+    };
+    let mut response = Json(Value::Array(frames)).into_response();
+    if omitted > 0 {
+        // Seed 003's shape is a bare array: say it was cut in a header.
+        if let Ok(v) = axum::http::HeaderValue::from_str(&omitted.to_string()) {
+            response.headers_mut().insert("x-triage-omitted", v);
+        }
+    }
+    response
 }
 
 async fn frame(State(c): State<Connector>, Path(id): Path<String>) -> Response {

@@ -2,7 +2,7 @@
 //! queue that carries messages to each.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
@@ -102,9 +102,37 @@ pub struct SessionInfo {
 #[derive(Debug, Default)]
 pub struct Registry {
     sessions: Mutex<HashMap<SessionId, SessionEntry>>,
+    /// Connections holding a [`Slot`]: reserved at upgrade, before the session exists.
+    slots: Arc<AtomicUsize>,
+}
+
+/// A place under the connection limit, held from the upgrade until the connection ends.
+#[derive(Debug)]
+pub struct Slot {
+    slots: Arc<AtomicUsize>,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.slots.fetch_sub(1, Relaxed);
+    }
 }
 
 impl Registry {
+    /// Reserves a connection slot if fewer than `max` are held. Atomic: simultaneous upgrades
+    /// cannot both take the last one.
+    pub fn reserve(&self, max: usize) -> Option<Slot> {
+        self.slots
+            .fetch_update(Relaxed, Relaxed, |held| (held < max).then_some(held + 1))
+            .ok()
+            .map(|_| Slot { slots: self.slots.clone() })
+    }
+
+    /// Slots held now (connections being upgraded or open).
+    pub fn slots_held(&self) -> usize {
+        self.slots.load(Relaxed)
+    }
+
     pub fn insert(&self, entry: SessionEntry) {
         entry.stats.last_active_ms.store(now_ms(), Relaxed);
         self.sessions.lock().insert(entry.id.clone(), entry);

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use base64::Engine;
 use serde_json::{json, Value};
 
-use super::{Level, Log, Raw, SessionId, StoredEvent};
+use super::{Level, Log, Raw, SessionId, StoredEvent, Weigh};
 use crate::protocol::MessageType;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +55,15 @@ pub struct FrameRecord {
     pub origin: FrameOrigin,
     /// The page socket's URL, for page frames.
     pub url: Option<Box<str>>,
+}
+
+impl Weigh for FrameRecord {
+    fn weight(&self) -> usize {
+        std::mem::size_of::<FrameRecord>()
+            + 16
+            + self.data.as_ref().map_or(0, |d| d.len())
+            + self.url.as_ref().map_or(0, |u| u.len())
+    }
 }
 
 impl FrameRecord {
@@ -187,16 +196,20 @@ impl FrameLog {
         let removed = before - kept.len();
         if removed > 0 {
             let capacity = self.log.capacity();
-            let evicted = self.log.evicted();
             let mut log = Log::new(capacity);
             log.first = self.log.first();
-            log.evicted = evicted;
+            log.evicted = self.log.evicted();
+            log.evicted_for_bytes = self.log.evicted_for_bytes();
             for f in kept {
                 log.push(f);
             }
             self.log = log;
         }
         removed
+    }
+
+    pub(super) fn evict_oldest_for_bytes(&mut self) -> bool {
+        self.log.evict_oldest_for_bytes()
     }
 
     pub fn clear_all(&mut self) {

@@ -144,6 +144,24 @@ impl StoredEvent {
     }
 }
 
+/// What an entry of a log costs in memory, as the byte budget counts it.
+pub trait Weigh {
+    fn weight(&self) -> usize;
+}
+
+/// Bookkeeping per entry beyond its bytes: the entry itself, the `Arc` header, the ring slot.
+const ENTRY_OVERHEAD: usize = 16;
+
+impl Weigh for StoredEvent {
+    fn weight(&self) -> usize {
+        std::mem::size_of::<StoredEvent>() + ENTRY_OVERHEAD + self.raw.len()
+    }
+}
+
+/// The byte budget when the config sets none: enough for hours of busy pages, far from a
+/// laptop's memory.
+pub const DEFAULT_MAX_STORE_BYTES: usize = 512 * 1024 * 1024;
+
 /// Capacities of the logs. Oldest entries are evicted (and counted) past these.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -166,23 +184,62 @@ pub struct Log<T> {
     items: VecDeque<T>,
     first: u64,
     capacity: usize,
+    /// Entries evicted because the log was full (its count capacity).
     evicted: u64,
+    /// Entries evicted to keep the store within its byte budget.
+    evicted_for_bytes: u64,
+    /// What the held entries weigh.
+    bytes: usize,
 }
 
-impl<T> Log<T> {
+impl<T: Weigh> Log<T> {
     pub fn new(capacity: usize) -> Self {
-        Log { items: VecDeque::new(), first: 0, capacity: capacity.max(1), evicted: 0 }
+        Log {
+            items: VecDeque::new(),
+            first: 0,
+            capacity: capacity.max(1),
+            evicted: 0,
+            evicted_for_bytes: 0,
+            bytes: 0,
+        }
     }
 
     /// Appends and returns the new entry's index; evicts the oldest entry when full.
     pub fn push(&mut self, item: T) -> u64 {
         if self.items.len() == self.capacity {
-            self.items.pop_front();
+            if let Some(old) = self.items.pop_front() {
+                self.bytes -= old.weight();
+            }
             self.first += 1;
             self.evicted += 1;
         }
+        self.bytes += item.weight();
         self.items.push_back(item);
         self.end() - 1
+    }
+
+    /// Evicts the oldest entry to free memory (counted apart from capacity evictions).
+    fn evict_oldest_for_bytes(&mut self) -> bool {
+        let Some(old) = self.items.pop_front() else { return false };
+        self.bytes -= old.weight();
+        self.first += 1;
+        self.evicted_for_bytes += 1;
+        true
+    }
+}
+
+impl<T> Log<T> {
+    pub fn front(&self) -> Option<&T> {
+        self.items.front()
+    }
+
+    /// What the held entries weigh, in bytes.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    pub fn evicted_for_bytes(&self) -> u64 {
+        self.evicted_for_bytes
     }
 
     /// Index of the oldest entry still held.
@@ -220,6 +277,7 @@ impl<T> Log<T> {
     pub fn clear(&mut self) {
         self.first = self.end();
         self.items.clear();
+        self.bytes = 0;
     }
 
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = (u64, &T)> + '_ {
@@ -251,6 +309,8 @@ pub struct EventQuery {
     pub since_ms: Option<i64>,
     /// Keep the newest `limit` matches.
     pub limit: Option<usize>,
+    /// Only events stored before this seq (a page cursor: the `nextBefore` of a cut response).
+    pub before_seq: Option<u64>,
 }
 
 impl EventQuery {
@@ -259,6 +319,7 @@ impl EventQuery {
             && (self.levels.is_empty() || self.levels.contains(&e.level))
             && self.session.as_deref().is_none_or(|s| &*e.session == s)
             && self.since_ms.is_none_or(|t| e.timestamp_ms >= t)
+            && self.before_seq.is_none_or(|b| e.seq < b)
     }
 }
 
@@ -283,6 +344,14 @@ pub struct StoreStats {
     pub evicted_network: u64,
     pub evicted_elements: u64,
     pub evicted_frames: u64,
+    /// What the held events and frames weigh, and the budget they are kept within.
+    pub bytes: u64,
+    pub max_bytes: u64,
+    /// Evicted to stay within the byte budget (included in `evicted_total`), by log.
+    pub evicted_for_bytes_console: u64,
+    pub evicted_for_bytes_network: u64,
+    pub evicted_for_bytes_elements: u64,
+    pub evicted_for_bytes_frames: u64,
 }
 
 #[derive(Debug)]
@@ -293,6 +362,8 @@ pub struct Store {
     stored_total: u64,
     /// Bumped by every clear, so readers know their views are stale.
     generation: u64,
+    /// The most the held events and frames may weigh; the oldest go first past it.
+    max_bytes: usize,
 }
 
 /// The store as the connector, the UI and the API share it.
@@ -306,6 +377,45 @@ impl Store {
             next_seq: 0,
             stored_total: 0,
             generation: 0,
+            max_bytes: DEFAULT_MAX_STORE_BYTES,
+        }
+    }
+
+    /// Sets the byte budget (and applies it at once).
+    pub fn set_max_bytes(&mut self, max_bytes: usize) {
+        self.max_bytes = max_bytes.max(1);
+        self.enforce_budget();
+    }
+
+    /// What the held events and frames weigh.
+    pub fn bytes(&self) -> usize {
+        self.logs.iter().map(Log::bytes).sum::<usize>() + self.frames.log().bytes()
+    }
+
+    /// Evicts the oldest entries, across every log, until the store is within its byte budget.
+    pub fn enforce_budget(&mut self) {
+        let mut bytes = self.bytes();
+        while bytes > self.max_bytes {
+            // The oldest entry of all: the smallest seq at the front of a log.
+            let oldest_event = (0..3).filter_map(|i| self.logs[i].front().map(|e| (e.seq, i))).min();
+            let oldest_frame = self.frames.log().front().map(|f| f.seq);
+            let before = bytes;
+            match (oldest_event, oldest_frame) {
+                (Some((seq, i)), Some(f)) if seq < f => {
+                    self.logs[i].evict_oldest_for_bytes();
+                }
+                (_, Some(_)) => {
+                    self.frames.evict_oldest_for_bytes();
+                }
+                (Some((_, i)), None) => {
+                    self.logs[i].evict_oldest_for_bytes();
+                }
+                (None, None) => break,
+            }
+            bytes = self.bytes();
+            if bytes >= before {
+                break;
+            }
         }
     }
 
@@ -337,7 +447,9 @@ impl Store {
         let category = Category::of(event.ty)?;
         event.seq = self.next_seq();
         self.stored_total += 1;
-        Some((category, self.logs[category.index()].push(event)))
+        let index = self.logs[category.index()].push(event);
+        self.enforce_budget();
+        Some((category, index))
     }
 
     /// Drops every event and frame (what `clear-logs` does locally).
@@ -376,6 +488,7 @@ impl Store {
                     && (query.levels.is_empty() || query.levels.contains(&Level::Info))
                     && query.session.as_deref().is_none_or(|s| &*f.session == s)
                     && query.since_ms.is_none_or(|t| f.timestamp_ms >= t)
+                    && query.before_seq.is_none_or(|b| f.seq < b)
             };
             hits.extend(
                 self.frames
@@ -410,6 +523,17 @@ impl Store {
     /// Events (and page frames) after `cursor`, oldest first, at most `max`; advances the cursor.
     /// Also returns how many the reader missed because they were evicted before it got to them.
     pub fn read_since(&self, cursor: &mut Cursor, max: usize) -> (Vec<StoredEvent>, u64) {
+        self.read_since_within(cursor, max, usize::MAX)
+    }
+
+    /// As [`Store::read_since`], stopping once the events' bytes reach `max_bytes` (at least one
+    /// event is returned when any is there), so a reader takes only what it has room for.
+    pub fn read_since_within(
+        &self,
+        cursor: &mut Cursor,
+        max: usize,
+        max_bytes: usize,
+    ) -> (Vec<StoredEvent>, u64) {
         let mut missed = 0;
         // (source: 0-2 logs, 3 frames; index; event)
         let mut batch: Vec<(usize, u64, StoredEvent)> = Vec::new();
@@ -439,6 +563,17 @@ impl Store {
         }
         batch.sort_by_key(|(_, _, e)| e.seq);
         batch.truncate(max);
+        if max_bytes != usize::MAX {
+            let mut bytes = 0usize;
+            let keep = batch
+                .iter()
+                .position(|(_, _, e)| {
+                    bytes += e.raw.len();
+                    bytes > max_bytes
+                })
+                .map_or(batch.len(), |i| i.max(1));
+            batch.truncate(keep);
+        }
         for (src, idx, _) in &batch {
             match *src {
                 3 => cursor.frames = cursor.frames.max(idx + 1),
@@ -452,13 +587,31 @@ impl Store {
         (batch.into_iter().map(|(_, _, e)| e).collect(), missed)
     }
 
+    /// How many events (not counting page frames) were stored after `cursor`.
+    pub fn backlog(&self, cursor: &Cursor) -> u64 {
+        self.logs.iter().zip(cursor.logs).map(|(log, at)| log.end().saturating_sub(at)).sum()
+    }
+
+    /// Moves `cursor` to the end of every log; returns how many events and page frames it skipped.
+    pub fn skip_to_end(&self, cursor: &mut Cursor) -> u64 {
+        let now = self.cursor_now();
+        // Whether still held or already evicted, every event after the cursor is missed.
+        let events = self.backlog(cursor);
+        let page_frames =
+            self.frames.log().iter_from(cursor.frames).filter(|(_, f)| f.origin == FrameOrigin::Page).count();
+        *cursor = now;
+        events + page_frames as u64
+    }
+
     pub fn stats(&self) -> StoreStats {
         let [c, n, e] = &self.logs;
         let f = self.frames.log();
         StoreStats {
             held: (c.len() + n.len() + e.len() + f.len()) as u64,
             stored_total: self.stored_total + self.frames.stored_total(),
-            evicted_total: c.evicted() + n.evicted() + e.evicted() + f.evicted(),
+            evicted_total: [c, n, e].iter().map(|l| l.evicted() + l.evicted_for_bytes()).sum::<u64>()
+                + f.evicted()
+                + f.evicted_for_bytes(),
             console: c.len() as u64,
             network: n.len() as u64,
             elements: e.len() as u64,
@@ -467,6 +620,12 @@ impl Store {
             evicted_network: n.evicted(),
             evicted_elements: e.evicted(),
             evicted_frames: f.evicted(),
+            bytes: self.bytes() as u64,
+            max_bytes: self.max_bytes as u64,
+            evicted_for_bytes_console: c.evicted_for_bytes(),
+            evicted_for_bytes_network: n.evicted_for_bytes(),
+            evicted_for_bytes_elements: e.evicted_for_bytes(),
+            evicted_for_bytes_frames: f.evicted_for_bytes(),
         }
     }
 }
@@ -533,6 +692,7 @@ impl Store {
                 Staged::Frame(mut f) => {
                     f.seq = self.next_seq();
                     self.frames.push(f);
+                    self.enforce_budget();
                 }
             }
         }

@@ -6,11 +6,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
-use futures_util::FutureExt;
+use futures_util::stream::SplitStream;
+use futures_util::{FutureExt, StreamExt};
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
 use super::rate::RateLimiter;
+use super::writer::{self, Outgoing, Queued};
 use crate::protocol::redact;
 use crate::protocol::shape::{self, Inspected};
 use crate::protocol::timestamp::now_ms;
@@ -28,6 +30,8 @@ const READ_BATCH: usize = 64;
 const AUTH_GRACE: Duration = Duration::from_secs(10);
 /// Events sent to a client per wake-up before yielding to its other work.
 const STREAM_BATCH: usize = 512;
+/// A live-stream client this many events behind while its write queue is full skips ahead.
+const STREAM_LAG_LIMIT: u64 = 10_000;
 
 /// What a client has asked to see of the live stream.
 #[derive(Default)]
@@ -45,7 +49,12 @@ impl Subscription {
 
 pub(super) struct Connection {
     connector: Connector,
-    socket: WebSocket,
+    /// The read half; writes go through `out` to the writer task.
+    socket: SplitStream<WebSocket>,
+    out: Outgoing,
+    writer: tokio::task::JoinHandle<()>,
+    /// Holds this connection's place under `max_connections` until it ends.
+    _slot: crate::server::sessions::Slot,
     id: SessionId,
     kind: PeerKind,
     dialect: Dialect,
@@ -61,6 +70,12 @@ pub(super) struct Connection {
     /// Frames and events read but not yet in the store: appended under one lock per batch.
     pending: Vec<Staged>,
     closing: bool,
+    /// The live stream stopped because the write queue was full; resume when it drains.
+    stream_waiting: bool,
+    /// Live events this client missed (skipped or evicted) and has not been told of yet.
+    missed_unreported: u64,
+    /// Timestamp of the last event streamed, so a lag notice can say where to fetch from.
+    last_streamed_ms: Option<i64>,
 }
 
 impl Connection {
@@ -68,6 +83,7 @@ impl Connection {
     pub(super) fn new(
         connector: Connector,
         socket: WebSocket,
+        slot: crate::server::sessions::Slot,
         kind: PeerKind,
         dialect: Dialect,
         subprotocol: Option<String>,
@@ -104,9 +120,15 @@ impl Connection {
         let cursor = shared.store.read().cursor_now();
         let limiter = RateLimiter::new(shared.config.rate_limit_per_sec, shared.config.rate_limit_burst);
         connector.notify_changed();
+        let (sink, socket) = socket.split();
+        let deadline = Duration::from_millis(shared.config.heartbeat_timeout_ms.max(1));
+        let (out, writer) = writer::spawn(sink, deadline, connector.clone());
         Connection {
             connector,
             socket,
+            out,
+            writer,
+            _slot: slot,
             id,
             kind,
             dialect,
@@ -119,6 +141,9 @@ impl Connection {
             replies: mpsc::channel(256),
             pending: Vec::with_capacity(READ_BATCH * 2),
             closing: false,
+            stream_waiting: false,
+            missed_unreported: 0,
+            last_streamed_ms: None,
         }
     }
 
@@ -136,14 +161,14 @@ impl Connection {
         let streams = self.kind == PeerKind::Client;
         while !self.closing {
             tokio::select! {
-                incoming = self.socket.recv() => match incoming {
+                incoming = self.socket.next() => match incoming {
                     Some(Ok(msg)) => {
                         last_heard = Instant::now();
                         self.on_message(msg).await;
                         // Take whatever else is already buffered, then store it all at once:
                         // a flood costs one lock and one wake-up per batch, not per message.
                         for _ in 1..READ_BATCH {
-                            match self.socket.recv().now_or_never() {
+                            match self.socket.next().now_or_never() {
                                 Some(Some(Ok(msg))) if !self.closing => self.on_message(msg).await,
                                 Some(None) | Some(Some(Err(_))) => self.closing = true,
                                 _ => break,
@@ -157,11 +182,17 @@ impl Connection {
                     }
                     None => break,
                 },
-                Some(out) = self.rx.recv() => match out {
+                // Commands and replies wait in their inboxes while the write queue is full: a
+                // peer that stops reading holds up nobody but itself.
+                Some(out) = self.rx.recv(), if self.out.has_room() => match out {
                     Outbound::Text(text) => self.send_text(text).await,
                     Outbound::Close(code, reason) => self.close(code, &reason).await,
                 },
-                Some(reply) = self.replies.1.recv() => self.send_text(reply).await,
+                Some(reply) = self.replies.1.recv(), if self.out.has_room() => self.send_text(reply).await,
+                () = self.out.failed.cancelled() => {
+                    tracing::info!(session = %self.id, "the peer stopped reading: dropped");
+                    break;
+                },
                 _ = ping.tick() => {
                     if last_heard.elapsed() >= timeout {
                         self.connector.shared.metrics.heartbeat_timeouts.fetch_add(1, Relaxed);
@@ -170,18 +201,19 @@ impl Connection {
                         break;
                     }
                     let payload = Raw::from(now_ms().to_string().into_bytes());
-                    self.record(Direction::ServerToClient, 9, Some(payload.clone()), payload.len());
-                    self.flush();
-                    if self.socket.send(Message::Ping(payload.to_vec().into())).await.is_err() {
-                        break;
+                    if self.out.push(Message::Ping(payload.to_vec().into())) == Queued::Yes {
+                        self.record(Direction::ServerToClient, 9, Some(payload.clone()), payload.len());
+                        self.flush();
                     }
                 },
+                // While the queue is full each change only checks whether to skip ahead.
                 changed = changes.changed(), if streams && self.authed => {
                     if changed.is_err() {
                         break;
                     }
                     self.stream_events().await;
                 },
+                () = self.out.drained.notified(), if self.stream_waiting => self.stream_events().await,
                 () = &mut auth_deadline, if !self.authed => {
                     self.send_error(ProtocolError::new(ErrorCode::Unauthorized, "no token: send {\"type\":\"auth\",\"api_key\":\"…\"} first"), None).await;
                     self.close(1008, "unauthorized").await;
@@ -194,16 +226,23 @@ impl Connection {
                 },
             }
         }
-        self.finish();
+        self.finish().await;
     }
 
-    fn finish(&mut self) {
+    async fn finish(mut self) {
         self.flush();
         let shared = &self.connector.shared;
         shared.sessions.remove(&self.id);
         self.connector.fail_commands_of(&self.id);
         self.connector.notify_changed();
         tracing::info!(session = %self.id, "disconnected");
+        // Let the writer send what is queued (a close frame, a last reply) for a moment, no more.
+        let Connection { out, writer, .. } = self;
+        drop(out);
+        let mut writer = writer;
+        if tokio::time::timeout(Duration::from_secs(2), &mut writer).await.is_err() {
+            writer.abort();
+        }
     }
 
     fn record(&mut self, direction: Direction, opcode: u8, data: Option<Raw>, length: usize) {
@@ -271,8 +310,12 @@ impl Connection {
         self.flush();
         self.stats.messages_out.fetch_add(1, Relaxed);
         self.connector.shared.metrics.bytes_out.fetch_add(len as u64, Relaxed);
-        if self.socket.send(Message::Text(Utf8Bytes::from(text))).await.is_err() {
-            self.closing = true;
+        match self.out.push(Message::Text(Utf8Bytes::from(text))) {
+            Queued::Yes => {}
+            Queued::Full => {
+                self.connector.shared.metrics.dropped_send_queue.fetch_add(1, Relaxed);
+            }
+            Queued::Closed => self.closing = true,
         }
     }
 
@@ -295,10 +338,7 @@ impl Connection {
         let len = payload.len();
         self.record(Direction::ServerToClient, 8, Some(Raw::from(payload)), len);
         self.flush();
-        let _ = self
-            .socket
-            .send(Message::Close(Some(CloseFrame { code, reason: Utf8Bytes::from(reason) })))
-            .await;
+        let _ = self.out.push(Message::Close(Some(CloseFrame { code, reason: Utf8Bytes::from(reason) })));
         self.closing = true;
     }
 
@@ -629,19 +669,40 @@ impl Connection {
     }
 
     /// Sends a client the events stored since its cursor that its subscription wants.
+    ///
+    /// Only as much as the write queue has room for: a client that reads slowly falls behind in
+    /// the store, not in memory. One that falls more than `STREAM_LAG_LIMIT` events behind (or
+    /// past what the store still holds) skips ahead to the newest, and is told how many it missed.
     async fn stream_events(&mut self) {
+        self.stream_waiting = false;
         loop {
+            if !self.out.has_stream_room() {
+                let skipped = {
+                    let store = self.connector.shared.store.read();
+                    if store.backlog(&self.cursor) > STREAM_LAG_LIMIT {
+                        store.skip_to_end(&mut self.cursor)
+                    } else {
+                        0
+                    }
+                };
+                self.count_missed(skipped);
+                self.stream_waiting = true;
+                return;
+            }
             let (events, missed) = {
                 let store = self.connector.shared.store.read();
-                store.read_since(&mut self.cursor, STREAM_BATCH)
+                let (count, bytes) = self.out.stream_room();
+                store.read_since_within(&mut self.cursor, count.min(STREAM_BATCH), bytes)
             };
-            if missed > 0 {
-                self.connector.shared.metrics.dropped_subscriber_lag.fetch_add(missed, Relaxed);
+            self.count_missed(missed);
+            if self.missed_unreported > 0 {
+                self.send_lag_notice();
             }
             let n = events.len();
             let wanted: Vec<_> = events.into_iter().filter(|e| self.subscription.wants(e)).collect();
             for e in wanted {
                 self.connector.shared.metrics.message_out(e.ty, 0);
+                self.last_streamed_ms = Some(e.timestamp_ms);
                 self.send_text(e.envelope_json()).await;
                 if self.closing {
                     return;
@@ -651,6 +712,43 @@ impl Connection {
                 return;
             }
             tokio::task::yield_now().await;
+        }
+    }
+
+    fn count_missed(&mut self, missed: u64) {
+        if missed > 0 {
+            self.connector.shared.metrics.dropped_subscriber_lag.fetch_add(missed, Relaxed);
+            self.missed_unreported += missed;
+        }
+    }
+
+    /// Tells a client how many live events it missed and where to fetch them.
+    fn send_lag_notice(&mut self) {
+        let missed = std::mem::take(&mut self.missed_unreported);
+        let since = self.last_streamed_ms.map(|t| t + 1);
+        let fetch = match since {
+            Some(t) => format!("GET /api/events?since={t}"),
+            None => "GET /api/events".to_string(),
+        };
+        let notice = Envelope::new(
+            "events-missed",
+            json!({
+                "missed": missed,
+                "reason": "subscriber_lag",
+                "since": since,
+                "message": format!(
+                    "this client read too slowly: {missed} live event(s) were skipped; {fetch} has what the store still holds"
+                ),
+            }),
+        )
+        .with_timestamp(now_ms())
+        .to_json();
+        let len = notice.len();
+        if self.out.push(Message::Text(Utf8Bytes::from(notice.clone()))) == Queued::Yes {
+            self.record(Direction::ServerToClient, 1, Some(Raw::from(notice.into_bytes())), len);
+        } else {
+            // No room even for the notice: keep the count for the next one.
+            self.missed_unreported += missed;
         }
     }
 }

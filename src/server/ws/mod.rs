@@ -7,6 +7,7 @@
 
 mod connection;
 mod rate;
+mod writer;
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering::Relaxed;
@@ -44,7 +45,7 @@ pub(super) fn upgrade(
         tracing::info!(%remote, ?kind, "refused upgrade: {message}");
         json_error(status, code, message, extra)
     };
-    if let Err(r) = auth::check_request(&shared.config, headers) {
+    if let Err(r) = auth::check_request(&shared.config, connector.local_port(), headers) {
         return refuse(r.status, r.code, &r.message, Value::Null);
     }
     // Subprotocol: echo the first one the client offers that we speak. A client that offers only
@@ -76,14 +77,16 @@ pub(super) fn upgrade(
     } else {
         true
     };
-    if shared.sessions.total() >= shared.config.max_connections {
+    // The slot is taken here and held by the connection: two simultaneous upgrades cannot both
+    // see room for one. An upgrade that fails drops the closure below, and the slot with it.
+    let Some(slot) = shared.sessions.reserve(shared.config.max_connections) else {
         return refuse(
             StatusCode::SERVICE_UNAVAILABLE,
             "SERVER_ERROR",
             &format!("connection limit reached ({} connections)", shared.config.max_connections),
             json!({ "maxConnections": shared.config.max_connections }),
         );
-    }
+    };
     let origin = headers.get(axum::http::header::ORIGIN).and_then(|h| h.to_str().ok()).unwrap_or("");
     // Our extension always offers its subprotocol; the browser-tools extension never does.
     let dialect =
@@ -104,7 +107,8 @@ pub(super) fn upgrade(
     let user_agent =
         headers.get(axum::http::header::USER_AGENT).and_then(|h| h.to_str().ok()).map(str::to_string);
     ws.on_upgrade(move |socket| async move {
-        let conn = Connection::new(connector, socket, kind, dialect, chosen, remote, authed, user_agent);
+        let conn =
+            Connection::new(connector, socket, slot, kind, dialect, chosen, remote, authed, user_agent);
         conn.run().await;
     })
 }
