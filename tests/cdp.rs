@@ -101,6 +101,15 @@ async fn launch_headless_captures_everything_and_answers_every_command() {
         .expect("fetch 404");
     assert_eq!(missing["data"]["status"], 404);
     assert_eq!(s(&missing, "/data/body/response"), "not here");
+    // Chrome's own log entry for the 404 (Log.entryAdded, source "network").
+    let entry = api
+        .wait_event(|e| {
+            e["type"] == "console-error"
+                && s(e, "/data/logSource") == "network"
+                && s(e, "/data/url").ends_with("/missing")
+        })
+        .await;
+    assert!(entry.is_some(), "browser log entry for the failed resource");
     let refused = api
         .wait_event(|e| e["type"] == "network-error" && s(e, "/data/url").ends_with("/refused"))
         .await

@@ -44,6 +44,8 @@ pub struct Guard {
     pub browser_pids: Vec<u32>,
     pub browsers: Vec<Child>,
     dirs: Vec<PathBuf>,
+    /// The server's stderr (its log), shown when the test fails.
+    server_log: Option<PathBuf>,
 }
 
 impl Guard {
@@ -74,6 +76,16 @@ impl Guard {
 impl Drop for Guard {
     fn drop(&mut self) {
         self.stop_server();
+        if std::thread::panicking() {
+            if let Some(log) = &self.server_log {
+                let text = std::fs::read_to_string(log).unwrap_or_default();
+                let tail: Vec<&str> = text.lines().rev().take(60).collect();
+                eprintln!("--- triage-tui serve log (last lines) ---");
+                for l in tail.iter().rev() {
+                    eprintln!("{l}");
+                }
+            }
+        }
         for pid in &self.browser_pids {
             let _ =
                 Command::new("kill").args(["-s", "KILL", &pid.to_string()]).stderr(Stdio::null()).status();
@@ -140,6 +152,9 @@ pub fn page_url(pages: SocketAddr) -> String {
 pub fn start_server(guard: &mut Guard, args: &[&str]) -> (String, Option<u32>) {
     let data = guard.temp_dir("data");
     let config = guard.temp_dir("config");
+    let log = config.join("serve.stderr");
+    let stderr = std::fs::File::create(&log).expect("server log file");
+    guard.server_log = Some(log);
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_triage-tui"));
     cmd.args(["serve", "--port", "0"]).args(args);
     for (k, _) in std::env::vars_os() {
@@ -153,7 +168,7 @@ pub fn start_server(guard: &mut Guard, args: &[&str]) -> (String, Option<u32>) {
         .env("TRIAGE_LOG", "debug")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
+        .stderr(stderr);
     let mut child = cmd.spawn().expect("start triage-tui serve");
     let stdout = child.stdout.take().expect("stdout");
     guard.server = Some(child);

@@ -163,6 +163,15 @@ pub async fn launch(options: &BrowserOptions, data_dir: &Path, url: &str) -> Res
             }
         }
         if let Ok(Some(status)) = launched.child.try_wait() {
+            let no_display = cfg!(target_os = "linux")
+                && std::env::var_os("DISPLAY").is_none()
+                && std::env::var_os("WAYLAND_DISPLAY").is_none();
+            if no_display && !options.headless {
+                bail!(
+                    "--launch: {} exited at once ({status}) and there is no display: add --headless",
+                    exe.display()
+                );
+            }
             bail!(
                 "--launch: {} exited at once ({status}). If another Chrome uses the profile {}, close it or pass --isolated",
                 exe.display(),
