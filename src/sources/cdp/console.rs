@@ -298,13 +298,14 @@ fn level_of(kind: &str) -> &'static str {
     }
 }
 
-/// `Runtime.consoleAPICalled` → a console event. Objects are serialized in the page (depth 5,
-/// no getters run) when the context is still there; their previews are the fallback.
+/// `Runtime.consoleAPICalled` → a console event. With `deep`, objects are serialized in the page
+/// (depth 5, no getters run) when the context is still there; their previews are the fallback.
 pub async fn api_called(
     client: &Client,
     session: &str,
     p: &Value,
     context: Option<&str>,
+    deep: bool,
 ) -> Option<(MessageType, Value)> {
     let kind = s(&p["type"]);
     if kind == "endGroup" {
@@ -327,7 +328,9 @@ pub async fn api_called(
     if args.len() > MAX_ARGS {
         list.push(json!(format!("… {} more arguments", args.len() - MAX_ARGS)));
     }
-    deep_args(client, session, &args, &mut list).await;
+    if deep {
+        deep_args(client, session, &args, &mut list).await;
+    }
     let loc = top_location(&p["stackTrace"], None);
     let stack =
         if matches!(level, "error" | "warn" | "trace") { format_stack(&p["stackTrace"]) } else { None };

@@ -171,6 +171,7 @@ impl CdpSource {
             connector: connector.clone(),
             client: client.clone(),
             pages: HashMap::new(),
+            dropped: HashMap::new(),
             children: HashMap::new(),
             attaching: HashSet::new(),
             targets: HashMap::new(),
@@ -213,6 +214,8 @@ struct Router {
     client: Client,
     /// CDP session of each page → its page task's queue.
     pages: HashMap<Arc<str>, mpsc::Sender<Event>>,
+    /// Events dropped per page because its queue was full; the page reports them itself.
+    dropped: HashMap<Arc<str>, Arc<std::sync::atomic::AtomicU64>>,
     /// CDP session of an iframe or worker → the page session it belongs to.
     children: HashMap<Arc<str>, Arc<str>>,
     /// Target ids asked to attach (so discovery and the first listing do not attach twice).
@@ -283,7 +286,9 @@ impl Router {
         let page = self.children.get(&session).cloned().unwrap_or(session);
         if let Some(tx) = self.pages.get(&page) {
             if tx.try_send(ev).is_err() {
-                tracing::debug!(page = %page, "page queue full: event dropped");
+                if let Some(n) = self.dropped.get(&page) {
+                    n.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
             }
         }
     }
@@ -304,6 +309,8 @@ impl Router {
                 let session: Arc<str> = Arc::from(session);
                 let (tx, rx) = mpsc::channel(PAGE_QUEUE);
                 self.pages.insert(session.clone(), tx);
+                let dropped = Arc::new(std::sync::atomic::AtomicU64::new(0));
+                self.dropped.insert(session.clone(), dropped.clone());
                 self.targets.insert(target.to_string(), session.clone());
                 let page = page::Page::register(
                     self.connector.clone(),
@@ -313,12 +320,14 @@ impl Router {
                     info,
                     self.body_cap,
                     &self.remote,
+                    dropped,
                 );
                 tokio::spawn(page.run(rx, p["waitingForDebugger"].as_bool().unwrap_or(false)));
             }
             "Target.detachedFromTarget" => {
                 if let Some(s) = p["sessionId"].as_str() {
                     self.pages.remove(s);
+                    self.dropped.remove(s);
                     self.children.retain(|_, page| &**page != s);
                 }
                 if let Some(t) = p["targetId"].as_str() {

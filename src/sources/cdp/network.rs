@@ -100,7 +100,8 @@ fn textual(mime: &str) -> bool {
 }
 
 impl Net {
-    /// Handles one `Network.*` event from `session`. `main_frame` marks main-document failures.
+    /// Handles one `Network.*` event from `session`. `main_frame` marks main-document failures;
+    /// `fetch_bodies` false (a flood) leaves bodies out, saying why.
     pub async fn on_event(
         &mut self,
         client: &Client,
@@ -109,6 +110,7 @@ impl Net {
         p: &Value,
         body_cap: usize,
         main_frame: Option<&str>,
+        fetch_bodies: bool,
     ) -> Out {
         let mut out = Out::new();
         let id = p["requestId"].as_str().unwrap_or("").to_string();
@@ -205,7 +207,14 @@ impl Net {
                     let mut body = None;
                     if body_cap > 0 && req.method != "OPTIONS" && status != 204 && req.raw_status != Some(304)
                     {
-                        body = Some(fetch_body(client, &req, &id).await);
+                        body = Some(if fetch_bodies {
+                            fetch_body(client, &req, &id).await
+                        } else {
+                            Body::Omitted(
+                                "not fetched: the page was producing events faster than they were stored"
+                                    .into(),
+                            )
+                        });
                     }
                     if req.has_post_data && req.post_data.is_none() && body_cap > 0 {
                         let r = client

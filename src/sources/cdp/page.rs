@@ -21,6 +21,9 @@ use crate::store::{Raw, SessionId, Staged};
 
 /// Events handled before the batch is put in the store.
 const BATCH: usize = 64;
+/// Past this many queued events, console objects keep their protocol previews and response
+/// bodies are not fetched (a round trip each): a flood is stored rather than dropped.
+const DEEP_MAX_BACKLOG: usize = 64;
 
 /// How a navigation ended, for commands waiting on one.
 #[derive(Debug, Clone)]
@@ -74,6 +77,11 @@ pub struct Page {
     seq: u64,
     /// Iframe and worker sessions: their kind and URL, named as the console's context.
     children: HashMap<Arc<str>, String>,
+    /// Events waiting in the page's queue when the current one was taken.
+    backlog: usize,
+    /// Events the router dropped for this page (queue full), and how many are reported.
+    dropped: Arc<std::sync::atomic::AtomicU64>,
+    dropped_reported: u64,
 }
 
 impl Page {
@@ -86,6 +94,7 @@ impl Page {
         info: &Value,
         body_cap: usize,
         remote: &str,
+        dropped: Arc<std::sync::atomic::AtomicU64>,
     ) -> Page {
         let id: SessionId = Arc::from(session_id_of(&target_id));
         let (tx, rx) = mpsc::channel(256);
@@ -130,6 +139,9 @@ impl Page {
             batch: Vec::with_capacity(BATCH),
             seq: 0,
             children: HashMap::new(),
+            backlog: 0,
+            dropped,
+            dropped_reported: 0,
         }
     }
 
@@ -152,8 +164,10 @@ impl Page {
                 }
                 ev = events.recv() => match ev {
                     Some(ev) => {
+                        self.backlog = events.len();
                         self.on_event(ev).await;
                         for _ in 1..BATCH {
+                            self.backlog = events.len();
                             match events.try_recv() {
                                 Ok(ev) => self.on_event(ev).await,
                                 Err(_) => break,
@@ -183,6 +197,19 @@ impl Page {
     }
 
     fn flush(&mut self) {
+        let dropped = self.dropped.load(Relaxed);
+        if dropped > self.dropped_reported {
+            // Said in the console itself, so a gap in a flood is never silent.
+            let n = dropped - self.dropped_reported;
+            self.dropped_reported = dropped;
+            tracing::warn!(session = %self.ctx.id, n, "CDP events dropped: the page's queue was full");
+            self.emit(
+                MessageType::ConsoleLog,
+                json!({ "level": "warn", "args": [], "source": "triage-tui", "droppedEvents": n,
+                        "message": format!("triage-tui: {n} DevTools event(s) of this page were dropped: it produced them faster than they could be stored") }),
+                None,
+            );
+        }
         self.ctx.connector.append_staged(&mut self.batch);
     }
 
@@ -200,8 +227,9 @@ impl Page {
         match method {
             "Runtime.consoleAPICalled" => {
                 let at = p["timestamp"].as_f64().map(|t| t as i64);
+                let deep = self.backlog < DEEP_MAX_BACKLOG;
                 if let Some((ty, data)) =
-                    console::api_called(&self.ctx.client, &session, p, context.as_deref()).await
+                    console::api_called(&self.ctx.client, &session, p, context.as_deref(), deep).await
                 {
                     self.emit(ty, data, at);
                 }
@@ -216,9 +244,18 @@ impl Page {
             }
             m if m.starts_with("Network.") => {
                 let main_frame = self.ctx.state.lock().main_frame.clone();
+                let bodies = self.backlog < DEEP_MAX_BACKLOG;
                 let out = self
                     .net
-                    .on_event(&self.ctx.client, &session, m, p, self.ctx.body_cap, main_frame.as_deref())
+                    .on_event(
+                        &self.ctx.client,
+                        &session,
+                        m,
+                        p,
+                        self.ctx.body_cap,
+                        main_frame.as_deref(),
+                        bodies,
+                    )
                     .await;
                 for (ty, data) in out {
                     if ty == MessageType::BrowserEvent {
