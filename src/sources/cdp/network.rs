@@ -102,6 +102,7 @@ fn textual(mime: &str) -> bool {
 impl Net {
     /// Handles one `Network.*` event from `session`. `main_frame` marks main-document failures;
     /// `fetch_bodies` false (a flood) leaves bodies out, saying why.
+    #[allow(clippy::too_many_arguments)]
     pub async fn on_event(
         &mut self,
         client: &Client,

@@ -86,6 +86,7 @@ pub struct Page {
 
 impl Page {
     /// Enters the target in the registry (so it is listed and can take commands at once).
+    #[allow(clippy::too_many_arguments)]
     pub fn register(
         connector: Connector,
         client: Client,
