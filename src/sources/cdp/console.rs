@@ -300,12 +300,13 @@ fn level_of(kind: &str) -> &'static str {
 
 /// `Runtime.consoleAPICalled` → a console event. With `deep`, objects are serialized in the page
 /// (depth 5, no getters run) when the context is still there; their previews are the fallback.
+/// A page too busy to answer quickly (a tight loop of console calls) sets `deep` to false.
 pub async fn api_called(
     client: &Client,
     session: &str,
     p: &Value,
     context: Option<&str>,
-    deep: bool,
+    deep: &mut bool,
 ) -> Option<(MessageType, Value)> {
     let kind = s(&p["type"]);
     if kind == "endGroup" {
@@ -328,8 +329,8 @@ pub async fn api_called(
     if args.len() > MAX_ARGS {
         list.push(json!(format!("… {} more arguments", args.len() - MAX_ARGS)));
     }
-    if deep {
-        deep_args(client, session, &args, &mut list).await;
+    if *deep {
+        *deep = deep_args(client, session, &args, &mut list).await;
     }
     let loc = top_location(&p["stackTrace"], None);
     let stack =
@@ -345,7 +346,11 @@ pub async fn api_called(
     Some((if level == "error" { MessageType::ConsoleError } else { MessageType::ConsoleLog }, data))
 }
 
-async fn deep_args(client: &Client, session: &str, args: &[Value], list: &mut [Value]) {
+/// How long the page may take to serialize; its main thread answers only between tasks.
+const DEEP_WAIT: std::time::Duration = std::time::Duration::from_millis(1000);
+
+/// False when the page did not answer within [`DEEP_WAIT`] (busy): previews are kept.
+async fn deep_args(client: &Client, session: &str, args: &[Value], list: &mut [Value]) -> bool {
     let deep: Vec<(usize, &str)> = args
         .iter()
         .take(list.len())
@@ -357,7 +362,7 @@ async fn deep_args(client: &Client, session: &str, args: &[Value], list: &mut [V
         })
         .filter_map(|(i, a)| a["objectId"].as_str().map(|id| (i, id)))
         .collect();
-    let Some((_, first)) = deep.first() else { return };
+    let Some((_, first)) = deep.first() else { return true };
     let params = json!({
         "objectId": first,
         "functionDeclaration": pagefns::SERIALIZE,
@@ -365,11 +370,10 @@ async fn deep_args(client: &Client, session: &str, args: &[Value], list: &mut [V
         "returnByValue": true,
         "silent": true,
     });
-    let Ok(r) = client
-        .call_within(Some(session), "Runtime.callFunctionOn", params, std::time::Duration::from_secs(2))
-        .await
-    else {
-        return; // context gone (the page navigated): keep the previews
+    let r = match client.call_within(Some(session), "Runtime.callFunctionOn", params, DEEP_WAIT).await {
+        Ok(r) => r,
+        Err(super::CdpError::Timeout { .. }) => return false,
+        Err(_) => return true, // context gone (the page navigated): keep the previews
     };
     if r.get("exceptionDetails").is_none() {
         if let Some(values) = r["result"]["value"].as_array() {
@@ -378,6 +382,7 @@ async fn deep_args(client: &Client, session: &str, args: &[Value], list: &mut [V
             }
         }
     }
+    true
 }
 
 /// `Runtime.exceptionThrown` → console-error with the stack.

@@ -24,6 +24,8 @@ const BATCH: usize = 64;
 /// Past this many queued events, console objects keep their protocol previews and response
 /// bodies are not fetched (a round trip each): a flood is stored rather than dropped.
 const DEEP_MAX_BACKLOG: usize = 64;
+/// After the page failed to serialize in time, how long previews are used without asking.
+const DEEP_PAUSE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// How a navigation ended, for commands waiting on one.
 #[derive(Debug, Clone)]
@@ -82,6 +84,7 @@ pub struct Page {
     /// Events the router dropped for this page (queue full), and how many are reported.
     dropped: Arc<std::sync::atomic::AtomicU64>,
     dropped_reported: u64,
+    deep_paused_until: Option<std::time::Instant>,
 }
 
 impl Page {
@@ -143,6 +146,7 @@ impl Page {
             backlog: 0,
             dropped,
             dropped_reported: 0,
+            deep_paused_until: None,
         }
     }
 
@@ -228,10 +232,17 @@ impl Page {
         match method {
             "Runtime.consoleAPICalled" => {
                 let at = p["timestamp"].as_f64().map(|t| t as i64);
-                let deep = self.backlog < DEEP_MAX_BACKLOG;
-                if let Some((ty, data)) =
-                    console::api_called(&self.ctx.client, &session, p, context.as_deref(), deep).await
-                {
+                let now = std::time::Instant::now();
+                let wanted =
+                    self.backlog < DEEP_MAX_BACKLOG && self.deep_paused_until.is_none_or(|t| now >= t);
+                let mut deep = wanted;
+                let event =
+                    console::api_called(&self.ctx.client, &session, p, context.as_deref(), &mut deep).await;
+                if wanted && !deep {
+                    // The page is busy (a tight loop of console calls): previews for a while.
+                    self.deep_paused_until = Some(now + DEEP_PAUSE);
+                }
+                if let Some((ty, data)) = event {
                     self.emit(ty, data, at);
                 }
             }
