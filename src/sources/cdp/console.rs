@@ -347,7 +347,7 @@ pub async fn api_called(
 }
 
 /// How long the page may take to serialize; its main thread answers only between tasks.
-const DEEP_WAIT: std::time::Duration = std::time::Duration::from_millis(1000);
+const DEEP_WAIT: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// False when the page did not answer within [`DEEP_WAIT`] (busy): previews are kept.
 async fn deep_args(client: &Client, session: &str, args: &[Value], list: &mut [Value]) -> bool {

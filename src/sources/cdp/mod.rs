@@ -34,7 +34,7 @@ use crate::server::Connector;
 /// Default cap on response and request bodies kept per exchange.
 pub const DEFAULT_BODY_CAP: usize = 64 * 1024;
 /// Events queued for one page before the router drops (and counts) them.
-const PAGE_QUEUE: usize = 8192;
+const PAGE_QUEUE: usize = 16_384;
 
 /// `[browser]` in the config file; `--launch`, `--attach`, `--browser`, `--isolated`,
 /// `--headless` and their `TRIAGE_*` variables lay over it.
