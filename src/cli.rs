@@ -41,6 +41,26 @@ pub struct Cli {
     /// Token clients must present [env TRIAGE_TOKEN].
     #[arg(long, global = true)]
     pub token: Option<String>,
+
+    /// Start Chrome/Chromium over the DevTools Protocol (no extension) and open URL [env TRIAGE_LAUNCH].
+    #[arg(long, global = true, value_name = "URL", num_args = 0..=1, default_missing_value = "")]
+    pub launch: Option<String>,
+
+    /// Attach to a running Chrome: http://127.0.0.1:9222 or ws://…/devtools/browser/… [env TRIAGE_ATTACH].
+    #[arg(long, global = true, value_name = "URL")]
+    pub attach: Option<String>,
+
+    /// The browser --launch starts [default: chromium, google-chrome… on PATH; env TRIAGE_BROWSER].
+    #[arg(long, global = true, value_name = "PATH")]
+    pub browser: Option<PathBuf>,
+
+    /// --launch with a throwaway profile instead of <data dir>/chrome-profile [env TRIAGE_ISOLATED].
+    #[arg(long, global = true)]
+    pub isolated: bool,
+
+    /// --launch with no window (CI, remote hosts) [env TRIAGE_HEADLESS].
+    #[arg(long, global = true)]
+    pub headless: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -67,6 +87,13 @@ impl Cli {
             token: self.token.clone(),
             theme: self.theme.clone(),
             record: self.record.clone(),
+            browser: crate::sources::cdp::BrowserFlags {
+                launch: self.launch.clone(),
+                attach: self.attach.clone(),
+                browser: self.browser.clone(),
+                isolated: self.isolated,
+                headless: self.headless,
+            },
         }
     }
 }

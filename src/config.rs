@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
+use crate::sources::cdp::{BrowserFlags, BrowserOptions};
 use crate::store::Capacities;
 
 pub const DEFAULT_PORT: u16 = 3025;
@@ -62,6 +63,8 @@ pub struct Config {
     pub theme: String,
     /// Key bindings laid over the defaults: `"ctrl-r" = "reload_page"`.
     pub keys: BTreeMap<String, String>,
+    /// `[browser]`: launch or attach to Chrome over the DevTools Protocol.
+    pub browser: BrowserOptions,
 }
 
 impl Default for Config {
@@ -91,6 +94,7 @@ impl Default for Config {
             record: None,
             theme: "dark".to_string(),
             keys: BTreeMap::new(),
+            browser: BrowserOptions::default(),
         }
     }
 }
@@ -103,6 +107,7 @@ pub struct Overrides {
     pub token: Option<String>,
     pub theme: Option<String>,
     pub record: Option<PathBuf>,
+    pub browser: BrowserFlags,
 }
 
 /// Where things are read from and written to.
@@ -224,6 +229,7 @@ pub fn apply_env(config: &mut Config, env: impl Fn(&str) -> Option<String>) -> R
     if let Some(v) = env("TRIAGE_RECORD") {
         config.record = Some(PathBuf::from(v));
     }
+    config.browser.apply_env(&env)?;
     Ok(())
 }
 
@@ -243,6 +249,7 @@ pub fn apply_overrides(config: &mut Config, o: &Overrides) {
     if let Some(r) = &o.record {
         config.record = Some(r.clone());
     }
+    config.browser.apply_flags(&o.browser);
 }
 
 /// Checks that the settings make sense together.
@@ -280,6 +287,7 @@ pub fn validate(config: &Config) -> Result<()> {
     for origin in &config.allowed_origins {
         crate::server::auth::parse_allowed_origin(origin)?;
     }
+    config.browser.validate()?;
     Ok(())
 }
 

@@ -3,6 +3,7 @@
 //! `protocol` is the wire format (pure), `store` the bounded event store, `server` the embedded
 //! connector (HTTP + WebSocket), `config` and `logging` the process around them, `ui` the terminal UI,
 //! `mcp` the MCP server for AI assistants (stdio and `/mcp`).
+//! `sources` the browsers that are not an extension connection (Chrome over CDP).
 
 pub mod cli;
 pub mod config;
@@ -12,6 +13,7 @@ pub mod mcp;
 pub mod protocol;
 pub mod serve;
 pub mod server;
+pub mod sources;
 pub mod store;
 pub mod ui;
 

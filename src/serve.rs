@@ -8,6 +8,7 @@ use crate::{demo, server};
 /// Serves until Ctrl-C or SIGTERM; with `demo`, simulated browser tabs connect to it too.
 pub async fn run(config: Config, paths: Paths, with_demo: bool) -> Result<()> {
     let token = config.token.clone();
+    let browser = config.browser.clone();
     let (connector, addr, task) = server::start(config, &paths).await?;
     // Scripts and tests read this line to learn the port (it may be ephemeral: --port 0).
     println!("triage-tui {} listening on http://{addr}", server::VERSION);
@@ -26,6 +27,20 @@ pub async fn run(config: Config, paths: Paths, with_demo: bool) -> Result<()> {
             }
         });
     }
+    let cdp = match crate::sources::cdp::CdpSource::start(&connector, &browser).await {
+        Ok(cdp) => cdp,
+        Err(e) => {
+            connector.shutdown();
+            return Err(e);
+        }
+    };
+    if let Some(cdp) = &cdp {
+        // Tests read the pid to be sure the browser goes when we do.
+        match cdp.browser_pid() {
+            Some(pid) => println!("  browser: launched (pid {pid}), DevTools at {}", cdp.ws_url),
+            None => println!("  browser: attached, DevTools at {}", cdp.ws_url),
+        }
+    }
     let stop = connector.clone();
     tokio::spawn(async move {
         shutdown_signal().await;
@@ -33,6 +48,10 @@ pub async fn run(config: Config, paths: Paths, with_demo: bool) -> Result<()> {
         stop.shutdown();
     });
     task.await??;
+    // A launched browser closes with us; an attached one is left running.
+    if let Some(cdp) = cdp {
+        cdp.stop().await;
+    }
     Ok(())
 }
 

@@ -318,6 +318,7 @@ pub fn list_sessions(c: &Connector) -> CallToolResult {
                     "mcp"
                 }
                 PeerKind::Client => "client",
+                PeerKind::Cdp => "cdp",
             };
             json!({
                 "id": s.session_id,

@@ -82,6 +82,30 @@ impl Connector {
         self.notify_changed();
     }
 
+    /// Appends what a browser source outside `server` staged (a CDP page's batch) under one
+    /// lock, records it, and wakes readers once: the same path an extension's batch takes.
+    pub(crate) fn append_staged(&self, staged: &mut Vec<Staged>) {
+        if staged.is_empty() {
+            return;
+        }
+        let recorded: Vec<String> = match &self.shared.recorder {
+            Some(_) => staged
+                .iter()
+                .filter_map(|s| match s {
+                    Staged::Event(e) => Some(e.envelope_json()),
+                    Staged::Frame(f) if f.origin == FrameOrigin::Page => Some(f.as_event().envelope_json()),
+                    Staged::Frame(_) => None,
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        self.shared.store.write().append_staged(staged.drain(..));
+        for line in recorded {
+            self.record(&line);
+        }
+        self.notify_changed();
+    }
+
     /// Writes the image to the screenshots dir and replaces the base64 with its id and path.
     pub(crate) async fn save_screenshot(&self, env: &mut Envelope) {
         let Some(data) = env.data.as_object_mut() else { return };

@@ -207,7 +207,8 @@ impl Connector {
         self.shared.sessions.list()
     }
 
-    /// The session registry itself (MCP clients register there; see `crate::mcp`).
+    /// The session registry itself, for the parts outside `server` that register sessions:
+    /// MCP clients (`crate::mcp`) and browser sources (`sources::cdp`).
     pub(crate) fn registry(&self) -> &sessions::Registry {
         &self.shared.sessions
     }
@@ -336,7 +337,7 @@ impl Connector {
         }
         let target: SessionId = match &cmd.target {
             Some(t) => match self.shared.sessions.sender(t) {
-                Some((_, PeerKind::Extension, _, _)) => Arc::from(t.as_str()),
+                Some((_, kind, _, _)) if kind.is_browser() => Arc::from(t.as_str()),
                 Some(_) => {
                     return Err(ProtocolError::new(
                         ErrorCode::InvalidSession,

@@ -19,6 +19,15 @@ pub enum PeerKind {
     Extension,
     /// A script, an MCP server or another tool reading the stream and sending commands.
     Client,
+    /// A page target of a Chrome driven over the DevTools Protocol (`sources::cdp`).
+    Cdp,
+}
+
+impl PeerKind {
+    /// Whether commands may be sent to it: extensions and CDP targets are both browsers.
+    pub fn is_browser(self) -> bool {
+        matches!(self, PeerKind::Extension | PeerKind::Cdp)
+    }
 }
 
 /// Which protocol a browser speaks; commands are translated for it.
@@ -164,7 +173,7 @@ impl Registry {
         self.sessions
             .lock()
             .values()
-            .filter(|e| e.kind == PeerKind::Extension && dialect.is_none_or(|d| e.dialect == d))
+            .filter(|e| e.kind.is_browser() && dialect.is_none_or(|d| e.dialect == d))
             .max_by_key(|e| (e.stats.last_active_ms.load(Relaxed), e.connected_at_ms))
             .map(|e| e.id.clone())
     }

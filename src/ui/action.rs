@@ -113,6 +113,8 @@ pub enum Action {
     Back,
     Forward,
     ExecuteJs,
+    /// Element picking in the page (the extension's picker, or CDP inspect mode).
+    PickElement,
     Palette,
     ChooseTarget,
     OpenScreenshot,

@@ -68,6 +68,7 @@ pub const BINDINGS: &[Binding] = &[
     b("go_forward", Action::Forward, "history forward", &["]"]),
     b("execute_js", Action::ExecuteJs, "execute JavaScript", &["e"]),
     b("resend_request", Action::ResendRequest, "resend request", &["R"]),
+    b("pick_element", Action::PickElement, "pick an element", &["p"]),
     b("command_palette", Action::Palette, "command palette", &[":"]),
     b("choose_target", Action::ChooseTarget, "choose target browser", &["t"]),
     b("help", Action::Help, "help", &["?"]),

@@ -65,11 +65,17 @@ pub fn run(config: Config, paths: Paths, options: UiOptions) -> Result<()> {
         .context("cannot start the async runtime")?;
     runtime.block_on(async move {
         let demo_token = config.token.clone();
+        let browser = config.browser.clone();
         let (connector, addr, server_task) = server::start(config, &paths).await?;
         // A recording is read before the terminal changes, so a bad file is a plain error.
         let replayed = match &options.replay {
             Some(file) => Some(connector.load_recording(file)?),
             None => None,
+        };
+        // Before the terminal changes, so a missing browser is a plain error naming the flag.
+        let cdp = match options.replay {
+            None => crate::sources::cdp::CdpSource::start(&connector, &browser).await?,
+            Some(_) => None,
         };
         tracing::info!(%addr, "connector listening; starting the UI");
         let demo_stop = CancellationToken::new();
@@ -109,6 +115,9 @@ pub fn run(config: Config, paths: Paths, options: UiOptions) -> Result<()> {
         demo_stop.cancel();
         if let Some(demo) = demo {
             let _ = tokio::time::timeout(Duration::from_secs(2), demo).await;
+        }
+        if let Some(cdp) = cdp {
+            cdp.stop().await;
         }
         connector.shutdown();
         let _ = tokio::time::timeout(Duration::from_secs(2), server_task).await;

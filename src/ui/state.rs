@@ -18,7 +18,7 @@ use super::panes::{DKind, Row};
 use super::theme::Theme;
 use super::view::{dedupe_key, ListView};
 use crate::protocol::actions::ActionSpec;
-use crate::server::{PeerKind, SessionInfo};
+use crate::server::SessionInfo;
 use crate::store::{Category, FrameRecord, Store, StoredEvent};
 
 pub use super::prepare::wrap_detail;
@@ -288,7 +288,7 @@ impl State {
     }
 
     pub fn browsers(&self) -> impl Iterator<Item = &SessionInfo> {
-        self.sessions.iter().filter(|s| s.kind == PeerKind::Extension)
+        self.sessions.iter().filter(|s| s.kind.is_browser())
     }
 
     pub fn toast(&mut self, text: impl Into<String>, error: bool) {

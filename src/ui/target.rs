@@ -7,7 +7,7 @@
 
 use super::sanitize;
 use super::state::{Selected, State};
-use crate::server::{PeerKind, SessionInfo};
+use crate::server::SessionInfo;
 
 /// The host of a URL (`shop.example.com`), or the URL itself when it has none.
 pub fn host_of(url: &str) -> &str {
@@ -47,7 +47,7 @@ impl State {
         let id = match self.selected_item.as_ref()? {
             Selected::Event(_, e) => e.session.to_string(),
             Selected::Frame(f) => f.session.to_string(),
-            Selected::Session(s) if s.kind == PeerKind::Extension => s.session_id.clone(),
+            Selected::Session(s) if s.kind.is_browser() => s.session_id.clone(),
             Selected::Session(_) => return None,
         };
         self.connected_browser(&id).then_some(id)

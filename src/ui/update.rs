@@ -269,6 +269,9 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             return send(state, "forward", Command::browser_action("go_forward", json!({})), false)
         }
         Action::ResendRequest => return nav::resend(state),
+        Action::PickElement => {
+            return send(state, "pick element", Command::browser_action("pick_element", json!({})), false)
+        }
         Action::Palette => state.modal = Modal::Palette { input: LineInput::default(), selected: 0 },
         Action::ChooseTarget => {
             if state.replay.is_some() {

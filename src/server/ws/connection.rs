@@ -94,6 +94,7 @@ impl Connection {
         let prefix = match kind {
             PeerKind::Extension => "ext",
             PeerKind::Client => "cli",
+            PeerKind::Cdp => "cdp",
         };
         let id: SessionId =
             Arc::from(format!("{prefix}-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]));
@@ -113,7 +114,7 @@ impl Connection {
         });
         match kind {
             PeerKind::Extension => shared.metrics.connections_total_extension.fetch_add(1, Relaxed),
-            PeerKind::Client => shared.metrics.connections_total_client.fetch_add(1, Relaxed),
+            PeerKind::Client | PeerKind::Cdp => shared.metrics.connections_total_client.fetch_add(1, Relaxed),
         };
         tracing::info!(session = %id, ?kind, ?dialect, %remote, "connected");
         let cursor = shared.store.read().cursor_now();
@@ -507,7 +508,7 @@ impl Connection {
             t => {
                 let role = match self.kind {
                     PeerKind::Extension => "a browser on /extension-ws",
-                    PeerKind::Client => "a client on /mcp-ws",
+                    PeerKind::Client | PeerKind::Cdp => "a client on /mcp-ws",
                 };
                 self.send_error(
                     ProtocolError::invalid(format!("{t} is not something {role} may send")),

@@ -19,6 +19,7 @@ pub fn kind_name(s: &SessionInfo) -> &'static str {
         PeerKind::Extension => "browser",
         PeerKind::Client if s.subprotocol.as_deref() == Some(crate::mcp::presence::MCP_SUBPROTOCOL) => "mcp",
         PeerKind::Client => "client",
+        PeerKind::Cdp => "cdp",
     }
 }
 
@@ -40,7 +41,7 @@ pub fn row(s: &SessionInfo, utc: bool, target: bool) -> Row {
             cell_text(&page_of(s)),
         ],
         match s.kind {
-            PeerKind::Extension => Tone::Normal,
+            PeerKind::Extension | PeerKind::Cdp => Tone::Normal,
             PeerKind::Client => Tone::Muted,
         },
     )
@@ -73,7 +74,7 @@ pub fn detail(s: &SessionInfo, utc: bool) -> Detail {
     if s.rate_limited > 0 {
         d.field("rate limited", &s.rate_limited.to_string());
     }
-    if s.kind == PeerKind::Extension {
+    if s.kind.is_browser() {
         d.muted("t chooses the target browser for commands");
     }
     d
