@@ -20,6 +20,7 @@ const N: usize = 1_000_000;
 fn big_store() -> Store {
     let caps = Capacities { console: N, network: N, elements: 10, frames: 10 };
     let mut s = Store::new(caps);
+    s.set_max_bytes(usize::MAX); // a million of each, whatever they weigh
     for i in 0..N {
         let failed = i % 50 == 0;
         let path = if i % 3 == 0 { "api/users" } else { "static/app.js" };

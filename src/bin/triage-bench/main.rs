@@ -121,6 +121,8 @@ async fn connector(capacities: Capacities) -> Result<(Connector, SocketAddr, tem
         rate_limit_per_sec: 0,
         max_connections: 1024,
         capacity: capacities,
+        // Ingest and memory figures are for the counts asked for: no byte budget evicts them.
+        max_store_bytes: usize::MAX,
         ..Config::default()
     };
     let paths = Paths {
