@@ -115,7 +115,6 @@ fn num_cores() -> usize {
 
 /// A connector on 127.0.0.1:0 with limits opened up for load.
 async fn connector(capacities: Capacities) -> Result<(Connector, SocketAddr, tempdir::TempDir)> {
-    let dir = tempdir::TempDir::new()?;
     let config = Config {
         port: 0,
         rate_limit_per_sec: 0,
@@ -125,6 +124,14 @@ async fn connector(capacities: Capacities) -> Result<(Connector, SocketAddr, tem
         max_store_bytes: usize::MAX,
         ..Config::default()
     };
+    start_in(config, tempdir::TempDir::new()?).await
+}
+
+/// Starts a connector with `config`, its files in `dir` (removed when the returned dir drops).
+async fn start_in(
+    config: Config,
+    dir: tempdir::TempDir,
+) -> Result<(Connector, SocketAddr, tempdir::TempDir)> {
     let paths = Paths {
         config_dir: dir.path().join("config"),
         config_file: dir.path().join("config/config.toml"),

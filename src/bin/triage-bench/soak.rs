@@ -20,7 +20,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 use super::load::{self, Rng};
 use super::{figure, rss_bytes, tempdir};
-use triage_tui::config::{Config, Paths};
+use triage_tui::config::Config;
 use triage_tui::server;
 use triage_tui::store::Category;
 
@@ -38,7 +38,6 @@ struct Sent {
 }
 
 pub async fn run(seconds: u64) -> Result<()> {
-    let dir = tempdir::TempDir::new()?;
     let config = Config {
         port: 0,
         max_store_bytes: BUDGET_BYTES,
@@ -50,13 +49,7 @@ pub async fn run(seconds: u64) -> Result<()> {
         rate_limit_burst: 2_000,
         ..Config::default()
     };
-    let paths = Paths {
-        config_dir: dir.path().join("config"),
-        config_file: dir.path().join("config/config.toml"),
-        config_file_used: false,
-        data_dir: dir.path().join("data"),
-    };
-    let (c, addr, _task) = server::start(config.clone(), &paths).await?;
+    let (c, addr, _dir) = super::start_in(config, tempdir::TempDir::new()?).await?;
     let start_rss = rss_bytes();
     let peak = Arc::new(AtomicU64::new(start_rss));
     let stop = Arc::new(AtomicBool::new(false));
