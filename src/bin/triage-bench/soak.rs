@@ -27,9 +27,10 @@ use triage_tui::store::Category;
 /// The budget the soak runs the store at.
 const BUDGET_BYTES: usize = 256 * 1024 * 1024;
 /// What the process may hold beyond the store's budget: connection buffers and write queues
-/// (16 browsers, 4 clients), REST responses being built (16 MiB cap each), the allocator's slack,
-/// and this load generator itself. Documented in docs/limits.md.
-pub const OVERHEAD_BYTES: u64 = 256 * 1024 * 1024;
+/// (16 browsers, 4 clients), REST responses being built (16 MiB cap each), the allocator's slack
+/// (freed event bytes are not all returned to the OS), and this load generator itself. Measured:
+/// a 300 s run peaked 503 MB above its start with the 256 MiB budget. Documented in docs/limits.md.
+pub const OVERHEAD_BYTES: u64 = 384 * 1024 * 1024;
 
 #[derive(Default)]
 struct Sent {
