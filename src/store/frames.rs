@@ -60,7 +60,7 @@ pub struct FrameRecord {
 impl Weigh for FrameRecord {
     fn weight(&self) -> usize {
         std::mem::size_of::<FrameRecord>()
-            + 16
+            + super::log::ENTRY_OVERHEAD
             + self.data.as_ref().map_or(0, |d| d.len())
             + self.url.as_ref().map_or(0, |u| u.len())
     }

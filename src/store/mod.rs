@@ -8,10 +8,11 @@
 //! fields that lists and filters need; the canonical envelope is rebuilt on read. That keeps the
 //! resident size close to the size of the JSON received.
 
+mod cursor;
 pub mod frames;
+mod log;
 pub mod screenshots;
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 
 use parking_lot::RwLock;
@@ -19,7 +20,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::protocol::{Envelope, MessageType, Timestamp};
+pub use cursor::Cursor;
 pub use frames::{Direction, FrameLog, FrameOrigin, FrameRecord};
+use log::ENTRY_OVERHEAD;
+pub use log::{Log, Weigh};
 
 /// Bytes as received, shared by an event and the frame that carried it: one exact-size
 /// allocation behind a 16-byte handle (a socket's read buffer is never kept alive by it).
@@ -145,14 +149,6 @@ impl StoredEvent {
     }
 }
 
-/// What an entry of a log costs in memory, as the byte budget counts it.
-pub trait Weigh {
-    fn weight(&self) -> usize;
-}
-
-/// Bookkeeping per entry beyond its bytes: the entry itself, the `Arc` header, the ring slot.
-const ENTRY_OVERHEAD: usize = 16;
-
 impl Weigh for StoredEvent {
     fn weight(&self) -> usize {
         std::mem::size_of::<StoredEvent>() + ENTRY_OVERHEAD + self.raw.len()
@@ -179,126 +175,6 @@ impl Default for Capacities {
     }
 }
 
-/// A ring buffer with a monotonic index: entry `i` of the log lives at `items[i - first]`.
-#[derive(Debug)]
-pub struct Log<T> {
-    items: VecDeque<T>,
-    first: u64,
-    capacity: usize,
-    /// Entries evicted because the log was full (its count capacity).
-    evicted: u64,
-    /// Entries evicted to keep the store within its byte budget.
-    evicted_for_bytes: u64,
-    /// What the held entries weigh.
-    bytes: usize,
-}
-
-impl<T: Weigh> Log<T> {
-    pub fn new(capacity: usize) -> Self {
-        Log {
-            items: VecDeque::new(),
-            first: 0,
-            capacity: capacity.max(1),
-            evicted: 0,
-            evicted_for_bytes: 0,
-            bytes: 0,
-        }
-    }
-
-    /// Appends and returns the new entry's index; evicts the oldest entry when full.
-    pub fn push(&mut self, item: T) -> u64 {
-        if self.items.len() == self.capacity {
-            if let Some(old) = self.items.pop_front() {
-                self.bytes -= old.weight();
-            }
-            self.first += 1;
-            self.evicted += 1;
-        }
-        self.bytes += item.weight();
-        self.items.push_back(item);
-        self.end() - 1
-    }
-
-    /// Evicts the oldest entry to free memory (counted apart from capacity evictions).
-    fn evict_oldest_for_bytes(&mut self) -> bool {
-        let Some(old) = self.items.pop_front() else { return false };
-        self.bytes -= old.weight();
-        self.first += 1;
-        self.evicted_for_bytes += 1;
-        true
-    }
-}
-
-impl<T> Log<T> {
-    pub fn front(&self) -> Option<&T> {
-        self.items.front()
-    }
-
-    /// What the held entries weigh, in bytes.
-    pub fn bytes(&self) -> usize {
-        self.bytes
-    }
-
-    pub fn evicted_for_bytes(&self) -> u64 {
-        self.evicted_for_bytes
-    }
-
-    /// Index of the oldest entry still held.
-    pub fn first(&self) -> u64 {
-        self.first
-    }
-
-    /// One past the newest entry's index.
-    pub fn end(&self) -> u64 {
-        self.first + self.items.len() as u64
-    }
-
-    pub fn get(&self, index: u64) -> Option<&T> {
-        let offset = index.checked_sub(self.first)?;
-        self.items.get(usize::try_from(offset).ok()?)
-    }
-
-    pub fn len(&self) -> usize {
-        self.items.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
-    }
-
-    pub fn evicted(&self) -> u64 {
-        self.evicted
-    }
-
-    pub fn capacity(&self) -> usize {
-        self.capacity
-    }
-
-    /// Drops every entry; indexes keep counting from where they were.
-    pub fn clear(&mut self) {
-        self.first = self.end();
-        self.items.clear();
-        self.bytes = 0;
-    }
-
-    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (u64, &T)> + '_ {
-        let first = self.first;
-        self.items.iter().enumerate().map(move |(i, item)| (first + i as u64, item))
-    }
-
-    /// Entries from index `from` on (clamped to what is held).
-    pub fn iter_from(&self, from: u64) -> impl Iterator<Item = (u64, &T)> + '_ {
-        let skip = from.saturating_sub(self.first) as usize;
-        let first = self.first;
-        self.items.iter().enumerate().skip(skip).map(move |(i, item)| (first + i as u64, item))
-    }
-
-    /// The first index whose entry satisfies `pred`, given `pred` is false then true along the log.
-    pub fn partition_point(&self, pred: impl Fn(&T) -> bool) -> u64 {
-        self.first + self.items.partition_point(|x| !pred(x)) as u64
-    }
-}
-
 /// What `/api/events` and the UI filter by.
 #[derive(Debug, Clone, Default)]
 pub struct EventQuery {
@@ -322,13 +198,6 @@ impl EventQuery {
             && self.since_ms.is_none_or(|t| e.timestamp_ms >= t)
             && self.before_seq.is_none_or(|b| e.seq < b)
     }
-}
-
-/// A reader's position in every log (see [`Store::read_since`]).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Cursor {
-    pub logs: [u64; 3],
-    pub frames: u64,
 }
 
 /// Totals for `/health` and `/metrics`.
@@ -511,97 +380,6 @@ impl Store {
             })
             .collect();
         (events, total)
-    }
-
-    /// A cursor at the current end of every log: reading from it yields only what comes next.
-    pub fn cursor_now(&self) -> Cursor {
-        Cursor {
-            logs: [self.logs[0].end(), self.logs[1].end(), self.logs[2].end()],
-            frames: self.frames.log().end(),
-        }
-    }
-
-    /// Events (and page frames) after `cursor`, oldest first, at most `max`; advances the cursor.
-    /// Also returns how many the reader missed because they were evicted before it got to them.
-    pub fn read_since(&self, cursor: &mut Cursor, max: usize) -> (Vec<StoredEvent>, u64) {
-        self.read_since_within(cursor, max, usize::MAX)
-    }
-
-    /// As [`Store::read_since`], stopping once the events' bytes reach `max_bytes` (at least one
-    /// event is returned when any is there), so a reader takes only what it has room for.
-    pub fn read_since_within(
-        &self,
-        cursor: &mut Cursor,
-        max: usize,
-        max_bytes: usize,
-    ) -> (Vec<StoredEvent>, u64) {
-        let mut missed = 0;
-        // (source: 0-2 logs, 3 frames; index; event)
-        let mut batch: Vec<(usize, u64, StoredEvent)> = Vec::new();
-        for (i, log) in self.logs.iter().enumerate() {
-            if cursor.logs[i] < log.first() {
-                missed += log.first() - cursor.logs[i];
-                cursor.logs[i] = log.first();
-            }
-            batch.extend(log.iter_from(cursor.logs[i]).take(max).map(|(idx, e)| (i, idx, e.clone())));
-        }
-        let flog = self.frames.log();
-        if cursor.frames < flog.first() {
-            // Connector frames are not events: count only what could have been a page frame.
-            cursor.frames = flog.first();
-        }
-        let mut frames_scanned_to = cursor.frames;
-        let mut page_frames = 0;
-        for (idx, f) in flog.iter_from(cursor.frames) {
-            if page_frames == max {
-                break;
-            }
-            frames_scanned_to = idx + 1;
-            if f.origin == FrameOrigin::Page {
-                batch.push((3, idx, f.as_event()));
-                page_frames += 1;
-            }
-        }
-        batch.sort_by_key(|(_, _, e)| e.seq);
-        batch.truncate(max);
-        if max_bytes != usize::MAX {
-            let mut bytes = 0usize;
-            let keep = batch
-                .iter()
-                .position(|(_, _, e)| {
-                    bytes += e.raw.len();
-                    bytes > max_bytes
-                })
-                .map_or(batch.len(), |i| i.max(1));
-            batch.truncate(keep);
-        }
-        for (src, idx, _) in &batch {
-            match *src {
-                3 => cursor.frames = cursor.frames.max(idx + 1),
-                i => cursor.logs[i] = cursor.logs[i].max(idx + 1),
-            }
-        }
-        if batch.iter().filter(|(src, _, _)| *src == 3).count() == page_frames {
-            // Every page frame scanned was delivered: skip the connector frames around them too.
-            cursor.frames = cursor.frames.max(frames_scanned_to);
-        }
-        (batch.into_iter().map(|(_, _, e)| e).collect(), missed)
-    }
-
-    /// How many events (not counting page frames) were stored after `cursor`.
-    pub fn backlog(&self, cursor: &Cursor) -> u64 {
-        self.logs.iter().zip(cursor.logs).map(|(log, at)| log.end().saturating_sub(at)).sum()
-    }
-
-    /// Moves `cursor` to the end of every log; returns how many events and page frames it skipped.
-    pub fn skip_to_end(&self, cursor: &mut Cursor) -> u64 {
-        let now = self.cursor_now();
-        // Whether still held or already evicted, every event after the cursor is missed.
-        let events = self.backlog(cursor);
-        let page_frames =
-            self.frames.log().iter_from(cursor.frames).filter(|(_, f)| f.origin == FrameOrigin::Page).count();
-        *cursor = now;
-        events + page_frames as u64
     }
 
     pub fn stats(&self) -> StoreStats {

@@ -295,6 +295,14 @@ fn shown_text_matches(e: &StoredEvent, ac: &AhoCorasick) -> bool {
 /// The raw (still escaped) value of the first string field `"key": "…"` in a JSON text, without
 /// parsing it. Good enough for filters and duplicate detection; never used to display.
 pub fn json_str_field<'a>(raw: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
+    // The key may hold no string (null, object, number), or one cut short: None either way.
+    let v = json_value_span(raw, key)?;
+    (v.len() >= 2 && v[0] == b'"' && v[v.len() - 1] == b'"').then(|| &v[1..v.len() - 1])
+}
+
+/// The raw bytes of the first value of `"key": …` in a JSON text (string, number, object,
+/// array), without parsing it. Used only to compare events.
+pub fn json_value_span<'a>(raw: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
     let mut pat = Vec::with_capacity(key.len() + 2);
     pat.push(b'"');
     pat.extend_from_slice(key);
@@ -313,20 +321,39 @@ pub fn json_str_field<'a>(raw: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
         while i < raw.len() && raw[i].is_ascii_whitespace() {
             i += 1;
         }
-        if raw.get(i) != Some(&b'"') {
-            // The key exists but holds no string (null, object, number).
-            return None;
-        }
-        let start = i + 1;
-        let mut j = start;
-        while j < raw.len() {
-            match raw[j] {
-                b'\\' => j += 2,
-                b'"' => return Some(&raw[start..j]),
-                _ => j += 1,
+        let start = i;
+        let (mut depth, mut in_str) = (0usize, false);
+        while i < raw.len() {
+            let c = raw[i];
+            if in_str {
+                match c {
+                    b'\\' => i += 1,
+                    b'"' => {
+                        in_str = false;
+                        if depth == 0 {
+                            return Some(&raw[start..=i]);
+                        }
+                    }
+                    _ => {}
+                }
+            } else {
+                match c {
+                    b'"' => in_str = true,
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' if depth == 0 => return Some(&raw[start..i]),
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Some(&raw[start..=i]);
+                        }
+                    }
+                    b',' if depth == 0 => return Some(&raw[start..i]),
+                    _ => {}
+                }
             }
+            i += 1;
         }
-        return None;
+        return Some(&raw[start..]);
     }
     None
 }
@@ -335,6 +362,17 @@ pub fn json_str_field<'a>(raw: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
 mod tests {
     use super::*;
     use crate::store::Raw;
+
+    #[test]
+    fn value_spans_cover_strings_numbers_objects_and_arrays() {
+        let raw = br#"{"a":"x\"y","n": 42,"o":{"k":[1,{"z":"}"}]},"arr":[1,2] ,"last":true}"#;
+        assert_eq!(json_value_span(raw, b"a"), Some(&br#""x\"y""#[..]));
+        assert_eq!(json_value_span(raw, b"n"), Some(&b"42"[..]));
+        assert_eq!(json_value_span(raw, b"o"), Some(&br#"{"k":[1,{"z":"}"}]}"#[..]));
+        assert_eq!(json_value_span(raw, b"arr"), Some(&b"[1,2]"[..]));
+        assert_eq!(json_value_span(raw, b"last"), Some(&b"true"[..]));
+        assert_eq!(json_value_span(raw, b"none"), None);
+    }
 
     fn ev(ty: MessageType, level: Level, status: u16, raw: &str) -> StoredEvent {
         StoredEvent {

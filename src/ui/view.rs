@@ -15,7 +15,7 @@ use std::time::Instant;
 use crate::store::Log;
 
 use super::filter::Filter;
-pub use super::group::{dedupe_key, json_value_span, Group};
+pub use super::group::{dedupe_key, Group};
 
 /// How many entries are scanned between two looks at the clock.
 const CLOCK_EVERY: u64 = 8192;

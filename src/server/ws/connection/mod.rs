@@ -1,4 +1,10 @@
-//! One WebSocket connection's task: reads, writes, heartbeats, ingest batches, the client stream.
+//! One WebSocket connection's task: reads, writes, heartbeats, ingest batches.
+//!
+//! What a client's live stream does is in `stream`; the session's own messages (auth,
+//! connection-init, the rate-limit notice) in `session`.
+
+mod session;
+mod stream;
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering::Relaxed;
@@ -16,36 +22,16 @@ use super::writer::{self, Outgoing, Queued};
 use crate::protocol::redact;
 use crate::protocol::shape::{self, Inspected};
 use crate::protocol::timestamp::now_ms;
-use crate::protocol::{
-    data_as, parse_message, ConnectionInit, Envelope, ErrorCode, MessageType, ProtocolError, Subscribe,
-    SUBPROTOCOLS,
-};
+use crate::protocol::{parse_message, Envelope, ErrorCode, MessageType, ProtocolError};
 use crate::server::sessions::{Dialect, Outbound, PeerDetails, PeerKind, SessionEntry, SessionStats};
-use crate::server::{auth, compat, Command, Connector};
+use crate::server::{compat, Connector};
 use crate::store::{Direction, FrameOrigin, FrameRecord, Raw, SessionId, Staged};
 
 /// Messages read from one socket before they are stored together.
 const READ_BATCH: usize = 64;
 /// How long an unauthenticated connection has to send its `auth` message.
 const AUTH_GRACE: Duration = Duration::from_secs(10);
-/// Events sent to a client per wake-up before yielding to its other work.
-const STREAM_BATCH: usize = 512;
-/// A live-stream client this many events behind while its write queue is full skips ahead.
-const STREAM_LAG_LIMIT: u64 = 10_000;
-
-/// What a client has asked to see of the live stream.
-#[derive(Default)]
-struct Subscription {
-    types: Vec<MessageType>,
-    sessions: Vec<String>,
-}
-
-impl Subscription {
-    fn wants(&self, e: &crate::store::StoredEvent) -> bool {
-        (self.types.is_empty() || self.types.contains(&e.ty))
-            && (self.sessions.is_empty() || self.sessions.iter().any(|s| *s == *e.session))
-    }
-}
+use stream::Subscription;
 
 pub(super) struct Connection {
     connector: Connector,
@@ -516,239 +502,6 @@ impl Connection {
                 )
                 .await;
             }
-        }
-    }
-
-    async fn on_rate_limited(&mut self, bytes: usize) {
-        let shared = &self.connector.shared;
-        shared.metrics.message_in(None, bytes);
-        shared.metrics.dropped_rate_limited.fetch_add(1, Relaxed);
-        self.stats.rate_limited.fetch_add(1, Relaxed);
-        self.limiter.dropped_unreported += 1;
-        // One notice a second at most, saying how many were dropped since the last one.
-        if self.limiter.last_notice.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
-            let dropped = std::mem::take(&mut self.limiter.dropped_unreported);
-            self.limiter.last_notice = Some(Instant::now());
-            let err = ProtocolError::new(
-                ErrorCode::RateLimited,
-                format!(
-                    "over {} messages/s: {dropped} message(s) dropped and counted; slow down",
-                    shared.config.rate_limit_per_sec
-                ),
-            )
-            .with_details(json!({
-                "dropped": dropped,
-                "droppedTotal": self.stats.rate_limited.load(Relaxed),
-                "limitPerSecond": shared.config.rate_limit_per_sec,
-                "burst": shared.config.rate_limit_burst,
-            }));
-            self.send_error(err, None).await;
-        }
-    }
-
-    async fn on_auth(&mut self, env: &Envelope) {
-        let key = env
-            .extra
-            .get("api_key")
-            .or_else(|| env.extra.get("token"))
-            .or_else(|| env.data.get("api_key"))
-            .or_else(|| env.data.get("token"))
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        let config = &self.connector.shared.config;
-        let ok = !auth::auth_required(config) || auth::token_valid(config, key);
-        if ok {
-            self.authed = true;
-            let mut reply = Envelope::new("auth", json!({ "success": true, "sessionId": &*self.id }))
-                .with_timestamp(now_ms());
-            reply.id = env.id.clone().or_else(|| env.extra.get("id").map(|v| v.to_string()));
-            self.send_envelope(reply).await;
-        } else {
-            self.send_error(
-                ProtocolError::new(ErrorCode::Unauthorized, "invalid api_key"),
-                env.id.as_deref(),
-            )
-            .await;
-            self.close(1008, "unauthorized").await;
-        }
-    }
-
-    async fn on_connection_init(&mut self, env: &Envelope) {
-        let init: ConnectionInit = data_as(env).unwrap_or_default();
-        let tab_id = init.tab_id.as_ref().map(|t| t.to_string()).or_else(|| env.meta_str("tabId"));
-        let url = init.url.clone().or_else(|| env.meta_str("url"));
-        self.connector.shared.sessions.update_details(&self.id, |d| {
-            d.client_type = init.client_type.clone().or(d.client_type.take());
-            d.tab_id = tab_id.or(d.tab_id.take());
-            d.url = url.or(d.url.take());
-            d.title = init.title.clone().or(d.title.take());
-            d.user_agent = init.user_agent.clone().or(d.user_agent.take());
-        });
-        let config = &self.connector.shared.config;
-        let mut ack = Envelope::new(
-            "connection-ack",
-            json!({
-                "sessionId": &*self.id,
-                "serverId": self.connector.server_id(),
-                "supportedProtocols": SUBPROTOCOLS,
-                "maxMessageSize": config.max_message_bytes,
-                "heartbeatInterval": config.heartbeat_interval_ms,
-            }),
-        )
-        .with_timestamp(now_ms());
-        ack.id = env.id.clone();
-        self.send_envelope(ack).await;
-        self.connector.notify_changed();
-    }
-
-    async fn on_subscribe(&mut self, env: &Envelope) {
-        let sub: Subscribe = data_as(env).unwrap_or_default();
-        let mut types = Vec::new();
-        for t in &sub.types {
-            match MessageType::parse(t) {
-                Some(t) => types.push(t),
-                None => {
-                    self.send_error(
-                        ProtocolError::invalid(format!("subscribe: unknown type {t:?}")),
-                        env.id.as_deref(),
-                    )
-                    .await;
-                    return;
-                }
-            }
-        }
-        let mut sessions = sub.sessions.clone();
-        sessions.extend(sub.session_id.clone());
-        // Seed 002's form: `target: "browser:<id>"` (or "system" for everything).
-        if let Some(id) =
-            env.data.get("target").and_then(Value::as_str).and_then(|t| t.strip_prefix("browser:"))
-        {
-            sessions.push(id.to_string());
-        }
-        self.subscription = Subscription { types, sessions };
-        let mut reply = Envelope::new(
-            "subscribe",
-            json!({
-                "success": true,
-                "types": self.subscription.types.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
-                "sessions": self.subscription.sessions,
-            }),
-        )
-        .with_timestamp(now_ms());
-        reply.id = env.id.clone();
-        self.send_envelope(reply).await;
-    }
-
-    /// Routes a client's command; the reply comes back to this connection only.
-    fn on_command(&mut self, env: Envelope, ty: MessageType) {
-        let target = env
-            .data
-            .get("sessionId")
-            .or_else(|| env.extra.get("sessionId"))
-            .or_else(|| env.metadata.as_ref().and_then(|m| m.get("targetSessionId")))
-            .and_then(Value::as_str)
-            .map(str::to_string);
-        let mut data = env.data.clone();
-        if let Some(obj) = data.as_object_mut() {
-            obj.remove("sessionId");
-        }
-        let cmd = Command { ty, data, target, id: env.id.clone() };
-        let connector = self.connector.clone();
-        let replies = self.replies.0.clone();
-        let requester_id = env.id.clone();
-        tokio::spawn(async move {
-            let text = match connector.command(cmd).await {
-                Ok(reply) => reply.envelope.to_json(),
-                Err(e) => {
-                    connector.shared.metrics.error(e.code);
-                    e.to_envelope(requester_id.as_deref(), now_ms()).to_json()
-                }
-            };
-            let _ = replies.send(text).await;
-        });
-    }
-
-    /// Sends a client the events stored since its cursor that its subscription wants.
-    ///
-    /// Only as much as the write queue has room for: a client that reads slowly falls behind in
-    /// the store, not in memory. One that falls more than `STREAM_LAG_LIMIT` events behind (or
-    /// past what the store still holds) skips ahead to the newest, and is told how many it missed.
-    async fn stream_events(&mut self) {
-        self.stream_waiting = false;
-        loop {
-            if !self.out.has_stream_room() {
-                let skipped = {
-                    let store = self.connector.shared.store.read();
-                    if store.backlog(&self.cursor) > STREAM_LAG_LIMIT {
-                        store.skip_to_end(&mut self.cursor)
-                    } else {
-                        0
-                    }
-                };
-                self.count_missed(skipped);
-                self.stream_waiting = true;
-                return;
-            }
-            let (events, missed) = {
-                let store = self.connector.shared.store.read();
-                let (count, bytes) = self.out.stream_room();
-                store.read_since_within(&mut self.cursor, count.min(STREAM_BATCH), bytes)
-            };
-            self.count_missed(missed);
-            if self.missed_unreported > 0 {
-                self.send_lag_notice();
-            }
-            let n = events.len();
-            let wanted: Vec<_> = events.into_iter().filter(|e| self.subscription.wants(e)).collect();
-            for e in wanted {
-                self.connector.shared.metrics.message_out(e.ty, 0);
-                self.last_streamed_ms = Some(e.timestamp_ms);
-                self.send_text(e.envelope_json()).await;
-                if self.closing {
-                    return;
-                }
-            }
-            if n < STREAM_BATCH {
-                return;
-            }
-            tokio::task::yield_now().await;
-        }
-    }
-
-    fn count_missed(&mut self, missed: u64) {
-        if missed > 0 {
-            self.connector.shared.metrics.dropped_subscriber_lag.fetch_add(missed, Relaxed);
-            self.missed_unreported += missed;
-        }
-    }
-
-    /// Tells a client how many live events it missed and where to fetch them.
-    fn send_lag_notice(&mut self) {
-        let missed = std::mem::take(&mut self.missed_unreported);
-        let since = self.last_streamed_ms.map(|t| t + 1);
-        let fetch = match since {
-            Some(t) => format!("GET /api/events?since={t}"),
-            None => "GET /api/events".to_string(),
-        };
-        let notice = Envelope::new(
-            "events-missed",
-            json!({
-                "missed": missed,
-                "reason": "subscriber_lag",
-                "since": since,
-                "message": format!(
-                    "this client read too slowly: {missed} live event(s) were skipped; {fetch} has what the store still holds"
-                ),
-            }),
-        )
-        .with_timestamp(now_ms())
-        .to_json();
-        let len = notice.len();
-        if self.out.push(Message::Text(Utf8Bytes::from(notice.clone()))) == Queued::Yes {
-            self.record(Direction::ServerToClient, 1, Some(Raw::from(notice.into_bytes())), len);
-        } else {
-            // No room even for the notice: keep the count for the next one.
-            self.missed_unreported += missed;
         }
     }
 }

@@ -1,0 +1,186 @@
+//! A client's side of `/mcp-ws`: its subscription, its commands, and the live stream of events
+//! from its cursor, paced by its write queue.
+
+use std::sync::atomic::Ordering::Relaxed;
+
+use axum::extract::ws::{Message, Utf8Bytes};
+use serde_json::{json, Value};
+
+use super::super::writer::Queued;
+use super::Connection;
+use crate::protocol::timestamp::now_ms;
+use crate::protocol::{data_as, Envelope, MessageType, ProtocolError, Subscribe};
+use crate::server::Command;
+use crate::store::{Direction, Raw};
+
+/// Events sent to a client per wake-up before yielding to its other work.
+const STREAM_BATCH: usize = 512;
+/// A live-stream client this many events behind while its write queue is full skips ahead.
+const STREAM_LAG_LIMIT: u64 = 10_000;
+
+/// What a client has asked to see of the live stream.
+#[derive(Default)]
+pub(super) struct Subscription {
+    types: Vec<MessageType>,
+    sessions: Vec<String>,
+}
+
+impl Subscription {
+    fn wants(&self, e: &crate::store::StoredEvent) -> bool {
+        (self.types.is_empty() || self.types.contains(&e.ty))
+            && (self.sessions.is_empty() || self.sessions.iter().any(|s| *s == *e.session))
+    }
+}
+
+impl Connection {
+    pub(super) async fn on_subscribe(&mut self, env: &Envelope) {
+        let sub: Subscribe = data_as(env).unwrap_or_default();
+        let mut types = Vec::new();
+        for t in &sub.types {
+            match MessageType::parse(t) {
+                Some(t) => types.push(t),
+                None => {
+                    self.send_error(
+                        ProtocolError::invalid(format!("subscribe: unknown type {t:?}")),
+                        env.id.as_deref(),
+                    )
+                    .await;
+                    return;
+                }
+            }
+        }
+        let mut sessions = sub.sessions.clone();
+        sessions.extend(sub.session_id.clone());
+        // Seed 002's form: `target: "browser:<id>"` (or "system" for everything).
+        if let Some(id) =
+            env.data.get("target").and_then(Value::as_str).and_then(|t| t.strip_prefix("browser:"))
+        {
+            sessions.push(id.to_string());
+        }
+        self.subscription = Subscription { types, sessions };
+        let mut reply = Envelope::new(
+            "subscribe",
+            json!({
+                "success": true,
+                "types": self.subscription.types.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
+                "sessions": self.subscription.sessions,
+            }),
+        )
+        .with_timestamp(now_ms());
+        reply.id = env.id.clone();
+        self.send_envelope(reply).await;
+    }
+
+    /// Routes a client's command; the reply comes back to this connection only.
+    pub(super) fn on_command(&mut self, env: Envelope, ty: MessageType) {
+        let target = env
+            .data
+            .get("sessionId")
+            .or_else(|| env.extra.get("sessionId"))
+            .or_else(|| env.metadata.as_ref().and_then(|m| m.get("targetSessionId")))
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let mut data = env.data.clone();
+        if let Some(obj) = data.as_object_mut() {
+            obj.remove("sessionId");
+        }
+        let cmd = Command { ty, data, target, id: env.id.clone() };
+        let connector = self.connector.clone();
+        let replies = self.replies.0.clone();
+        let requester_id = env.id.clone();
+        tokio::spawn(async move {
+            let text = match connector.command(cmd).await {
+                Ok(reply) => reply.envelope.to_json(),
+                Err(e) => {
+                    connector.shared.metrics.error(e.code);
+                    e.to_envelope(requester_id.as_deref(), now_ms()).to_json()
+                }
+            };
+            let _ = replies.send(text).await;
+        });
+    }
+
+    /// Sends a client the events stored since its cursor that its subscription wants.
+    ///
+    /// Only as much as the write queue has room for: a client that reads slowly falls behind in
+    /// the store, not in memory. One that falls more than `STREAM_LAG_LIMIT` events behind (or
+    /// past what the store still holds) skips ahead to the newest, and is told how many it missed.
+    pub(super) async fn stream_events(&mut self) {
+        self.stream_waiting = false;
+        loop {
+            if !self.out.has_stream_room() {
+                let skipped = {
+                    let store = self.connector.shared.store.read();
+                    if store.backlog(&self.cursor) > STREAM_LAG_LIMIT {
+                        store.skip_to_end(&mut self.cursor)
+                    } else {
+                        0
+                    }
+                };
+                self.count_missed(skipped);
+                self.stream_waiting = true;
+                return;
+            }
+            let (events, missed) = {
+                let store = self.connector.shared.store.read();
+                let (count, bytes) = self.out.stream_room();
+                store.read_since_within(&mut self.cursor, count.min(STREAM_BATCH), bytes)
+            };
+            self.count_missed(missed);
+            if self.missed_unreported > 0 {
+                self.send_lag_notice();
+            }
+            let n = events.len();
+            let wanted: Vec<_> = events.into_iter().filter(|e| self.subscription.wants(e)).collect();
+            for e in wanted {
+                self.connector.shared.metrics.message_out(e.ty, 0);
+                self.last_streamed_ms = Some(e.timestamp_ms);
+                self.send_text(e.envelope_json()).await;
+                if self.closing {
+                    return;
+                }
+            }
+            if n < STREAM_BATCH {
+                return;
+            }
+            tokio::task::yield_now().await;
+        }
+    }
+
+    fn count_missed(&mut self, missed: u64) {
+        if missed > 0 {
+            self.connector.shared.metrics.dropped_subscriber_lag.fetch_add(missed, Relaxed);
+            self.missed_unreported += missed;
+        }
+    }
+
+    /// Tells a client how many live events it missed and where to fetch them.
+    fn send_lag_notice(&mut self) {
+        let missed = std::mem::take(&mut self.missed_unreported);
+        let since = self.last_streamed_ms.map(|t| t + 1);
+        let fetch = match since {
+            Some(t) => format!("GET /api/events?since={t}"),
+            None => "GET /api/events".to_string(),
+        };
+        let notice = Envelope::new(
+            "events-missed",
+            json!({
+                "missed": missed,
+                "reason": "subscriber_lag",
+                "since": since,
+                "message": format!(
+                    "this client read too slowly: {missed} live event(s) were skipped; {fetch} has what the store still holds"
+                ),
+            }),
+        )
+        .with_timestamp(now_ms())
+        .to_json();
+        let len = notice.len();
+        if self.out.push(Message::Text(Utf8Bytes::from(notice.clone()))) == Queued::Yes {
+            self.record(Direction::ServerToClient, 1, Some(Raw::from(notice.into_bytes())), len);
+        } else {
+            // No room even for the notice: keep the count for the next one.
+            self.missed_unreported += missed;
+        }
+    }
+}
