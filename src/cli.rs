@@ -61,6 +61,14 @@ pub struct Cli {
     /// --launch with no window (CI, remote hosts) [env TRIAGE_HEADLESS].
     #[arg(long, global = true)]
     pub headless: bool,
+
+    /// Share one event stream with other connectors through Redis: redis://HOST:PORT [env TRIAGE_BROKER].
+    #[arg(long, global = true, value_name = "URL")]
+    pub broker: Option<String>,
+
+    /// This connector's name on the broker [default: HOST:PORT; env TRIAGE_NAME].
+    #[arg(long, global = true)]
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -94,6 +102,8 @@ impl Cli {
                 isolated: self.isolated,
                 headless: self.headless,
             },
+            broker: self.broker.clone(),
+            name: self.name.clone(),
         }
     }
 }

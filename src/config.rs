@@ -65,6 +65,14 @@ pub struct Config {
     pub keys: BTreeMap<String, String>,
     /// `[browser]`: launch or attach to Chrome over the DevTools Protocol.
     pub browser: BrowserOptions,
+    /// `redis://HOST:PORT` the connectors of a fleet share one stream through (`docs/fleet.md`).
+    pub broker: Option<String>,
+    /// This connector's name on the broker; default `HOST:PORT`.
+    pub name: Option<String>,
+    /// Entries the broker's stream keeps (approximately; the oldest go first).
+    pub broker_stream_maxlen: usize,
+    /// Events waiting to be published while the broker is down; the oldest past it are dropped and counted.
+    pub broker_buffer: usize,
 }
 
 impl Default for Config {
@@ -95,6 +103,10 @@ impl Default for Config {
             theme: "dark".to_string(),
             keys: BTreeMap::new(),
             browser: BrowserOptions::default(),
+            broker: None,
+            name: None,
+            broker_stream_maxlen: 100_000,
+            broker_buffer: 100_000,
         }
     }
 }
@@ -108,6 +120,8 @@ pub struct Overrides {
     pub theme: Option<String>,
     pub record: Option<PathBuf>,
     pub browser: BrowserFlags,
+    pub broker: Option<String>,
+    pub name: Option<String>,
 }
 
 /// Where things are read from and written to.
@@ -229,6 +243,12 @@ pub fn apply_env(config: &mut Config, env: impl Fn(&str) -> Option<String>) -> R
     if let Some(v) = env("TRIAGE_RECORD") {
         config.record = Some(PathBuf::from(v));
     }
+    if let Some(v) = env("TRIAGE_BROKER") {
+        config.broker = Some(v);
+    }
+    if let Some(v) = env("TRIAGE_NAME") {
+        config.name = Some(v);
+    }
     config.browser.apply_env(&env)?;
     Ok(())
 }
@@ -248,6 +268,12 @@ pub fn apply_overrides(config: &mut Config, o: &Overrides) {
     }
     if let Some(r) = &o.record {
         config.record = Some(r.clone());
+    }
+    if let Some(b) = &o.broker {
+        config.broker = Some(b.clone());
+    }
+    if let Some(n) = &o.name {
+        config.name = Some(n.clone());
     }
     config.browser.apply_flags(&o.browser);
 }

@@ -5,6 +5,7 @@
 //! `mcp` the MCP server for AI assistants (stdio and `/mcp`).
 //! `sources` the browsers that are not an extension connection (Chrome over CDP).
 
+pub mod broker;
 pub mod cli;
 pub mod config;
 pub mod demo;

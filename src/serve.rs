@@ -10,6 +10,10 @@ pub async fn run(config: Config, paths: Paths, with_demo: bool) -> Result<()> {
     let token = config.token.clone();
     let browser = config.browser.clone();
     let (connector, addr, task) = server::start(config, &paths).await?;
+    if let Err(e) = crate::broker::start(&connector).await {
+        connector.shutdown();
+        return Err(e);
+    }
     // Scripts and tests read this line to learn the port (it may be ephemeral: --port 0).
     println!("triage-tui {} listening on http://{addr}", server::VERSION);
     println!(

@@ -319,6 +319,7 @@ pub fn list_sessions(c: &Connector) -> CallToolResult {
                 }
                 PeerKind::Client => "client",
                 PeerKind::Cdp => "cdp",
+                PeerKind::Remote => "remote",
             };
             json!({
                 "id": s.session_id,

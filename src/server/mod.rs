@@ -106,6 +106,8 @@ pub(crate) struct Shared {
     local_port: AtomicU16,
     shutdown: CancellationToken,
     recorder: Option<Mutex<std::io::BufWriter<std::fs::File>>>,
+    /// Set once a broker is connected (`crate::broker`).
+    broker: std::sync::OnceLock<Arc<crate::broker::BrokerStatus>>,
 }
 
 /// A handle on the connector. Cheap to clone; all clones share one state.
@@ -156,6 +158,7 @@ impl Connector {
                 local_port: AtomicU16::new(0),
                 shutdown: CancellationToken::new(),
                 recorder,
+                broker: std::sync::OnceLock::new(),
                 config,
             }),
         })
@@ -260,8 +263,21 @@ impl Connector {
         held
     }
 
+    pub(crate) fn set_broker_status(&self, status: Arc<crate::broker::BrokerStatus>) {
+        let _ = self.shared.broker.set(status);
+    }
+
     /// `/health`'s body.
     pub fn health(&self) -> Value {
+        let mut health = self.health_local();
+        if let (Some(b), Some(obj)) = (self.shared.broker.get(), health.as_object_mut()) {
+            obj.insert("redis".into(), json!(b.health_word()));
+            obj.insert("broker".into(), b.health());
+        }
+        health
+    }
+
+    fn health_local(&self) -> Value {
         let stats = self.shared.store.read().stats();
         json!({
             "status": "healthy",
@@ -309,12 +325,16 @@ impl Connector {
 
     pub fn metrics_text(&self) -> String {
         let stats = self.shared.store.read().stats();
-        self.shared.metrics.render(
+        let mut text = self.shared.metrics.render(
             self.shared.sessions.count(PeerKind::Extension),
             self.shared.sessions.count(PeerKind::Client),
             &stats,
             self.uptime().as_secs(),
-        )
+        );
+        if let Some(b) = self.shared.broker.get() {
+            text.push_str(&b.metrics_text());
+        }
+        text
     }
 
     /// Sends a command to a browser and waits for its reply (or the command timeout).

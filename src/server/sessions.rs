@@ -21,6 +21,8 @@ pub enum PeerKind {
     Client,
     /// A page target of a Chrome driven over the DevTools Protocol (`sources::cdp`).
     Cdp,
+    /// A browser held by another connector, seen through the broker (`crate::broker`).
+    Remote,
 }
 
 impl PeerKind {

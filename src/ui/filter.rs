@@ -2,7 +2,7 @@
 //!
 //! Terms: free text, `level:error` (or `level:>=warn`), `method:POST`, `status:>=400` (`404`,
 //! `4xx`, `<300`), `url:…`, `type:…` (event type, or a request's resource type: `fetch`, `xhr`,
-//! `doc`, `img`, `script`, `css`, `ws`…), `session:…`, `is:marked`; `-term` negates; all terms
+//! `doc`, `img`, `script`, `css`, `ws`…), `session:…`, `connector:NAME` (events from the fleet connector NAME), `is:marked`; `-term` negates; all terms
 //! must hold. A bare word (`404` too) is free text. Evaluation parses no JSON for the common
 //! case: it reads the event's index fields (type, level, status, session) and searches the raw
 //! bytes (ASCII case-insensitive), so a million events filter in well under the frame budget of
@@ -55,6 +55,8 @@ enum Kind {
     Url(AhoCorasick),
     Type(String),
     Session(String),
+    /// `connector:NAME`: a remote session is `NAME/…` (see `crate::broker`).
+    Connector(String),
     Marked,
     Text(AhoCorasick, String),
 }
@@ -131,7 +133,8 @@ impl Filter {
                 Some(rest) if !rest.is_empty() => (true, rest),
                 _ => (false, tok.as_str()),
             };
-            const KEYS: [&str; 7] = ["level", "status", "method", "url", "type", "session", "is"];
+            const KEYS: [&str; 8] =
+                ["level", "status", "method", "url", "type", "session", "connector", "is"];
             if let Some(key) =
                 body.strip_suffix(':').filter(|k| KEYS.contains(&k.to_ascii_lowercase().as_str()))
             {
@@ -163,6 +166,7 @@ impl Filter {
                     "url" => Kind::Url(ci(value)?),
                     "type" => Kind::Type(value.to_ascii_lowercase()),
                     "session" => Kind::Session(value.to_string()),
+                    "connector" => Kind::Connector(format!("{value}/")),
                     "is" if value.eq_ignore_ascii_case("marked") => Kind::Marked,
                     "is" => return Err(format!("is:{value}? use is:marked")),
                     _ => Kind::Text(ci(body)?, body.to_string()),
@@ -177,7 +181,7 @@ impl Filter {
         // Cheap index-field terms first, byte searches last.
         terms.sort_by_key(|t| match t.kind {
             Kind::Level(..) | Kind::Status(..) | Kind::StatusClass(_) => 0,
-            Kind::Type(_) | Kind::Session(_) | Kind::Marked => 1,
+            Kind::Type(_) | Kind::Session(_) | Kind::Connector(_) | Kind::Marked => 1,
             Kind::Method(_) | Kind::Url(_) => 2,
             Kind::Text(..) => 3,
         });
@@ -223,6 +227,7 @@ impl Filter {
                 Kind::StatusClass(c) => e.status / 100 == *c,
                 Kind::Type(ty) => type_matches(e, ty),
                 Kind::Session(s) => e.session.contains(s.as_str()),
+                Kind::Connector(prefix) => e.session.starts_with(prefix.as_str()),
                 Kind::Marked => self.marks.contains(&e.seq),
                 Kind::Method(m) => {
                     json_str_field(&e.raw, b"method").is_some_and(|v| v.eq_ignore_ascii_case(m.as_bytes()))
@@ -248,6 +253,7 @@ impl Filter {
                         || (ty == "connector" && f.origin == crate::store::FrameOrigin::Connector)
                 }
                 Kind::Session(s) => f.session.contains(s.as_str()) || f.traffic_id.contains(s.as_str()),
+                Kind::Connector(prefix) => f.session.starts_with(prefix.as_str()),
                 Kind::Url(ac) => f.url.as_deref().is_some_and(|u| ac.is_match(u)),
                 Kind::Text(ac, _) => {
                     f.data.as_deref().is_some_and(|d| ac.is_match(d))
@@ -267,6 +273,7 @@ fn example(key: &str) -> &'static str {
         "url" => "url:/api/",
         "type" => "type:fetch (fetch xhr doc img script css ws) or type:console",
         "session" => "session:ext-",
+        "connector" => "connector:ci-runner-1",
         _ => "is:marked",
     }
 }

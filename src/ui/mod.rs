@@ -67,6 +67,11 @@ pub fn run(config: Config, paths: Paths, options: UiOptions) -> Result<()> {
         let demo_token = config.token.clone();
         let browser = config.browser.clone();
         let (connector, addr, server_task) = server::start(config, &paths).await?;
+        // Before the terminal changes, so a bad broker URL is a plain error naming the flag.
+        if let Err(e) = crate::broker::start(&connector).await {
+            connector.shutdown();
+            return Err(e);
+        }
         // A recording is read before the terminal changes, so a bad file is a plain error.
         let replayed = match &options.replay {
             Some(file) => Some(connector.load_recording(file)?),

@@ -20,6 +20,7 @@ pub fn kind_name(s: &SessionInfo) -> &'static str {
         PeerKind::Client if s.subprotocol.as_deref() == Some(crate::mcp::presence::MCP_SUBPROTOCOL) => "mcp",
         PeerKind::Client => "client",
         PeerKind::Cdp => "cdp",
+        PeerKind::Remote => "remote",
     }
 }
 
@@ -41,7 +42,7 @@ pub fn row(s: &SessionInfo, utc: bool, target: bool) -> Row {
             cell_text(&page_of(s)),
         ],
         match s.kind {
-            PeerKind::Extension | PeerKind::Cdp => Tone::Normal,
+            PeerKind::Extension | PeerKind::Cdp | PeerKind::Remote => Tone::Normal,
             PeerKind::Client => Tone::Muted,
         },
     )

@@ -81,6 +81,7 @@ impl Connection {
             PeerKind::Extension => "ext",
             PeerKind::Client => "cli",
             PeerKind::Cdp => "cdp",
+            PeerKind::Remote => "remote",
         };
         let id: SessionId =
             Arc::from(format!("{prefix}-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]));
@@ -100,7 +101,9 @@ impl Connection {
         });
         match kind {
             PeerKind::Extension => shared.metrics.connections_total_extension.fetch_add(1, Relaxed),
-            PeerKind::Client | PeerKind::Cdp => shared.metrics.connections_total_client.fetch_add(1, Relaxed),
+            PeerKind::Client | PeerKind::Cdp | PeerKind::Remote => {
+                shared.metrics.connections_total_client.fetch_add(1, Relaxed)
+            }
         };
         tracing::info!(session = %id, ?kind, ?dialect, %remote, "connected");
         let cursor = shared.store.read().cursor_now();
@@ -494,7 +497,7 @@ impl Connection {
             t => {
                 let role = match self.kind {
                     PeerKind::Extension => "a browser on /extension-ws",
-                    PeerKind::Client | PeerKind::Cdp => "a client on /mcp-ws",
+                    PeerKind::Client | PeerKind::Cdp | PeerKind::Remote => "a client on /mcp-ws",
                 };
                 self.send_error(
                     ProtocolError::invalid(format!("{t} is not something {role} may send")),

@@ -1,0 +1,130 @@
+//! The consumer: every other connector's events, read from the stream into this connector's
+//! store through the staging path local ones take, each under a session `CONNECTOR/SESSION`
+//! registered as a remote browser (the Sessions pane lists it under its connector).
+//!
+//! The last stream id read is kept, so after a reconnect nothing is read (and stored) twice.
+
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::Duration;
+
+use redis::streams::{StreamId, StreamReadReply};
+use tokio::sync::mpsc;
+
+use super::{Broker, STREAM_KEY};
+use crate::protocol::timestamp::now_ms;
+use crate::protocol::{Envelope, MessageType};
+use crate::server::sessions::{Dialect, PeerDetails, PeerKind, SessionEntry, SessionStats};
+use crate::server::Connector;
+use crate::store::{classify, Raw, SessionId, Staged, StoredEvent};
+
+const BATCH: usize = 512;
+const BLOCK_MS: u64 = 1_000;
+
+pub(super) async fn run(connector: Connector, broker: Arc<Broker>, client: redis::Client) {
+    let stop = connector.shutdown_token();
+    // From the start of what the stream still holds: a viewer that joins sees recent history.
+    let mut last_id = "0-0".to_string();
+    let mut backoff = Duration::from_millis(100);
+    'connect: loop {
+        let mut conn = match client.get_multiplexed_async_connection().await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!("broker: cannot connect to read the stream: {e}");
+                tokio::select! {
+                    _ = stop.cancelled() => return,
+                    _ = tokio::time::sleep(backoff) => {}
+                }
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+                continue 'connect;
+            }
+        };
+        conn.set_response_timeout(Duration::from_millis(BLOCK_MS + 5_000));
+        backoff = Duration::from_millis(100);
+        loop {
+            let mut xread = redis::cmd("XREAD");
+            xread
+                .arg("COUNT")
+                .arg(BATCH)
+                .arg("BLOCK")
+                .arg(BLOCK_MS)
+                .arg("STREAMS")
+                .arg(STREAM_KEY)
+                .arg(&last_id);
+            let read = xread.query_async::<Option<StreamReadReply>>(&mut conn);
+            let reply = tokio::select! {
+                _ = stop.cancelled() => return,
+                r = read => r,
+            };
+            match reply {
+                Ok(Some(reply)) => {
+                    let mut staged = Vec::new();
+                    for entry in reply.keys.into_iter().flat_map(|k| k.ids) {
+                        last_id = entry.id.clone();
+                        if let Some(s) = stage(&connector, &broker, &entry) {
+                            staged.push(s);
+                        }
+                    }
+                    broker.status.received.fetch_add(staged.len() as u64, Relaxed);
+                    connector.append_staged(&mut staged);
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!("broker: reading the stream failed: {e}");
+                    broker.status.connected.store(false, Relaxed);
+                    continue 'connect;
+                }
+            }
+        }
+    }
+}
+
+/// One stream entry as a staged event, or `None` for this connector's own entries and
+/// entries that are not events.
+fn stage(connector: &Connector, broker: &Broker, entry: &StreamId) -> Option<Staged> {
+    let from: String = entry.get("c")?;
+    if from == broker.name {
+        return None;
+    }
+    let session: String = entry.get("s")?;
+    let ty = MessageType::parse(&entry.get::<String>("t")?)?;
+    let raw: Vec<u8> = entry.get("e")?;
+    let env: Envelope = serde_json::from_slice(&raw).ok()?;
+    let id: SessionId = SessionId::from(format!("{from}/{session}"));
+    register(connector, broker, &id, &from);
+    let (level, status) = classify(&env, ty);
+    let timestamp_ms = env.timestamp.map_or_else(now_ms, |t| t.0);
+    if let Some((_, _, _, stats)) = connector.registry().sender(&id) {
+        stats.messages_in.fetch_add(1, Relaxed);
+        stats.last_active_ms.store(now_ms(), Relaxed);
+    }
+    Some(Staged::Event(StoredEvent {
+        seq: 0,
+        ty,
+        level,
+        status,
+        timestamp_ms,
+        session: id,
+        raw: Raw::from(raw),
+    }))
+}
+
+/// Registers a browser held by another connector the first time one of its events arrives.
+fn register(connector: &Connector, broker: &Broker, id: &SessionId, from: &str) {
+    if !broker.remote.lock().insert(id.clone()) && connector.registry().sender(id).is_some() {
+        return;
+    }
+    // Commands for remote browsers are not routed yet: nothing reads this queue.
+    let (tx, _rx) = mpsc::channel(1);
+    connector.registry().insert(SessionEntry {
+        id: id.clone(),
+        kind: PeerKind::Remote,
+        dialect: Dialect::Triage,
+        subprotocol: None,
+        remote: format!("connector {from}"),
+        connected_at_ms: now_ms(),
+        details: PeerDetails { client_type: Some(format!("connector:{from}")), ..Default::default() },
+        stats: Arc::new(SessionStats::default()),
+        tx,
+    });
+}

@@ -1,0 +1,85 @@
+//! The publisher: what the store appends from this connector's own browsers goes to the stream,
+//! in pipelined batches; while Redis is down it waits in a bounded buffer, overflow counted.
+
+use std::collections::VecDeque;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::Duration;
+
+use redis::aio::ConnectionManager;
+
+use super::{Broker, STREAM_KEY};
+use crate::protocol::timestamp::now_ms;
+use crate::server::Connector;
+use crate::store::StoredEvent;
+
+const BATCH: usize = 512;
+
+pub(super) async fn run(connector: Connector, broker: Arc<Broker>, mut redis: ConnectionManager) {
+    let mut changes = connector.changes();
+    let mut cursor = connector.store().read().cursor_now();
+    let mut pending: VecDeque<StoredEvent> = VecDeque::new();
+    let stop = connector.shutdown_token();
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        loop {
+            let (events, _) = connector.store().read().read_since(&mut cursor, BATCH);
+            if events.is_empty() {
+                break;
+            }
+            let remote = broker.remote.lock();
+            pending.extend(events.into_iter().filter(|e| !remote.contains(&e.session)));
+        }
+        while pending.len() > broker.buffer {
+            pending.pop_front();
+            broker.status.dropped.fetch_add(1, Relaxed);
+        }
+        while !pending.is_empty() {
+            let n = pending.len().min(BATCH);
+            let mut pipe = redis::pipe();
+            for e in pending.iter().take(n) {
+                pipe.cmd("XADD")
+                    .arg(STREAM_KEY)
+                    .arg("MAXLEN")
+                    .arg("~")
+                    .arg(broker.maxlen)
+                    .arg("*")
+                    .arg("c")
+                    .arg(&broker.name)
+                    .arg("s")
+                    .arg(&*e.session)
+                    .arg("t")
+                    .arg(e.ty.as_str())
+                    .arg("e")
+                    .arg(&*e.raw)
+                    .ignore();
+            }
+            match pipe.query_async::<()>(&mut redis).await {
+                Ok(()) => {
+                    let oldest = pending.front().map_or(0, |e| e.timestamp_ms);
+                    pending.drain(..n);
+                    broker.status.published.fetch_add(n as u64, Relaxed);
+                    broker.status.publish_lag_ms.store((now_ms() - oldest).max(0), Relaxed);
+                    broker.status.connected.store(true, Relaxed);
+                    backoff = Duration::from_millis(100);
+                }
+                Err(e) => {
+                    tracing::warn!("broker: cannot publish ({} waiting): {e}", pending.len());
+                    broker.status.connected.store(false, Relaxed);
+                    tokio::select! {
+                        _ = stop.cancelled() => return,
+                        _ = tokio::time::sleep(backoff) => {}
+                    }
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                    break;
+                }
+            }
+        }
+        let retry = if pending.is_empty() { Duration::from_secs(3600) } else { backoff };
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            r = changes.changed() => if r.is_err() { return },
+            _ = tokio::time::sleep(retry) => {}
+        }
+    }
+}

@@ -1,0 +1,218 @@
+//! Issue 16: connectors share one stream over a real Redis (redis-server on a free loopback
+//! port with its own temp dir, killed on drop).
+
+mod common;
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::*;
+use serde_json::json;
+
+struct Redis {
+    child: Option<Child>,
+    port: u16,
+    dir: PathBuf,
+}
+
+impl Redis {
+    /// Starts redis-server on a free port (retrying if another process took it first).
+    fn start() -> Redis {
+        let dir = temp_dir("redis");
+        for _ in 0..10 {
+            let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+            let mut r = Redis { child: None, port, dir: dir.clone() };
+            if r.spawn() {
+                return r;
+            }
+        }
+        panic!("redis-server did not start (is it installed? scripts/test installs it)");
+    }
+
+    fn spawn(&mut self) -> bool {
+        let mut child = Command::new("redis-server")
+            .args([
+                "--port",
+                &self.port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .arg("--dir")
+            .arg(&self.dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server runs");
+        for _ in 0..200 {
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                self.child = Some(child);
+                return true;
+            }
+            if child.try_wait().ok().flatten().is_some() {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        false
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    fn restart(&mut self) {
+        assert!(self.spawn(), "redis-server restarts on its port");
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    fn xlen(&self) -> u64 {
+        let out = Command::new("redis-cli")
+            .args(["-p", &self.port.to_string(), "XLEN", "triage:events"])
+            .output()
+            .expect("redis-cli runs");
+        String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(0)
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        self.kill();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+async fn connector_on(redis: &Redis, name: &str) -> TestServer {
+    let (url, name) = (redis.url(), name.to_string());
+    let srv = start_with(|c| {
+        c.broker = Some(url);
+        c.name = Some(name);
+    })
+    .await;
+    triage_tui::broker::start(&srv.connector).await.expect("broker connects");
+    srv
+}
+
+/// Polls `f` until it holds (bounded by a generous WAIT); never a speed assertion.
+async fn until(what: &str, mut f: impl AsyncFnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + WAIT * 3;
+    while !f().await {
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_browser_on_one_connector_is_seen_by_another() {
+    let redis = Redis::start();
+    let a = connector_on(&redis, "ci-a").await;
+    let b = connector_on(&redis, "ci-b").await;
+    let mut watcher = b.client().await;
+    let mut browser = a.browser("tab-a").await;
+    browser.send(json!({"id": "from-a-1", "type": "console-log", "data": {"level": "error", "message": "boom on A"}})).await;
+    browser.send(json!({"id": "from-a-2", "type": "network-request", "data": {"url": "https://a.test/api", "method": "GET", "status": 500}})).await;
+
+    // B's REST API: both events, under A's session named by its connector.
+    let events = b.wait_events("type=console-log,network-request", 2).await;
+    assert_eq!(events.len(), 2, "{events:?}");
+    let remote_session = format!("ci-a/{}", browser.session);
+    for e in &events {
+        assert_eq!(e["metadata"]["sessionId"], remote_session.as_str(), "{e}");
+    }
+    // B's /mcp-ws live stream.
+    let got = watcher.recv_type("console-log").await;
+    assert_eq!(got["id"], "from-a-1");
+    assert_eq!(got["metadata"]["sessionId"], remote_session.as_str());
+
+    // B's registry lists A's browser as a remote session of connector ci-a.
+    let (_, sessions) = b.get_json("/api/sessions").await;
+    let listed = sessions.to_string();
+    assert!(listed.contains(&remote_session) && listed.contains("\"remote\""), "{listed}");
+
+    // No loops: B does not publish what it read, A stores each of its events once.
+    until("A's two events on the stream", async || redis.xlen() == 2).await;
+    browser.send(json!({"id": "from-a-3", "type": "console-log", "data": {"message": "third"}})).await;
+    b.wait_events("type=console-log", 2).await;
+    until("the third on the stream", async || redis.xlen() == 3).await;
+    assert_eq!(a.events("type=console-log,network-request").await.len(), 3);
+    let (_, health_b) = b.get_json("/health").await;
+    assert_eq!(health_b["redis"], "connected");
+    assert_eq!(health_b["broker"]["published"], 0, "B published nothing it read: {health_b}");
+    assert_eq!(health_b["broker"]["received"], 3);
+    let metrics = b.http.get(b.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("triage_broker_received_total 3"), "{metrics}");
+}
+
+#[tokio::test]
+async fn the_connector_filter_term_selects_one_connector() {
+    let f = triage_tui::ui::filter::Filter::parse("connector:ci-a").unwrap().unwrap();
+    let event = |session: &str| triage_tui::store::StoredEvent {
+        seq: 1,
+        ty: triage_tui::protocol::MessageType::ConsoleLog,
+        level: triage_tui::store::Level::Log,
+        status: 0,
+        timestamp_ms: 0,
+        session: session.into(),
+        raw: std::sync::Arc::from(&b"{}"[..]),
+    };
+    assert!(f.matches_event(&event("ci-a/ext-1")));
+    assert!(!f.matches_event(&event("ci-ab/ext-1")));
+    assert!(!f.matches_event(&event("ext-1")));
+    assert!(triage_tui::ui::filter::Filter::parse("connector:").is_err());
+}
+
+#[tokio::test]
+async fn a_wrong_or_refused_broker_is_a_clear_error_naming_the_flag() {
+    let free = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    for url in [format!("redis://127.0.0.1:{free}"), "http://nope".to_string()] {
+        let srv = start_with(|c| c.broker = Some(url.clone())).await;
+        let err = triage_tui::broker::start(&srv.connector).await.expect_err("refused");
+        let text = format!("{err:#}");
+        assert!(text.contains("--broker"), "{text}");
+    }
+}
+
+#[tokio::test]
+async fn redis_down_then_back_publishing_resumes_and_counts_reconcile() {
+    let mut redis = Redis::start();
+    let a = connector_on(&redis, "ci-a").await;
+    let b = connector_on(&redis, "ci-b").await;
+    let mut browser = a.browser("tab-a").await;
+    browser.send(json!({"id": "before", "type": "console-log", "data": {"message": "before"}})).await;
+    b.wait_events("type=console-log", 1).await;
+
+    redis.kill();
+    for i in 0..5 {
+        browser
+            .send(
+                json!({"id": format!("down-{i}"), "type": "console-log", "data": {"message": "while down"}}),
+            )
+            .await;
+    }
+    // A keeps storing locally and says so.
+    assert_eq!(a.wait_events("type=console-log", 6).await.len(), 6);
+    until("A to notice", async || a.get_json("/health").await.1["redis"] == "disconnected").await;
+
+    redis.restart();
+    until("B to receive what waited", async || b.events("type=console-log").await.len() == 6).await;
+    let (_, health) = a.get_json("/health").await;
+    assert_eq!(health["redis"], "connected");
+    let stored = a.events("type=console-log").await.len() as u64;
+    let published = health["broker"]["published"].as_u64().unwrap();
+    let dropped = health["broker"]["dropped"].as_u64().unwrap();
+    assert_eq!(stored, published + dropped, "{health}");
+    assert_eq!(dropped, 0);
+}
