@@ -216,3 +216,39 @@ async fn redis_down_then_back_publishing_resumes_and_counts_reconcile() {
     assert_eq!(stored, published + dropped, "{health}");
     assert_eq!(dropped, 0);
 }
+
+#[tokio::test]
+async fn a_command_sent_through_b_reaches_a_browser_on_a_and_answers_b_only() {
+    let redis = Redis::start();
+    let a = connector_on(&redis, "ci-a").await;
+    let b = connector_on(&redis, "ci-b").await;
+    let mut other_client_on_b = b.client().await;
+    let mut browser = a.browser("tab-a").await;
+    browser.send(json!({"type": "console-log", "data": {"message": "hello"}})).await;
+    b.wait_events("type=console-log", 1).await;
+    let remote = format!("ci-a/{}", browser.session);
+
+    let call = b.spawn_command(json!({
+        "id": "mine-1", "type": "browser-action", "sessionId": remote,
+        "data": {"action": "execute_js", "params": {"script": "6*7"}},
+    }));
+    let cmd = browser.recv_type("browser-action").await;
+    assert_eq!(cmd["data"]["params"]["script"], "6*7");
+    browser
+        .send(json!({"id": cmd["id"], "type": "command-result", "data": {"success": true, "data": 42}}))
+        .await;
+    let reply = call.await.unwrap();
+    assert_eq!(reply["type"], "command-result", "{reply}");
+    assert_eq!(reply["id"], "mine-1");
+    assert_eq!(reply["data"]["data"], 42);
+    assert_eq!(reply["metadata"]["sessionId"], remote.as_str());
+    // The other client on B never sees the reply.
+    assert!(other_client_on_b.gets_type_within("command-result", Duration::from_millis(300)).await.is_none());
+
+    // A remote session B never saw is refused at once, as an unknown local one is.
+    drop(browser);
+    let (status, body) = b
+        .post_json("/api/commands", json!({"type": "browser-action", "sessionId": "ci-a/ext-gone", "data": {"action": "execute_js", "params": {"script": "1"}}}))
+        .await;
+    assert_ne!(status, 200, "{body}");
+}

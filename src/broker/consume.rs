@@ -25,6 +25,9 @@ pub(super) async fn run(connector: Connector, broker: Arc<Broker>, client: redis
     let stop = connector.shutdown_token();
     // From the start of what the stream still holds: a viewer that joins sees recent history.
     let mut last_id = "0-0".to_string();
+    // Only commands sent from now on: an old command is not run again after a restart.
+    let inbox = super::route::inbox_key(&broker.name);
+    let mut inbox_id = format!("{}-0", now_ms());
     let mut backoff = Duration::from_millis(100);
     'connect: loop {
         let mut conn = match client.get_multiplexed_async_connection().await {
@@ -50,7 +53,9 @@ pub(super) async fn run(connector: Connector, broker: Arc<Broker>, client: redis
                 .arg(BLOCK_MS)
                 .arg("STREAMS")
                 .arg(STREAM_KEY)
-                .arg(&last_id);
+                .arg(&inbox)
+                .arg(&last_id)
+                .arg(&inbox_id);
             let read = xread.query_async::<Option<StreamReadReply>>(&mut conn);
             let reply = tokio::select! {
                 _ = stop.cancelled() => return,
@@ -59,7 +64,13 @@ pub(super) async fn run(connector: Connector, broker: Arc<Broker>, client: redis
             match reply {
                 Ok(Some(reply)) => {
                     let mut staged = Vec::new();
-                    for entry in reply.keys.into_iter().flat_map(|k| k.ids) {
+                    let (events, commands): (Vec<_>, Vec<_>) =
+                        reply.keys.into_iter().partition(|k| k.key == STREAM_KEY);
+                    for entry in commands.into_iter().flat_map(|k| k.ids) {
+                        inbox_id = entry.id.clone();
+                        super::route::handle(&connector, &broker, &entry);
+                    }
+                    for entry in events.into_iter().flat_map(|k| k.ids) {
                         last_id = entry.id.clone();
                         if let Some(s) = stage(&connector, &broker, &entry) {
                             staged.push(s);
@@ -81,7 +92,7 @@ pub(super) async fn run(connector: Connector, broker: Arc<Broker>, client: redis
 
 /// One stream entry as a staged event, or `None` for this connector's own entries and
 /// entries that are not events.
-fn stage(connector: &Connector, broker: &Broker, entry: &StreamId) -> Option<Staged> {
+fn stage(connector: &Connector, broker: &Arc<Broker>, entry: &StreamId) -> Option<Staged> {
     let from: String = entry.get("c")?;
     if from == broker.name {
         return None;
@@ -110,12 +121,13 @@ fn stage(connector: &Connector, broker: &Broker, entry: &StreamId) -> Option<Sta
 }
 
 /// Registers a browser held by another connector the first time one of its events arrives.
-fn register(connector: &Connector, broker: &Broker, id: &SessionId, from: &str) {
+fn register(connector: &Connector, broker: &Arc<Broker>, id: &SessionId, from: &str) {
     if !broker.remote.lock().insert(id.clone()) && connector.registry().sender(id).is_some() {
         return;
     }
-    // Commands for remote browsers are not routed yet: nothing reads this queue.
-    let (tx, _rx) = mpsc::channel(1);
+    let (tx, rx) = mpsc::channel(64);
+    let session = id.strip_prefix(&format!("{from}/")).unwrap_or(id).to_string();
+    tokio::spawn(super::route::forward(rx, broker.clone(), from.to_string(), session));
     connector.registry().insert(SessionEntry {
         id: id.clone(),
         kind: PeerKind::Remote,

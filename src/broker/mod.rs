@@ -7,6 +7,7 @@
 
 mod consume;
 mod publish;
+mod route;
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering::Relaxed};
@@ -101,6 +102,8 @@ pub(crate) struct Broker {
     pub remote: Mutex<HashSet<SessionId>>,
     pub maxlen: usize,
     pub buffer: usize,
+    /// Publishing and command routing share it (it reconnects by itself).
+    pub redis: redis::aio::ConnectionManager,
 }
 
 /// Connects to the broker named in the config (if any) and starts publishing and consuming.
@@ -125,6 +128,7 @@ pub async fn start(connector: &Connector) -> Result<()> {
         remote: Mutex::new(HashSet::new()),
         maxlen: config.broker_stream_maxlen,
         buffer: config.broker_buffer,
+        redis: manager.clone(),
     });
     broker.status.connected.store(true, Relaxed);
     connector.set_broker_status(broker.status.clone());

@@ -26,9 +26,9 @@ pub enum PeerKind {
 }
 
 impl PeerKind {
-    /// Whether commands may be sent to it: extensions and CDP targets are both browsers.
+    /// Whether commands may be sent to it: extensions, CDP targets and remote ones are browsers.
     pub fn is_browser(self) -> bool {
-        matches!(self, PeerKind::Extension | PeerKind::Cdp)
+        matches!(self, PeerKind::Extension | PeerKind::Cdp | PeerKind::Remote)
     }
 }
 
