@@ -79,6 +79,11 @@ impl Redis {
         format!("redis://127.0.0.1:{}", self.port)
     }
 
+    fn get(&self, key: &str) -> String {
+        let out = Command::new("redis-cli").args(["-p", &self.port.to_string(), "GET", key]).output();
+        out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default()
+    }
+
     fn xlen(&self) -> u64 {
         let out = Command::new("redis-cli")
             .args(["-p", &self.port.to_string(), "XLEN", "triage:events"])
@@ -251,4 +256,24 @@ async fn a_command_sent_through_b_reaches_a_browser_on_a_and_answers_b_only() {
         .post_json("/api/commands", json!({"type": "browser-action", "sessionId": "ci-a/ext-gone", "data": {"action": "execute_js", "params": {"script": "1"}}}))
         .await;
     assert_ne!(status, 200, "{body}");
+}
+
+#[tokio::test]
+async fn a_connector_that_dies_disappears_from_the_others() {
+    let redis = Redis::start();
+    let a = connector_on(&redis, "ci-a").await;
+    let b = connector_on(&redis, "ci-b").await;
+    let mut browser = a.browser("tab-a").await;
+    browser.send(json!({"type": "console-log", "data": {"message": "alive"}})).await;
+    b.wait_events("type=console-log", 1).await;
+    let remote = format!("ci-a/{}", browser.session);
+    let listed = async || b.get_json("/api/sessions").await.1.to_string().contains(&remote);
+    assert!(listed().await);
+    // Advertised while A lives (after its next round), gone once A stops advertising.
+    until("A to advertise its browser", async || {
+        redis.get("triage:sessions:ci-a").contains(&browser.session)
+    })
+    .await;
+    a.connector.shutdown();
+    until("B to drop A's session (within 30 s)", async || !listed().await).await;
 }

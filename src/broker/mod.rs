@@ -5,6 +5,7 @@
 //! store through the same staging path as local ones, under sessions named `CONNECTOR/SESSION`).
 //! What it cannot publish waits in a bounded buffer; what overflows is counted.
 
+mod advertise;
 mod consume;
 mod publish;
 mod route;
@@ -133,6 +134,7 @@ pub async fn start(connector: &Connector) -> Result<()> {
     broker.status.connected.store(true, Relaxed);
     connector.set_broker_status(broker.status.clone());
     tokio::spawn(publish::run(connector.clone(), broker.clone(), manager));
+    tokio::spawn(advertise::run(connector.clone(), broker.clone()));
     tokio::spawn(consume::run(connector.clone(), broker, client));
     Ok(())
 }
