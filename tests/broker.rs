@@ -15,15 +15,21 @@ struct Redis {
     child: Option<Child>,
     port: u16,
     dir: PathBuf,
+    extra: Vec<String>,
 }
 
 impl Redis {
     /// Starts redis-server on a free port (retrying if another process took it first).
     fn start() -> Redis {
+        Redis::start_with(&[])
+    }
+
+    fn start_with(extra: &[&str]) -> Redis {
         let dir = temp_dir("redis");
         for _ in 0..10 {
             let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-            let mut r = Redis { child: None, port, dir: dir.clone() };
+            let extra = extra.iter().map(|s| s.to_string()).collect();
+            let mut r = Redis { child: None, port, dir: dir.clone(), extra };
             if r.spawn() {
                 return r;
             }
@@ -45,6 +51,7 @@ impl Redis {
             ])
             .arg("--dir")
             .arg(&self.dir)
+            .args(&self.extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -276,4 +283,23 @@ async fn a_connector_that_dies_disappears_from_the_others() {
     .await;
     a.connector.shutdown();
     until("B to drop A's session (within 30 s)", async || !listed().await).await;
+}
+
+#[test]
+fn the_binary_refuses_an_unauthorised_broker_at_start_naming_the_flag() {
+    let redis = Redis::start_with(&["--requirepass", "right-secret"]);
+    let dir = temp_dir("cli");
+    let url = format!("redis://:wrong-secret@127.0.0.1:{}", redis.port);
+    let out = Command::new(env!("CARGO_BIN_EXE_triage-tui"))
+        .env("TRIAGE_DATA_DIR", dir.join("data"))
+        .env("TRIAGE_CONFIG_DIR", dir.join("config"))
+        .args(["serve", "--port", "0", "--broker", &url])
+        .stdin(Stdio::null())
+        .output()
+        .expect("the binary runs");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--broker") && err.contains("cannot reach Redis"), "{err}");
+    assert!(!err.contains("wrong-secret"), "the password stays out of messages: {err}");
 }
