@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod compat;
 mod compat_http;
+pub mod dialects;
 mod http;
 pub(crate) mod ingest;
 pub mod metrics;
@@ -322,6 +323,23 @@ impl Connector {
     /// No browser connected, an unknown target, or a browser that cannot do the command are
     /// answered at once; nothing waits on a command that cannot be delivered.
     pub async fn command(&self, cmd: Command) -> Result<CommandReply, ProtocolError> {
+        let wire_id = self.new_wire_id();
+        self.command_on_wire(cmd, wire_id).await
+    }
+
+    /// A fresh id for a command on the wire to a browser (`cmd-N-…`).
+    pub fn new_wire_id(&self) -> String {
+        let n = self.shared.command_counter.fetch_add(1, Relaxed);
+        format!("cmd-{n}-{}", &uuid::Uuid::new_v4().simple().to_string()[..8])
+    }
+
+    /// [`Connector::command`] under a wire id the requester chose with [`Connector::new_wire_id`],
+    /// so it can tell the browser's stored reply from other events in its live stream.
+    pub async fn command_on_wire(
+        &self,
+        cmd: Command,
+        wire_id: String,
+    ) -> Result<CommandReply, ProtocolError> {
         let started = Instant::now();
         if !cmd.ty.is_command() {
             return Err(ProtocolError::invalid(format!(
@@ -369,8 +387,6 @@ impl Connector {
                 format!("browser session {target} just disconnected"),
             ));
         };
-        let n = self.shared.command_counter.fetch_add(1, Relaxed);
-        let wire_id = format!("cmd-{n}-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
         let text = match dialect {
             Dialect::Triage => Envelope::new(cmd.ty.as_str(), cmd.data.clone())
                 .with_id(wire_id.clone())

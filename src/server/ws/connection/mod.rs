@@ -62,6 +62,12 @@ pub(super) struct Connection {
     missed_unreported: u64,
     /// Timestamp of the last event streamed, so a lag notice can say where to fetch from.
     last_streamed_ms: Option<i64>,
+    /// Wire ids of this client's recent commands (see `stream::OWN_WIRE_IDS`).
+    own_wire_ids: std::collections::VecDeque<String>,
+    /// Whether this client has been sent its `connection-ack`.
+    acked: bool,
+    /// The negotiated subprotocol (`mcp-server-v1` clients get their ack on open).
+    subprotocol: Option<String>,
 }
 
 impl Connection {
@@ -91,7 +97,7 @@ impl Connection {
             id: id.clone(),
             kind,
             dialect,
-            subprotocol,
+            subprotocol: subprotocol.clone(),
             remote: remote.to_string(),
             connected_at_ms: now_ms(),
             details: PeerDetails { user_agent, ..Default::default() },
@@ -130,6 +136,9 @@ impl Connection {
             stream_waiting: false,
             missed_unreported: 0,
             last_streamed_ms: None,
+            own_wire_ids: std::collections::VecDeque::new(),
+            acked: false,
+            subprotocol,
         }
     }
 
@@ -145,6 +154,7 @@ impl Connection {
         let shutdown = self.connector.shutdown_token();
         let mut last_heard = Instant::now();
         let streams = self.kind == PeerKind::Client;
+        self.ack_on_open().await;
         while !self.closing {
             tokio::select! {
                 incoming = self.socket.next() => match incoming {
@@ -446,8 +456,16 @@ impl Connection {
             self.close(1008, "unauthorized").await;
             return;
         }
+        if self.kind == PeerKind::Client
+            && self.authed
+            && !self.acked
+            && !matches!(ty, MessageType::ConnectionInit | MessageType::Auth)
+        {
+            // Seed 000's Node client never sends connection-init, yet learns its session id from the ack.
+            self.send_ack(None).await;
+        }
         match ty {
-            MessageType::Auth => self.on_auth(&env).await,
+            MessageType::Auth => self.on_auth(&env, crate::server::dialects::metadock::sent_id(text)).await,
             MessageType::ConnectionInit => self.on_connection_init(&env).await,
             MessageType::Heartbeat => {
                 let reply = match self.dialect {
@@ -467,13 +485,16 @@ impl Connection {
             }
             MessageType::ConnectionClose => self.close(1000, "closed by peer").await,
             MessageType::Subscribe if self.kind == PeerKind::Client => self.on_subscribe(&env).await,
-            t if t.is_command() && self.kind == PeerKind::Client => self.on_command(env, t),
+            t if t.is_command() && self.kind == PeerKind::Client => {
+                let sent_id = crate::server::dialects::metadock::sent_id(text);
+                self.on_command(env, t, sent_id)
+            }
             t if self.kind == PeerKind::Extension && (t.is_command_reply() || is_browser_data(t)) => {
                 // The raw bytes are stored as received unless they had to be translated.
                 let mut raw = (!translated).then_some(bytes);
                 let mut env = env;
                 if matches!(t, MessageType::NetworkRequest | MessageType::NetworkError)
-                    && shared.config.redact_headers
+                    && self.connector.shared.config.redact_headers
                     && redact::redact_network(&mut env.data) > 0
                 {
                     // The frame that carried the credentials is redacted too, or the Frames pane
