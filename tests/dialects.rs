@@ -131,3 +131,39 @@ async fn seed003_control_frames_without_payload_have_null_data() {
     // A text frame keeps its data.
     assert!(list.iter().any(|f| f["opcode"] == 1 && f["data"].is_string()));
 }
+
+#[tokio::test]
+async fn seed002_ws_endpoint_welcome_auth_and_get_all_browsers() {
+    let srv = start_with(|c| c.token = Some("k3y".into())).await;
+    let mut a =
+        Peer::connect(srv.addr, "/extension-ws?token=k3y", &["rapidtriage-extension-v1"], &[]).await.unwrap();
+    a.send(json!({"type": "connection-init", "data": {"tabId": "tab-a", "url": "https://tab-a.test/"}}))
+        .await;
+    a.session = a.recv_type("connection-ack").await["data"]["sessionId"].as_str().unwrap().to_string();
+    // The seed's Python flow, step by step: welcome, auth, get_all_browsers.
+    let mut p = Peer::connect(srv.addr, "/ws", &[], &[]).await.unwrap();
+    let welcome = p.recv().await.unwrap();
+    assert_eq!(
+        welcome,
+        json!({"type": "welcome", "message": "MetaDock WebSocket API - Authentication required", "version": "1.0"})
+    );
+    p.send(json!({"type": "auth", "api_key": "k3y", "id": 1})).await;
+    let auth = p.recv().await.unwrap();
+    assert_eq!(
+        (auth["type"].as_str(), auth["id"].clone(), auth["data"]["success"].as_bool()),
+        (Some("auth"), json!(1), Some(true))
+    );
+    p.send(json!({"type": "browser", "action": "get_all_browsers", "id": 2})).await;
+    let r = p.recv().await.unwrap();
+    assert_eq!(r["id"], json!(2), "{r}");
+    let browsers = r["data"]["data"]["browsers"].as_array().unwrap();
+    assert_eq!(browsers.len(), 1, "{r}");
+    assert_eq!(browsers[0]["uuid"], a.session.as_str());
+    assert_eq!(browsers[0]["url"], "https://tab-a.test/");
+    // A wrong key on /ws: refused and closed.
+    let mut q = Peer::connect(srv.addr, "/ws", &[], &[]).await.unwrap();
+    assert_eq!(q.recv().await.unwrap()["type"], "welcome");
+    q.send(json!({"type": "auth", "api_key": "nope", "id": 1})).await;
+    assert_eq!(q.recv_type("error").await["data"]["code"], "UNAUTHORIZED");
+    assert!(q.recv().await.is_none());
+}

@@ -388,7 +388,7 @@ impl Connector {
             ));
         };
         let text = match dialect {
-            Dialect::Triage => Envelope::new(cmd.ty.as_str(), cmd.data.clone())
+            Dialect::Triage | Dialect::MetaDock => Envelope::new(cmd.ty.as_str(), cmd.data.clone())
                 .with_id(wire_id.clone())
                 .with_timestamp(now_ms())
                 .to_json(),

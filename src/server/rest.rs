@@ -43,6 +43,7 @@ pub(super) fn router(connector: Connector) -> Router {
         .route("/api/websocket/{traffic_id}/count", get(frame_count))
         .route("/extension-ws", get(extension_ws))
         .route("/mcp-ws", get(client_ws))
+        .route("/ws", get(metadock_ws))
         // MCP over Streamable HTTP, behind the same guard (origin, Host, token) as the rest.
         .nest_service("/mcp", crate::mcp::http_service(connector.clone()))
         .merge(compat_http::routes(max))
@@ -129,7 +130,7 @@ async fn guard(State(c): State<Connector>, req: Request, next: Next) -> Response
     if declared.is_some_and(|n| n > limit as u64) {
         return body_too_large(&c, limit, declared);
     }
-    let open = matches!(path, "/health" | "/.identity" | "/extension-ws" | "/mcp-ws");
+    let open = matches!(path, "/health" | "/.identity" | "/extension-ws" | "/mcp-ws" | "/ws");
     if auth::auth_required(config) && !open {
         let query = Query::<TokenQuery>::try_from_uri(req.uri()).ok();
         let token = auth::request_token(req.headers(), query.as_ref().and_then(|q| q.token.as_deref()));
@@ -465,4 +466,23 @@ async fn client_ws(
     ConnectInfo(remote): ConnectInfo<SocketAddr>,
 ) -> Response {
     upgrade(c, ws, &headers, q.token.as_deref(), remote, PeerKind::Client)
+}
+
+/// Seed 002's endpoint: a client on `/ws`, greeted with MetaDock's welcome.
+async fn metadock_ws(
+    State(c): State<Connector>,
+    ws: WebSocketUpgrade,
+    headers: HeaderMap,
+    Query(q): Query<TokenQuery>,
+    ConnectInfo(remote): ConnectInfo<SocketAddr>,
+) -> Response {
+    super::ws::upgrade_as(
+        c,
+        ws,
+        &headers,
+        q.token.as_deref(),
+        remote,
+        PeerKind::Client,
+        Some(super::sessions::Dialect::MetaDock),
+    )
 }

@@ -33,11 +33,24 @@ pub(super) fn json_error(status: StatusCode, code: &str, message: &str, extra: V
 /// Checks an upgrade request and hands the socket to a [`Connection`].
 pub(super) fn upgrade(
     connector: Connector,
+    ws: WebSocketUpgrade,
+    headers: &HeaderMap,
+    query_token: Option<&str>,
+    remote: SocketAddr,
+    kind: PeerKind,
+) -> Response {
+    upgrade_as(connector, ws, headers, query_token, remote, kind, None)
+}
+
+/// [`upgrade`] on a dialect's own endpoint (`dialect`), or telling it from the request (`None`).
+pub(super) fn upgrade_as(
+    connector: Connector,
     mut ws: WebSocketUpgrade,
     headers: &HeaderMap,
     query_token: Option<&str>,
     remote: SocketAddr,
     kind: PeerKind,
+    endpoint_dialect: Option<Dialect>,
 ) -> Response {
     let shared = &connector.shared;
     let refuse = |status, code: &str, message: &str, extra| {
@@ -89,12 +102,13 @@ pub(super) fn upgrade(
     };
     let origin = headers.get(axum::http::header::ORIGIN).and_then(|h| h.to_str().ok()).unwrap_or("");
     // Our extension always offers its subprotocol; the browser-tools extension never does.
-    let dialect =
-        if kind == PeerKind::Extension && offered.is_empty() && origin.starts_with("chrome-extension://") {
-            Dialect::BrowserTools
-        } else {
-            Dialect::Triage
-        };
+    let dialect = if let Some(d) = endpoint_dialect {
+        d
+    } else if kind == PeerKind::Extension && offered.is_empty() && origin.starts_with("chrome-extension://") {
+        Dialect::BrowserTools
+    } else {
+        Dialect::Triage
+    };
     if let Some(p) = &chosen {
         if let Ok(v) = HeaderValue::from_str(p) {
             ws.set_selected_protocol(v);

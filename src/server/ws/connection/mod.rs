@@ -153,7 +153,11 @@ impl Connection {
         let mut changes = self.connector.changes();
         let shutdown = self.connector.shutdown_token();
         let mut last_heard = Instant::now();
-        let streams = self.kind == PeerKind::Client;
+        // Seed 002's clients see events only as subscriptions it defines; they are not streamed.
+        let streams = self.kind == PeerKind::Client && self.dialect != Dialect::MetaDock;
+        if self.dialect == Dialect::MetaDock {
+            self.send_text(crate::server::dialects::metadock::welcome()).await;
+        }
         self.ack_on_open().await;
         while !self.closing {
             tokio::select! {
@@ -457,6 +461,7 @@ impl Connection {
             return;
         }
         if self.kind == PeerKind::Client
+            && self.dialect != Dialect::MetaDock
             && self.authed
             && !self.acked
             && !matches!(ty, MessageType::ConnectionInit | MessageType::Auth)
@@ -472,7 +477,7 @@ impl Connection {
                     Dialect::BrowserTools => {
                         json!({"type": "heartbeat-response", "timestamp": now_ms()}).to_string()
                     }
-                    Dialect::Triage => {
+                    Dialect::Triage | Dialect::MetaDock => {
                         let mut reply =
                             Envelope::new("heartbeat", json!({ "status": "alive", "serverTime": now_ms() }))
                                 .with_timestamp(now_ms());

@@ -90,6 +90,10 @@ impl Connection {
             obj.remove("sessionId");
             obj.remove("browser_uuid");
         }
+        if let Some(answer) = metadock::answer_locally(&self.connector, &data, env.id.as_deref()) {
+            let _ = self.replies.0.try_send(metadock::echo_id(answer, sent_id.as_ref()));
+            return;
+        }
         let cmd = Command { ty, data, target, id: env.id.clone() };
         let connector = self.connector.clone();
         let wire_id = connector.new_wire_id();
