@@ -167,3 +167,19 @@ async fn seed002_ws_endpoint_welcome_auth_and_get_all_browsers() {
     assert_eq!(q.recv_type("error").await["data"]["code"], "UNAUTHORIZED");
     assert!(q.recv().await.is_none());
 }
+
+#[tokio::test]
+async fn seed004_heartbeat_gets_heartbeat_ack_in_its_own_shape() {
+    let srv = start().await;
+    let mut p = Peer::connect(srv.addr, "/mcp-ws", &[], &[]).await.unwrap();
+    p.send(json!({"id": "msg-001", "type": "heartbeat", "payload": {}, "timestamp": "2025-11-07T10:00:00Z"}))
+        .await;
+    let ack = p.recv_type("heartbeat_ack").await;
+    assert_eq!(ack["id"], "msg-001");
+    let t = ack["payload"]["server_time"].as_str().expect("server_time");
+    assert!(chrono::DateTime::parse_from_rfc3339(t).is_ok(), "{t}");
+    assert!(chrono::DateTime::parse_from_rfc3339(ack["timestamp"].as_str().unwrap()).is_ok());
+    // Our own heartbeat keeps its reply.
+    p.send(json!({"id": "h", "type": "heartbeat"})).await;
+    assert_eq!(p.recv_type("heartbeat").await["id"], "h");
+}

@@ -473,7 +473,9 @@ impl Connection {
             MessageType::Auth => self.on_auth(&env, crate::server::dialects::metadock::sent_id(text)).await,
             MessageType::ConnectionInit => self.on_connection_init(&env).await,
             MessageType::Heartbeat => {
+                let seed004 = crate::server::dialects::mcp_rs::heartbeat_ack(&env, text);
                 let reply = match self.dialect {
+                    _ if seed004.is_some() => seed004.unwrap_or_default(),
                     Dialect::BrowserTools => {
                         json!({"type": "heartbeat-response", "timestamp": now_ms()}).to_string()
                     }
