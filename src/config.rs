@@ -65,6 +65,8 @@ pub struct Config {
     pub keys: BTreeMap<String, String>,
     /// `[browser]`: launch or attach to Chrome over the DevTools Protocol.
     pub browser: BrowserOptions,
+    /// How long a seed 004 (MCP-RS) session made with `POST /api/sessions` lives, in seconds.
+    pub session_expiry_secs: u64,
 }
 
 impl Default for Config {
@@ -95,6 +97,7 @@ impl Default for Config {
             theme: "dark".to_string(),
             keys: BTreeMap::new(),
             browser: BrowserOptions::default(),
+            session_expiry_secs: 24 * 60 * 60,
         }
     }
 }

@@ -107,6 +107,8 @@ pub(crate) struct Shared {
     local_port: AtomicU16,
     shutdown: CancellationToken,
     recorder: Option<Mutex<std::io::BufWriter<std::fs::File>>>,
+    /// Seed 004's REST-created sessions, presented by `/ws` connections.
+    pub mcp_rs_sessions: dialects::mcp_rs_sessions::SessionBook,
 }
 
 /// A handle on the connector. Cheap to clone; all clones share one state.
@@ -157,6 +159,7 @@ impl Connector {
                 local_port: AtomicU16::new(0),
                 shutdown: CancellationToken::new(),
                 recorder,
+                mcp_rs_sessions: Default::default(),
                 config,
             }),
         })

@@ -47,6 +47,7 @@ pub(super) fn router(connector: Connector) -> Router {
         // MCP over Streamable HTTP, behind the same guard (origin, Host, token) as the rest.
         .nest_service("/mcp", crate::mcp::http_service(connector.clone()))
         .merge(compat_http::routes(max))
+        .merge(super::dialects::mcp_rs::routes())
         .fallback(not_found)
         // Every body is bounded by the documented limit (the HTTP layer's own 2 MB default is
         // replaced); browser-tools' `/screenshot` sets its own, larger one.
@@ -468,14 +469,20 @@ async fn client_ws(
     upgrade(c, ws, &headers, q.token.as_deref(), remote, PeerKind::Client)
 }
 
-/// Seed 002's endpoint: a client on `/ws`, greeted with MetaDock's welcome.
+/// Seed 002's endpoint: a client on `/ws`, greeted with MetaDock's welcome. A seed 004 session
+/// id presented here authenticates the connection; an unknown or ended one is refused.
 async fn metadock_ws(
     State(c): State<Connector>,
     ws: WebSocketUpgrade,
     headers: HeaderMap,
     Query(q): Query<TokenQuery>,
+    Query(s): Query<super::dialects::mcp_rs::SessionQuery>,
     ConnectInfo(remote): ConnectInfo<SocketAddr>,
 ) -> Response {
+    let preauthed = match super::dialects::mcp_rs::presented_session(&c, &headers, s.session_id.as_deref()) {
+        Ok(session) => session.is_some(),
+        Err((id, why)) => return super::dialects::mcp_rs::invalid_session(&id, why),
+    };
     super::ws::upgrade_as(
         c,
         ws,
@@ -484,5 +491,6 @@ async fn metadock_ws(
         remote,
         PeerKind::Client,
         Some(super::sessions::Dialect::MetaDock),
+        preauthed,
     )
 }

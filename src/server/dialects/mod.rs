@@ -5,4 +5,5 @@
 //! seed 004 (MCP-RS) are here.
 
 pub mod mcp_rs;
+pub mod mcp_rs_sessions;
 pub mod metadock;

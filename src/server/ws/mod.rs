@@ -39,10 +39,12 @@ pub(super) fn upgrade(
     remote: SocketAddr,
     kind: PeerKind,
 ) -> Response {
-    upgrade_as(connector, ws, headers, query_token, remote, kind, None)
+    upgrade_as(connector, ws, headers, query_token, remote, kind, None, false)
 }
 
-/// [`upgrade`] on a dialect's own endpoint (`dialect`), or telling it from the request (`None`).
+/// [`upgrade`] on a dialect's own endpoint (`dialect`), or telling it from the request (`None`);
+/// `preauthed`: already authenticated by a session it presented (seed 004's session id).
+#[allow(clippy::too_many_arguments)]
 pub(super) fn upgrade_as(
     connector: Connector,
     mut ws: WebSocketUpgrade,
@@ -51,6 +53,7 @@ pub(super) fn upgrade_as(
     remote: SocketAddr,
     kind: PeerKind,
     endpoint_dialect: Option<Dialect>,
+    preauthed: bool,
 ) -> Response {
     let shared = &connector.shared;
     let refuse = |status, code: &str, message: &str, extra| {
@@ -80,7 +83,9 @@ pub(super) fn upgrade_as(
             json!({ "supportedProtocols": SUBPROTOCOLS }),
         );
     }
-    let authed = if auth::auth_required(&shared.config) {
+    let authed = if preauthed {
+        true
+    } else if auth::auth_required(&shared.config) {
         match auth::request_token(headers, query_token) {
             Some(t) if auth::token_valid(&shared.config, &t) => true,
             Some(_) => return refuse(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", "invalid token", Value::Null),
