@@ -52,11 +52,17 @@ pub struct Command {
     /// The requester's own id, echoed in the reply. The wire id is always the connector's own,
     /// so two clients using the same ids never receive each other's results.
     pub id: Option<String>,
+    /// Seed 001's `correlationId`, as sent: carried to the browser on the command's envelope and
+    /// put on the reply's.
+    pub correlation_id: Option<Value>,
 }
+
+/// The top-level key of seed 001's request correlation, on commands and their results.
+pub const CORRELATION_ID: &str = "correlationId";
 
 impl Command {
     pub fn new(ty: MessageType, data: Value) -> Self {
-        Command { ty, data, target: None, id: None }
+        Command { ty, data, target: None, id: None, correlation_id: None }
     }
 
     pub fn browser_action(action: &str, params: Value) -> Self {
@@ -391,10 +397,15 @@ impl Connector {
             ));
         };
         let text = match dialect {
-            Dialect::Triage | Dialect::MetaDock => Envelope::new(cmd.ty.as_str(), cmd.data.clone())
-                .with_id(wire_id.clone())
-                .with_timestamp(now_ms())
-                .to_json(),
+            Dialect::Triage | Dialect::MetaDock => {
+                let mut env = Envelope::new(cmd.ty.as_str(), cmd.data.clone())
+                    .with_id(wire_id.clone())
+                    .with_timestamp(now_ms());
+                if let Some(c) = &cmd.correlation_id {
+                    env.extra.insert(CORRELATION_ID.into(), c.clone());
+                }
+                env.to_json()
+            }
             Dialect::BrowserTools => compat::translate_command(&cmd, &wire_id)?,
         };
         let (reply_tx, reply_rx) = oneshot::channel();
@@ -442,6 +453,9 @@ impl Connector {
         let mut envelope = outcome?;
         envelope.id = Some(cmd.id.clone().unwrap_or(wire_id));
         envelope.set_meta("sessionId", json!(&*target));
+        if let Some(c) = cmd.correlation_id {
+            envelope.extra.insert(CORRELATION_ID.into(), c);
+        }
         Ok(CommandReply { envelope, session: target, duration_ms: started.elapsed().as_millis() as u64 })
     }
 

@@ -294,6 +294,7 @@ struct CommandBody {
     data: Value,
     session_id: Option<String>,
     id: Option<String>,
+    correlation_id: Option<Value>,
 }
 
 pub(super) fn error_status(code: ErrorCode) -> StatusCode {
@@ -330,7 +331,7 @@ async fn commands(State(c): State<Connector>, body: axum::body::Bytes) -> Respon
         ));
     };
     let data = if body.data.is_null() { json!({}) } else { body.data };
-    let cmd = Command { ty, data, target: body.session_id, id: body.id };
+    let cmd = Command { ty, data, target: body.session_id, id: body.id, correlation_id: body.correlation_id };
     match c.command(cmd).await {
         Ok(reply) => {
             let mut v = serde_json::to_value(&reply.envelope).unwrap_or(Value::Null);

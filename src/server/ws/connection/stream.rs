@@ -94,7 +94,8 @@ impl Connection {
             let _ = self.replies.0.try_send(metadock::echo_id(answer, sent_id.as_ref()));
             return;
         }
-        let cmd = Command { ty, data, target, id: env.id.clone() };
+        let correlation_id = env.extra.get(crate::server::CORRELATION_ID).cloned();
+        let cmd = Command { ty, data, target, id: env.id.clone(), correlation_id: correlation_id.clone() };
         let connector = self.connector.clone();
         let wire_id = connector.new_wire_id();
         // The browser's reply is stored too; this client gets it as its reply, not again from the stream.
@@ -109,7 +110,11 @@ impl Connection {
                 Ok(reply) => reply.envelope.to_json(),
                 Err(e) => {
                     connector.shared.metrics.error(e.code);
-                    e.to_envelope(requester_id.as_deref(), now_ms()).to_json()
+                    let mut env = e.to_envelope(requester_id.as_deref(), now_ms());
+                    if let Some(c) = correlation_id {
+                        env.extra.insert(crate::server::CORRELATION_ID.into(), c);
+                    }
+                    env.to_json()
                 }
             };
             let _ = replies.send(metadock::echo_id(text, sent_id.as_ref())).await;
