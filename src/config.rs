@@ -73,6 +73,8 @@ pub struct Config {
     pub broker_stream_maxlen: usize,
     /// Events waiting to be published while the broker is down; the oldest past it are dropped and counted.
     pub broker_buffer: usize,
+    /// How long a seed 004 (MCP-RS) session made with `POST /api/sessions` lives, in seconds.
+    pub session_expiry_secs: u64,
 }
 
 impl Default for Config {
@@ -107,6 +109,7 @@ impl Default for Config {
             name: None,
             broker_stream_maxlen: 100_000,
             broker_buffer: 100_000,
+            session_expiry_secs: 24 * 60 * 60,
         }
     }
 }

@@ -190,7 +190,7 @@ async fn tokens_header_query_auth_message_and_jwt() {
     p.send(json!({"type": "auth", "api_key": "s3cret", "id": 1})).await;
     let ok = p.recv_type("auth").await;
     assert_eq!(ok["data"]["success"], true);
-    assert_eq!(ok["id"], "1");
+    assert_eq!(ok["id"], 1, "seed 002: the id comes back as sent, a number");
     // Anything else first, or a wrong key: UNAUTHORIZED and the connection is closed.
     let mut p = Peer::connect(srv.addr, "/extension-ws", &[], &[]).await.unwrap();
     p.send(json!({"type": "console-log", "data": {"message": "sneaky"}})).await;

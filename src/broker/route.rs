@@ -60,8 +60,10 @@ fn run_command(connector: &Connector, broker: &Arc<Broker>, entry: &StreamId) {
     tokio::spawn(async move {
         let outcome = match MessageType::parse(&env.kind) {
             Some(ty) => {
-                let cmd =
-                    Command { ty, data: env.data, target: Some(session.clone()), id: Some(wire_id.clone()) };
+                // Seed 001's correlationId rides on the forwarded envelope and comes back on the result.
+                let correlation_id = env.extra.get(crate::server::CORRELATION_ID).cloned();
+                let target = Some(session.clone());
+                let cmd = Command { ty, data: env.data, target, id: Some(wire_id.clone()), correlation_id };
                 connector.command(cmd).await.map(|r| r.envelope)
             }
             None => Err(ProtocolError::invalid(format!("{} is not a command", env.kind))),

@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod compat;
 mod compat_http;
+pub mod dialects;
 mod http;
 pub(crate) mod ingest;
 pub mod metrics;
@@ -51,11 +52,17 @@ pub struct Command {
     /// The requester's own id, echoed in the reply. The wire id is always the connector's own,
     /// so two clients using the same ids never receive each other's results.
     pub id: Option<String>,
+    /// Seed 001's `correlationId`, as sent: carried to the browser on the command's envelope and
+    /// put on the reply's.
+    pub correlation_id: Option<Value>,
 }
+
+/// The top-level key of seed 001's request correlation, on commands and their results.
+pub const CORRELATION_ID: &str = "correlationId";
 
 impl Command {
     pub fn new(ty: MessageType, data: Value) -> Self {
-        Command { ty, data, target: None, id: None }
+        Command { ty, data, target: None, id: None, correlation_id: None }
     }
 
     pub fn browser_action(action: &str, params: Value) -> Self {
@@ -108,6 +115,8 @@ pub(crate) struct Shared {
     recorder: Option<Mutex<std::io::BufWriter<std::fs::File>>>,
     /// Set once a broker is connected (`crate::broker`).
     broker: std::sync::OnceLock<Arc<crate::broker::BrokerStatus>>,
+    /// Seed 004's REST-created sessions, presented by `/ws` connections.
+    pub mcp_rs_sessions: dialects::mcp_rs_sessions::SessionBook,
 }
 
 /// A handle on the connector. Cheap to clone; all clones share one state.
@@ -159,6 +168,7 @@ impl Connector {
                 shutdown: CancellationToken::new(),
                 recorder,
                 broker: std::sync::OnceLock::new(),
+                mcp_rs_sessions: Default::default(),
                 config,
             }),
         })
@@ -342,6 +352,23 @@ impl Connector {
     /// No browser connected, an unknown target, or a browser that cannot do the command are
     /// answered at once; nothing waits on a command that cannot be delivered.
     pub async fn command(&self, cmd: Command) -> Result<CommandReply, ProtocolError> {
+        let wire_id = self.new_wire_id();
+        self.command_on_wire(cmd, wire_id).await
+    }
+
+    /// A fresh id for a command on the wire to a browser (`cmd-N-…`).
+    pub fn new_wire_id(&self) -> String {
+        let n = self.shared.command_counter.fetch_add(1, Relaxed);
+        format!("cmd-{n}-{}", &uuid::Uuid::new_v4().simple().to_string()[..8])
+    }
+
+    /// [`Connector::command`] under a wire id the requester chose with [`Connector::new_wire_id`],
+    /// so it can tell the browser's stored reply from other events in its live stream.
+    pub async fn command_on_wire(
+        &self,
+        cmd: Command,
+        wire_id: String,
+    ) -> Result<CommandReply, ProtocolError> {
         let started = Instant::now();
         if !cmd.ty.is_command() {
             return Err(ProtocolError::invalid(format!(
@@ -389,13 +416,16 @@ impl Connector {
                 format!("browser session {target} just disconnected"),
             ));
         };
-        let n = self.shared.command_counter.fetch_add(1, Relaxed);
-        let wire_id = format!("cmd-{n}-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
         let text = match dialect {
-            Dialect::Triage => Envelope::new(cmd.ty.as_str(), cmd.data.clone())
-                .with_id(wire_id.clone())
-                .with_timestamp(now_ms())
-                .to_json(),
+            Dialect::Triage | Dialect::MetaDock => {
+                let mut env = Envelope::new(cmd.ty.as_str(), cmd.data.clone())
+                    .with_id(wire_id.clone())
+                    .with_timestamp(now_ms());
+                if let Some(c) = &cmd.correlation_id {
+                    env.extra.insert(CORRELATION_ID.into(), c.clone());
+                }
+                env.to_json()
+            }
             Dialect::BrowserTools => compat::translate_command(&cmd, &wire_id)?,
         };
         let (reply_tx, reply_rx) = oneshot::channel();
@@ -443,6 +473,9 @@ impl Connector {
         let mut envelope = outcome?;
         envelope.id = Some(cmd.id.clone().unwrap_or(wire_id));
         envelope.set_meta("sessionId", json!(&*target));
+        if let Some(c) = cmd.correlation_id {
+            envelope.extra.insert(CORRELATION_ID.into(), c);
+        }
         Ok(CommandReply { envelope, session: target, duration_ms: started.elapsed().as_millis() as u64 })
     }
 

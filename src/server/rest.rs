@@ -43,9 +43,11 @@ pub(super) fn router(connector: Connector) -> Router {
         .route("/api/websocket/{traffic_id}/count", get(frame_count))
         .route("/extension-ws", get(extension_ws))
         .route("/mcp-ws", get(client_ws))
+        .route("/ws", get(metadock_ws))
         // MCP over Streamable HTTP, behind the same guard (origin, Host, token) as the rest.
         .nest_service("/mcp", crate::mcp::http_service(connector.clone()))
         .merge(compat_http::routes(max))
+        .merge(super::dialects::mcp_rs::routes())
         .fallback(not_found)
         // Every body is bounded by the documented limit (the HTTP layer's own 2 MB default is
         // replaced); browser-tools' `/screenshot` sets its own, larger one.
@@ -129,7 +131,7 @@ async fn guard(State(c): State<Connector>, req: Request, next: Next) -> Response
     if declared.is_some_and(|n| n > limit as u64) {
         return body_too_large(&c, limit, declared);
     }
-    let open = matches!(path, "/health" | "/.identity" | "/extension-ws" | "/mcp-ws");
+    let open = matches!(path, "/health" | "/.identity" | "/extension-ws" | "/mcp-ws" | "/ws");
     if auth::auth_required(config) && !open {
         let query = Query::<TokenQuery>::try_from_uri(req.uri()).ok();
         let token = auth::request_token(req.headers(), query.as_ref().and_then(|q| q.token.as_deref()));
@@ -292,6 +294,7 @@ struct CommandBody {
     data: Value,
     session_id: Option<String>,
     id: Option<String>,
+    correlation_id: Option<Value>,
 }
 
 pub(super) fn error_status(code: ErrorCode) -> StatusCode {
@@ -328,7 +331,7 @@ async fn commands(State(c): State<Connector>, body: axum::body::Bytes) -> Respon
         ));
     };
     let data = if body.data.is_null() { json!({}) } else { body.data };
-    let cmd = Command { ty, data, target: body.session_id, id: body.id };
+    let cmd = Command { ty, data, target: body.session_id, id: body.id, correlation_id: body.correlation_id };
     match c.command(cmd).await {
         Ok(reply) => {
             let mut v = serde_json::to_value(&reply.envelope).unwrap_or(Value::Null);
@@ -465,4 +468,30 @@ async fn client_ws(
     ConnectInfo(remote): ConnectInfo<SocketAddr>,
 ) -> Response {
     upgrade(c, ws, &headers, q.token.as_deref(), remote, PeerKind::Client)
+}
+
+/// Seed 002's endpoint: a client on `/ws`, greeted with MetaDock's welcome. A seed 004 session
+/// id presented here authenticates the connection; an unknown or ended one is refused.
+async fn metadock_ws(
+    State(c): State<Connector>,
+    ws: WebSocketUpgrade,
+    headers: HeaderMap,
+    Query(q): Query<TokenQuery>,
+    Query(s): Query<super::dialects::mcp_rs::SessionQuery>,
+    ConnectInfo(remote): ConnectInfo<SocketAddr>,
+) -> Response {
+    let preauthed = match super::dialects::mcp_rs::presented_session(&c, &headers, s.session_id.as_deref()) {
+        Ok(session) => session.is_some(),
+        Err((id, why)) => return super::dialects::mcp_rs::invalid_session(&id, why),
+    };
+    super::ws::upgrade_as(
+        c,
+        ws,
+        &headers,
+        q.token.as_deref(),
+        remote,
+        PeerKind::Client,
+        Some(super::sessions::Dialect::MetaDock),
+        preauthed,
+    )
 }

@@ -40,6 +40,8 @@ pub enum Dialect {
     Triage,
     /// The browser-tools extension's messages (`take-screenshot`, `screenshot-data`, ...).
     BrowserTools,
+    /// Seed 002 (MetaDock) clients on `/ws`: a welcome on open, no unasked live stream.
+    MetaDock,
 }
 
 /// A message queued for one peer.

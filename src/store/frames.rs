@@ -91,7 +91,9 @@ impl FrameRecord {
             "timestamp": self.timestamp_ms,
             "direction": self.direction.as_str(),
             "opcode": self.opcode,
-            "data": self.data.as_ref().map(|d| base64::engine::general_purpose::STANDARD.encode(d)),
+            // Seed 003: a control frame (close, ping, pong) with no payload has `"data": null`.
+            "data": self.data.as_ref().filter(|d| !(self.opcode >= 8 && d.is_empty()))
+                .map(|d| base64::engine::general_purpose::STANDARD.encode(d)),
             "isBinary": self.is_binary(),
             "length": self.length,
         });

@@ -33,11 +33,27 @@ pub(super) fn json_error(status: StatusCode, code: &str, message: &str, extra: V
 /// Checks an upgrade request and hands the socket to a [`Connection`].
 pub(super) fn upgrade(
     connector: Connector,
+    ws: WebSocketUpgrade,
+    headers: &HeaderMap,
+    query_token: Option<&str>,
+    remote: SocketAddr,
+    kind: PeerKind,
+) -> Response {
+    upgrade_as(connector, ws, headers, query_token, remote, kind, None, false)
+}
+
+/// [`upgrade`] on a dialect's own endpoint (`dialect`), or telling it from the request (`None`);
+/// `preauthed`: already authenticated by a session it presented (seed 004's session id).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn upgrade_as(
+    connector: Connector,
     mut ws: WebSocketUpgrade,
     headers: &HeaderMap,
     query_token: Option<&str>,
     remote: SocketAddr,
     kind: PeerKind,
+    endpoint_dialect: Option<Dialect>,
+    preauthed: bool,
 ) -> Response {
     let shared = &connector.shared;
     let refuse = |status, code: &str, message: &str, extra| {
@@ -67,7 +83,9 @@ pub(super) fn upgrade(
             json!({ "supportedProtocols": SUBPROTOCOLS }),
         );
     }
-    let authed = if auth::auth_required(&shared.config) {
+    let authed = if preauthed {
+        true
+    } else if auth::auth_required(&shared.config) {
         match auth::request_token(headers, query_token) {
             Some(t) if auth::token_valid(&shared.config, &t) => true,
             Some(_) => return refuse(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", "invalid token", Value::Null),
@@ -89,12 +107,13 @@ pub(super) fn upgrade(
     };
     let origin = headers.get(axum::http::header::ORIGIN).and_then(|h| h.to_str().ok()).unwrap_or("");
     // Our extension always offers its subprotocol; the browser-tools extension never does.
-    let dialect =
-        if kind == PeerKind::Extension && offered.is_empty() && origin.starts_with("chrome-extension://") {
-            Dialect::BrowserTools
-        } else {
-            Dialect::Triage
-        };
+    let dialect = if let Some(d) = endpoint_dialect {
+        d
+    } else if kind == PeerKind::Extension && offered.is_empty() && origin.starts_with("chrome-extension://") {
+        Dialect::BrowserTools
+    } else {
+        Dialect::Triage
+    };
     if let Some(p) = &chosen {
         if let Ok(v) = HeaderValue::from_str(p) {
             ws.set_selected_protocol(v);

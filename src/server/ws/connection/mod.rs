@@ -62,6 +62,12 @@ pub(super) struct Connection {
     missed_unreported: u64,
     /// Timestamp of the last event streamed, so a lag notice can say where to fetch from.
     last_streamed_ms: Option<i64>,
+    /// Wire ids of this client's recent commands (see `stream::OWN_WIRE_IDS`).
+    own_wire_ids: std::collections::VecDeque<String>,
+    /// Whether this client has been sent its `connection-ack`.
+    acked: bool,
+    /// The negotiated subprotocol (`mcp-server-v1` clients get their ack on open).
+    subprotocol: Option<String>,
 }
 
 impl Connection {
@@ -92,7 +98,7 @@ impl Connection {
             id: id.clone(),
             kind,
             dialect,
-            subprotocol,
+            subprotocol: subprotocol.clone(),
             remote: remote.to_string(),
             connected_at_ms: now_ms(),
             details: PeerDetails { user_agent, ..Default::default() },
@@ -133,6 +139,9 @@ impl Connection {
             stream_waiting: false,
             missed_unreported: 0,
             last_streamed_ms: None,
+            own_wire_ids: std::collections::VecDeque::new(),
+            acked: false,
+            subprotocol,
         }
     }
 
@@ -147,7 +156,12 @@ impl Connection {
         let mut changes = self.connector.changes();
         let shutdown = self.connector.shutdown_token();
         let mut last_heard = Instant::now();
-        let streams = self.kind == PeerKind::Client;
+        // Seed 002's clients see events only as subscriptions it defines; they are not streamed.
+        let streams = self.kind == PeerKind::Client && self.dialect != Dialect::MetaDock;
+        if self.dialect == Dialect::MetaDock {
+            self.send_text(crate::server::dialects::metadock::welcome()).await;
+        }
+        self.ack_on_open().await;
         while !self.closing {
             tokio::select! {
                 incoming = self.socket.next() => match incoming {
@@ -449,15 +463,26 @@ impl Connection {
             self.close(1008, "unauthorized").await;
             return;
         }
+        if self.kind == PeerKind::Client
+            && self.dialect != Dialect::MetaDock
+            && self.authed
+            && !self.acked
+            && !matches!(ty, MessageType::ConnectionInit | MessageType::Auth)
+        {
+            // Seed 000's Node client never sends connection-init, yet learns its session id from the ack.
+            self.send_ack(None).await;
+        }
         match ty {
-            MessageType::Auth => self.on_auth(&env).await,
+            MessageType::Auth => self.on_auth(&env, crate::server::dialects::metadock::sent_id(text)).await,
             MessageType::ConnectionInit => self.on_connection_init(&env).await,
             MessageType::Heartbeat => {
+                let seed004 = crate::server::dialects::mcp_rs::heartbeat_ack(&env, text);
                 let reply = match self.dialect {
+                    _ if seed004.is_some() => seed004.unwrap_or_default(),
                     Dialect::BrowserTools => {
                         json!({"type": "heartbeat-response", "timestamp": now_ms()}).to_string()
                     }
-                    Dialect::Triage => {
+                    Dialect::Triage | Dialect::MetaDock => {
                         let mut reply =
                             Envelope::new("heartbeat", json!({ "status": "alive", "serverTime": now_ms() }))
                                 .with_timestamp(now_ms());
@@ -470,13 +495,16 @@ impl Connection {
             }
             MessageType::ConnectionClose => self.close(1000, "closed by peer").await,
             MessageType::Subscribe if self.kind == PeerKind::Client => self.on_subscribe(&env).await,
-            t if t.is_command() && self.kind == PeerKind::Client => self.on_command(env, t),
+            t if t.is_command() && self.kind == PeerKind::Client => {
+                let sent_id = crate::server::dialects::metadock::sent_id(text);
+                self.on_command(env, t, sent_id)
+            }
             t if self.kind == PeerKind::Extension && (t.is_command_reply() || is_browser_data(t)) => {
                 // The raw bytes are stored as received unless they had to be translated.
                 let mut raw = (!translated).then_some(bytes);
                 let mut env = env;
                 if matches!(t, MessageType::NetworkRequest | MessageType::NetworkError)
-                    && shared.config.redact_headers
+                    && self.connector.shared.config.redact_headers
                     && redact::redact_network(&mut env.data) > 0
                 {
                     // The frame that carried the credentials is redacted too, or the Frames pane

@@ -10,6 +10,7 @@ use super::Connection;
 use crate::protocol::timestamp::now_ms;
 use crate::protocol::{data_as, ConnectionInit, Envelope, ErrorCode, ProtocolError, SUBPROTOCOLS};
 use crate::server::auth;
+use crate::server::dialects::metadock;
 
 impl Connection {
     pub(super) async fn on_rate_limited(&mut self, bytes: usize) {
@@ -39,7 +40,7 @@ impl Connection {
         }
     }
 
-    pub(super) async fn on_auth(&mut self, env: &Envelope) {
+    pub(super) async fn on_auth(&mut self, env: &Envelope, sent_id: Option<Value>) {
         let key = env
             .extra
             .get("api_key")
@@ -55,7 +56,8 @@ impl Connection {
             let mut reply = Envelope::new("auth", json!({ "success": true, "sessionId": &*self.id }))
                 .with_timestamp(now_ms());
             reply.id = env.id.clone().or_else(|| env.extra.get("id").map(|v| v.to_string()));
-            self.send_envelope(reply).await;
+            self.connector.shared.metrics.message_out(crate::protocol::MessageType::Auth, 0);
+            self.send_text(metadock::echo_id(reply.to_json(), sent_id.as_ref())).await;
         } else {
             self.send_error(
                 ProtocolError::new(ErrorCode::Unauthorized, "invalid api_key"),
@@ -77,6 +79,25 @@ impl Connection {
             d.title = init.title.clone().or(d.title.take());
             d.user_agent = init.user_agent.clone().or(d.user_agent.take());
         });
+        self.send_ack(env.id.clone()).await;
+        self.connector.notify_changed();
+    }
+
+    /// A client that negotiated `mcp-server-v1` (seed 000's MCP server connection, which sends no
+    /// `connection-init`) gets its ack as soon as it is connected and authenticated.
+    pub(super) async fn ack_on_open(&mut self) {
+        if self.kind == crate::server::sessions::PeerKind::Client
+            && self.authed
+            && !self.acked
+            && self.subprotocol.as_deref() == Some("mcp-server-v1")
+        {
+            self.send_ack(None).await;
+        }
+    }
+
+    /// The `connection-ack`, in reply to `id` (`None`: unasked).
+    pub(super) async fn send_ack(&mut self, id: Option<String>) {
+        self.acked = true;
         let config = &self.connector.shared.config;
         let mut ack = Envelope::new(
             "connection-ack",
@@ -89,8 +110,7 @@ impl Connection {
             }),
         )
         .with_timestamp(now_ms());
-        ack.id = env.id.clone();
+        ack.id = id;
         self.send_envelope(ack).await;
-        self.connector.notify_changed();
     }
 }

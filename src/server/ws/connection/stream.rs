@@ -10,6 +10,7 @@ use super::super::writer::Queued;
 use super::Connection;
 use crate::protocol::timestamp::now_ms;
 use crate::protocol::{data_as, Envelope, MessageType, ProtocolError, Subscribe};
+use crate::server::dialects::metadock;
 use crate::server::Command;
 use crate::store::{Direction, Raw};
 
@@ -17,6 +18,8 @@ use crate::store::{Direction, Raw};
 const STREAM_BATCH: usize = 512;
 /// A live-stream client this many events behind while its write queue is full skips ahead.
 const STREAM_LAG_LIMIT: u64 = 10_000;
+/// Wire ids of a client's recent commands, remembered to keep their stored replies out of its stream.
+pub(super) const OWN_WIRE_IDS: usize = 256;
 
 /// What a client has asked to see of the live stream.
 #[derive(Default)]
@@ -71,33 +74,58 @@ impl Connection {
         self.send_envelope(reply).await;
     }
 
-    /// Routes a client's command; the reply comes back to this connection only.
-    pub(super) fn on_command(&mut self, env: Envelope, ty: MessageType) {
+    /// Routes a client's command; the reply comes back to this connection only, once, with the
+    /// id as the client sent it (`sent_id`: a seed 002 number).
+    pub(super) fn on_command(&mut self, env: Envelope, ty: MessageType, sent_id: Option<Value>) {
+        let mut data = env.data.clone();
         let target = env
             .data
             .get("sessionId")
             .or_else(|| env.extra.get("sessionId"))
             .or_else(|| env.metadata.as_ref().and_then(|m| m.get("targetSessionId")))
             .and_then(Value::as_str)
-            .map(str::to_string);
-        let mut data = env.data.clone();
+            .map(str::to_string)
+            .or_else(|| metadock::take_browser_uuid(&mut data));
         if let Some(obj) = data.as_object_mut() {
             obj.remove("sessionId");
+            obj.remove("browser_uuid");
         }
-        let cmd = Command { ty, data, target, id: env.id.clone() };
+        if let Some(answer) = metadock::answer_locally(&self.connector, &data, env.id.as_deref()) {
+            let _ = self.replies.0.try_send(metadock::echo_id(answer, sent_id.as_ref()));
+            return;
+        }
+        let correlation_id = env.extra.get(crate::server::CORRELATION_ID).cloned();
+        let cmd = Command { ty, data, target, id: env.id.clone(), correlation_id: correlation_id.clone() };
         let connector = self.connector.clone();
+        let wire_id = connector.new_wire_id();
+        // The browser's reply is stored too; this client gets it as its reply, not again from the stream.
+        if self.own_wire_ids.len() >= OWN_WIRE_IDS {
+            self.own_wire_ids.pop_front();
+        }
+        self.own_wire_ids.push_back(wire_id.clone());
         let replies = self.replies.0.clone();
         let requester_id = env.id.clone();
         tokio::spawn(async move {
-            let text = match connector.command(cmd).await {
+            let text = match connector.command_on_wire(cmd, wire_id).await {
                 Ok(reply) => reply.envelope.to_json(),
                 Err(e) => {
                     connector.shared.metrics.error(e.code);
-                    e.to_envelope(requester_id.as_deref(), now_ms()).to_json()
+                    let mut env = e.to_envelope(requester_id.as_deref(), now_ms());
+                    if let Some(c) = correlation_id {
+                        env.extra.insert(crate::server::CORRELATION_ID.into(), c);
+                    }
+                    env.to_json()
                 }
             };
-            let _ = replies.send(text).await;
+            let _ = replies.send(metadock::echo_id(text, sent_id.as_ref())).await;
         });
+    }
+
+    /// Whether a stored event is a browser's reply to a command this client sent.
+    fn is_own_reply(&self, e: &crate::store::StoredEvent) -> bool {
+        e.ty.is_command_reply()
+            && !self.own_wire_ids.is_empty()
+            && e.envelope().id.is_some_and(|id| self.own_wire_ids.contains(&id))
     }
 
     /// Sends a client the events stored since its cursor that its subscription wants.
@@ -131,7 +159,8 @@ impl Connection {
                 self.send_lag_notice();
             }
             let n = events.len();
-            let wanted: Vec<_> = events.into_iter().filter(|e| self.subscription.wants(e)).collect();
+            let wanted: Vec<_> =
+                events.into_iter().filter(|e| self.subscription.wants(e) && !self.is_own_reply(e)).collect();
             for e in wanted {
                 self.connector.shared.metrics.message_out(e.ty, 0);
                 self.last_streamed_ms = Some(e.timestamp_ms);
