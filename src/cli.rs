@@ -77,6 +77,21 @@ pub enum Mode {
         /// The recording to open.
         file: PathBuf,
     },
+    /// Export HAR 1.2 from the triage-tui running on --port, or from a --record file (--from).
+    Export {
+        /// The HAR file to write.
+        #[arg(long, value_name = "FILE")]
+        har: PathBuf,
+        /// Only what this filter matches (the `/` filter language of the UI).
+        #[arg(long, value_name = "EXPR")]
+        filter: Option<String>,
+        /// Only this browser session.
+        #[arg(long, value_name = "ID")]
+        session: Option<String>,
+        /// Read this recording (written by --record) instead of asking a running connector.
+        #[arg(long, value_name = "RECORDING")]
+        from: Option<PathBuf>,
+    },
 }
 
 impl Cli {

@@ -8,6 +8,7 @@
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod export;
 pub mod logging;
 pub mod mcp;
 pub mod protocol;

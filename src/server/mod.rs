@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod compat;
 mod compat_http;
+mod har_http;
 mod http;
 pub(crate) mod ingest;
 pub mod metrics;

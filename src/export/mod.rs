@@ -1,0 +1,7 @@
+//! Owns what leaves triage-tui as a file and what comes back in: HAR 1.2 (`har`), picked from the
+//! store by the filter language (`select`). Pure functions over envelopes and frames, used by REST
+//! (`GET /api/har`) and the CLI (`triage-tui export --har`).
+
+pub mod cli;
+pub mod har;
+pub mod select;
