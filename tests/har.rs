@@ -37,7 +37,7 @@ fn network_events() -> Vec<Value> {
             "size": {"transferred": 99, "resource": 12}, "cache": "disk",
             "headers": {"request": {}, "response": {}}, "body": {"request": null, "response": "server fell"}}}),
         json!({"type": "network-error", "data": {
-            "requestId": "r3", "url": "https://down.test/", "method": "GET", "status": 0,
+            "requestId": "r3", "url": "https://down.test/", "method": "GET", "status": 0, "resourceType": "document",
             "error": "net::ERR_CONNECTION_REFUSED", "headers": {"request": {}, "response": {}}}}),
         json!({"type": "network-request", "data": {
             "requestId": "sock-1", "url": "wss://live.test/feed", "method": "GET", "status": 101,
@@ -99,7 +99,7 @@ fn check_full_har(har: &Value) {
     assert_eq!(boom["_fromCache"], "disk");
     assert_eq!(boom["timings"]["wait"], 7.0, "no breakdown: the duration is the wait");
     let down = entry(har, "https://down.test/");
-    assert_eq!(down["_error"], "net::ERR_CONNECTION_REFUSED");
+    assert_eq!(down["response"]["_error"], "net::ERR_CONNECTION_REFUSED");
     assert_eq!(down["response"]["content"]["size"], -1);
     let sock = entry(har, "wss://live.test/feed");
     assert_eq!(
@@ -203,4 +203,30 @@ fn export_from_a_recording_and_says_when_nothing_answers() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("no triage-tui answers"), "{out:?}");
     assert!(!dir.join("x.har").exists());
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_then_open_gives_the_same_entries_headers_bodies_and_frames() {
+    let srv = common::start().await;
+    let mut browser = srv.browser("trip").await;
+    for e in network_events().into_iter().chain(frames()) {
+        browser.send(e).await;
+    }
+    assert_eq!(srv.wait_events("type=network-request,network-error", 4).await.len(), 4);
+    assert_eq!(srv.wait_events("type=websocket-frame", 3).await.len(), 3);
+    let (_, first) = srv.get_json("/api/har").await;
+    let file = srv.dir.join("trip.har");
+    std::fs::write(&file, serde_json::to_string_pretty(&first).unwrap()).unwrap();
+
+    let opened = common::start().await;
+    let loaded = opened.connector.load_recording(&file).expect("opens");
+    assert_eq!((loaded.events, loaded.skipped_total), (8, 0), "{loaded:?}");
+    let (_, second) = opened.get_json("/api/har").await;
+    let strip = |har: &Value| -> Vec<Value> { har["log"]["entries"].as_array().unwrap().to_vec() };
+    let (a, b) = (strip(&first), strip(&second));
+    assert_eq!(a.len(), b.len());
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!(y, x, "export → open → export gives the same entry:\n{x:#}\n{y:#}");
+    }
+    check_full_har(&second);
 }

@@ -1,5 +1,5 @@
 //! Owns the HAR 1.2 writer: network events become `log.entries` (as Chrome DevTools writes them,
-//! with its `_resourceType`, `_initiator`, `_fromCache`, `_transferSize`, `_error`), page
+//! with its `_resourceType`, `_initiator`, `_fromCache`, `_transferSize`, `response._error`), page
 //! WebSocket frames go on their socket's entry as Chrome's `_webSocketMessages`, navigations become
 //! `log.pages`. Unknown sizes and timings are `-1`; `send`, `wait` and `receive` are never negative.
 
@@ -277,7 +277,8 @@ pub fn entry(data: &Value, event_ms: i64) -> Value {
         entry.insert("_revalidated".into(), json!(true));
     }
     if let Some(err) = data["error"].as_str().filter(|e| !e.is_empty()) {
-        entry.insert("_error".into(), json!(err));
+        // Where Chrome writes it.
+        entry["response"]["_error"] = json!(err);
     }
     Value::Object(entry)
 }

@@ -4,4 +4,5 @@
 
 pub mod cli;
 pub mod har;
+pub mod har_read;
 pub mod select;
