@@ -115,15 +115,21 @@ fn check_full_har(har: &Value) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn api_har_holds_requests_frames_and_redactions_and_validates() {
+/// A connector a browser has sent the events and frames above to, all stored.
+async fn fed(tab: &str) -> (common::TestServer, common::Peer) {
     let srv = common::start().await;
-    let mut browser = srv.browser("har").await;
+    let mut browser = srv.browser(tab).await;
     for e in network_events().into_iter().chain(frames()) {
         browser.send(e).await;
     }
     assert_eq!(srv.wait_events("type=network-request,network-error", 4).await.len(), 4);
     assert_eq!(srv.wait_events("type=websocket-frame", 3).await.len(), 3);
+    (srv, browser)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_har_holds_requests_frames_and_redactions_and_validates() {
+    let (srv, browser) = fed("har").await;
 
     let (status, har) = srv.get_json("/api/har").await;
     assert_eq!(status, 200, "{har}");
@@ -207,13 +213,7 @@ fn export_from_a_recording_and_says_when_nothing_answers() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn export_then_open_gives_the_same_entries_headers_bodies_and_frames() {
-    let srv = common::start().await;
-    let mut browser = srv.browser("trip").await;
-    for e in network_events().into_iter().chain(frames()) {
-        browser.send(e).await;
-    }
-    assert_eq!(srv.wait_events("type=network-request,network-error", 4).await.len(), 4);
-    assert_eq!(srv.wait_events("type=websocket-frame", 3).await.len(), 3);
+    let (srv, _browser) = fed("trip").await;
     let (_, first) = srv.get_json("/api/har").await;
     let file = srv.dir.join("trip.har");
     std::fs::write(&file, serde_json::to_string_pretty(&first).unwrap()).unwrap();
