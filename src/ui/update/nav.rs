@@ -51,7 +51,7 @@ pub fn copy(state: &mut State, as_text: bool) -> Vec<Effect> {
             (serde_json::to_string_pretty(s).unwrap_or_default(), "session as JSON".to_string())
         }
         (Selected::Event(Pane::Network, e), true) => {
-            let curl = panes::network::curl(&e.envelope());
+            let curl = crate::export::copy::CopyFormat::Curl.write(&e.envelope().data);
             let what = if curl.contains("[REDACTED]") {
                 "request as curl (redacted header values are placeholders: fill them in)"
             } else {
