@@ -80,10 +80,26 @@ pub enum Mode {
     /// An MCP server on stdio for AI assistants: works through the triage-tui already running on
     /// --port (so its UI shows what the assistant does), else starts the connector headless.
     Mcp,
-    /// Open a session recorded with --record (NDJSON) in the UI, read-only.
+    /// Open a HAR (Chrome, Firefox, Playwright, Charles) or a --record NDJSON file in the UI, read-only.
+    #[command(name = "open", alias = "replay")]
     Replay {
-        /// The recording to open.
+        /// The HAR or recording to open.
         file: PathBuf,
+    },
+    /// Export HAR 1.2 from the triage-tui running on --port, or from a --record file (--from).
+    Export {
+        /// The HAR file to write.
+        #[arg(long, value_name = "FILE")]
+        har: PathBuf,
+        /// Only what this filter matches (the `/` filter language of the UI).
+        #[arg(long, value_name = "EXPR")]
+        filter: Option<String>,
+        /// Only this browser session.
+        #[arg(long, value_name = "ID")]
+        session: Option<String>,
+        /// Read this recording (written by --record) instead of asking a running connector.
+        #[arg(long, value_name = "RECORDING")]
+        from: Option<PathBuf>,
     },
 }
 

@@ -9,6 +9,7 @@ pub mod broker;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod export;
 pub mod logging;
 pub mod mcp;
 pub mod protocol;

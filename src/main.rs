@@ -33,6 +33,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             ui::run(config, paths, ui::UiOptions { demo: false, replay: Some(file) })
         }
+        Some(Mode::Export { har, filter, session, from }) => {
+            let selection = triage_tui::export::select::Selection { filter, session };
+            let args = triage_tui::export::cli::ExportArgs { har, selection, from };
+            println!("{}", triage_tui::export::cli::run(config, &paths, args)?);
+            Ok(())
+        }
         Some(Mode::Serve) => {
             let _guard = logging::init(&paths.data_dir, true)?;
             let runtime = tokio::runtime::Runtime::new()?;

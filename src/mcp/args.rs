@@ -134,3 +134,13 @@ pub struct WaitFor {
     /// How long to wait (default 30000, at most 300000).
     pub timeout_ms: Option<u64>,
 }
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct HarExport {
+    /// The TUI's filter language, as list_network_requests: method:POST, status:>=400, url:/api, -term negates.
+    pub filter: Option<String>,
+    /// Only this browser session (an id from list_sessions).
+    pub session: Option<String>,
+    /// A bare file name (letters, digits, '.', '_', '-'; ".har" added); default triage-<UTC time>.har.
+    pub file_name: Option<String>,
+}

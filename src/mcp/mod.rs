@@ -1,7 +1,7 @@
 //! The MCP server: AI assistants read the browser through the connector, and the human watches.
 //!
-//! Owns the tools (written once over [`Connector`]: `tools` is the table, `read` and `act` the
-//! work, `format` paging and errors), the MCP clients' presence and Console rows (`presence`),
+//! Owns the tools (written once over [`Connector`]: `tools` is the table, `read`, `act` and
+//! `export` (HAR files) the work, `format` paging and errors), the MCP clients' presence and Console rows (`presence`),
 //! and the two transports: Streamable HTTP at `/mcp` on the connector's port ([`http_service`],
 //! mounted by `server::rest` behind its origin/Host/token guard), and stdio for `triage-tui mcp`
 //! (`stdio`, which bridges to a running connector through `bridge` or starts one in-process).
@@ -9,6 +9,7 @@
 mod act;
 mod args;
 mod bridge;
+mod export;
 pub mod format;
 pub mod presence;
 mod read;
@@ -64,7 +65,7 @@ pub struct TriageMcp {
 
 const INSTRUCTIONS: &str = "triage-tui reads the browser for you: console messages, network requests, the page's \
 WebSocket frames, screenshots, and runs commands in the page. Lists are paged (page 0 is the newest); use the ids \
-they return with get_console_message / get_network_request. wait_for returns the next event matching a filter. \
+they return with get_console_message / get_network_request. export_har saves the requests as a HAR file. wait_for returns the next event matching a filter. \
 The developer sees every call you make in the triage-tui Console.";
 
 impl TriageMcp {
@@ -113,6 +114,9 @@ fn summarize(result: &CallToolResult) -> String {
             get("bytes").cloned().unwrap_or_default(),
             get("path").and_then(Value::as_str).unwrap_or("")
         );
+    }
+    if let (Some(path), Some(entries)) = (get("path").and_then(Value::as_str), get("entries")) {
+        return format!("{entries} entries → {path}");
     }
     if let Some(r) = get("result") {
         return format!("ok → {}", format::cut(&r.to_string(), 120, "the tool result"));

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::args::*;
 use super::presence::{Assistant, Outcome};
-use super::{act, read, TriageMcp};
+use super::{act, export, read, TriageMcp};
 
 #[tool_router(vis = "pub(super)")]
 impl TriageMcp {
@@ -147,6 +147,14 @@ impl TriageMcp {
             }
         })
         .await
+    }
+
+    #[tool(
+        description = "Save the network requests (and their WebSockets' frames) as a HAR 1.2 file under the data dir's \
+                       exports/; returns its path and entry count. Same filter language and session as list_network_requests."
+    )]
+    async fn export_har(&self, Parameters(q): Parameters<HarExport>) -> CallToolResult {
+        export::export_har(&self.connector, q.filter, q.session, q.file_name).await
     }
 
     // browser-tools-mcp's names, same meaning, so existing prompts and configs keep working.

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod compat;
 mod compat_http;
 pub mod dialects;
+mod har_http;
 mod http;
 pub(crate) mod ingest;
 pub mod metrics;

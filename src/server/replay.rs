@@ -1,5 +1,5 @@
 //! Loading a recorded session (`--record` writes NDJSON, one canonical envelope a line) back into
-//! a connector's store, for `triage-tui replay FILE`.
+//! a connector's store, for `triage-tui open FILE` (alias `replay`); a HAR goes through `export::har_read`.
 
 use std::io::BufRead;
 use std::path::Path;
@@ -36,6 +36,13 @@ fn ui_mark(line: &str) -> Option<(String, bool)> {
     Some((id, data.get("marked").and_then(serde_json::Value::as_bool).unwrap_or(true)))
 }
 
+fn skip(loaded: &mut Loaded, line: usize, why: String) {
+    loaded.skipped_total += 1;
+    if loaded.skipped.len() < 20 {
+        loaded.skipped.push((line, why));
+    }
+}
+
 /// Most bytes one recorded line may have (a recorded event was at most the message limit; a
 /// screenshot's image is on disk, not in the line).
 const MAX_LINE: usize = 64 * 1024 * 1024;
@@ -44,62 +51,20 @@ impl Connector {
     /// Reads a recording into the store. Lines that are not events are skipped and reported;
     /// a file with no readable event at all is an error.
     pub fn load_recording(&self, path: &Path) -> Result<Loaded> {
-        let file = std::fs::File::open(path)
+        let mut file = std::fs::File::open(path)
             .with_context(|| format!("cannot open the recording {}", path.display()))?;
         let mut loaded = Loaded::default();
-        let skip = |loaded: &mut Loaded, line: usize, why: String| {
-            loaded.skipped_total += 1;
-            if loaded.skipped.len() < 20 {
-                loaded.skipped.push((line, why));
-            }
-        };
-        for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
-            let n = i + 1;
-            let line = match line {
-                Ok(l) => l,
-                Err(e) => {
-                    skip(&mut loaded, n, format!("unreadable: {e}"));
-                    continue;
+        let mut head = [0u8; 64];
+        let got = std::io::Read::read(&mut file, &mut head).unwrap_or(0);
+        if crate::export::har_read::looks_like_har(&head[..got]) {
+            self.load_har(path, &mut loaded)?;
+        } else {
+            std::io::Seek::rewind(&mut file)?;
+            for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
+                match line {
+                    Ok(l) => self.load_line(&l, i + 1, &mut loaded),
+                    Err(e) => skip(&mut loaded, i + 1, format!("unreadable: {e}")),
                 }
-            };
-            if line.trim().is_empty() {
-                continue;
-            }
-            if let Some((id, marked)) = ui_mark(&line) {
-                loaded.marks.retain(|m| *m != id);
-                if marked {
-                    loaded.marks.push(id);
-                }
-                continue;
-            }
-            let parsed = match parse_message(&line, MAX_LINE) {
-                Ok(p) => p,
-                Err(e) => {
-                    skip(&mut loaded, n, e.to_string());
-                    continue;
-                }
-            };
-            let env = parsed.envelope;
-            let session: SessionId = env.meta_str("sessionId").unwrap_or_else(|| "replay".into()).into();
-            match parsed.kind {
-                MessageType::WebsocketFrame => {
-                    let data = env.data.to_string();
-                    let shape: Result<FrameShape, _> = serde_json::from_str(&data);
-                    match shape.map_err(|e| e.to_string()).and_then(|f| {
-                        self.page_frame(&session, &f, env.timestamp.map(|t| t.0)).map_err(|e| e.to_string())
-                    }) {
-                        Ok(frame) => {
-                            self.shared.store.write().append_staged([Staged::Frame(frame)]);
-                            loaded.events += 1;
-                        }
-                        Err(e) => skip(&mut loaded, n, e),
-                    }
-                }
-                kind if Category::of(kind).is_some() => {
-                    self.store_event(&session, kind, &env, None);
-                    loaded.events += 1;
-                }
-                kind => skip(&mut loaded, n, format!("{kind} is not a recorded event")),
             }
         }
         self.notify_changed();
@@ -109,5 +74,69 @@ impl Connector {
             bail!("{} holds no recorded event{first}", path.display());
         }
         Ok(loaded)
+    }
+
+    /// A HAR's entries as events; entries that cannot be read are skipped (numbered by entry).
+    fn load_har(&self, path: &Path, loaded: &mut Loaded) -> Result<()> {
+        let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let read = crate::export::har_read::read(&bytes, "har")
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        for (i, why) in read.skipped {
+            skip(loaded, i + 1, format!("entry skipped: {why}"));
+        }
+        if let Some(why) = read.stopped {
+            skip(loaded, read.entries + 1, why);
+        }
+        for (i, mut env) in read.envelopes.into_iter().enumerate() {
+            // Another tool's HAR carries credentials: redacted as live traffic is.
+            if self.config().redact_headers {
+                crate::protocol::redact::redact_network(&mut env["data"]);
+            }
+            self.load_line(&env.to_string(), i + 1, loaded);
+        }
+        Ok(())
+    }
+
+    /// One recorded line (or HAR-derived envelope) into the store.
+    fn load_line(&self, line: &str, n: usize, loaded: &mut Loaded) {
+        if line.trim().is_empty() {
+            return;
+        }
+        if let Some((id, marked)) = ui_mark(line) {
+            loaded.marks.retain(|m| *m != id);
+            if marked {
+                loaded.marks.push(id);
+            }
+            return;
+        }
+        let parsed = match parse_message(line, MAX_LINE) {
+            Ok(p) => p,
+            Err(e) => {
+                skip(loaded, n, e.to_string());
+                return;
+            }
+        };
+        let env = parsed.envelope;
+        let session: SessionId = env.meta_str("sessionId").unwrap_or_else(|| "replay".into()).into();
+        match parsed.kind {
+            MessageType::WebsocketFrame => {
+                let data = env.data.to_string();
+                let shape: Result<FrameShape, _> = serde_json::from_str(&data);
+                match shape.map_err(|e| e.to_string()).and_then(|f| {
+                    self.page_frame(&session, &f, env.timestamp.map(|t| t.0)).map_err(|e| e.to_string())
+                }) {
+                    Ok(frame) => {
+                        self.shared.store.write().append_staged([Staged::Frame(frame)]);
+                        loaded.events += 1;
+                    }
+                    Err(e) => skip(loaded, n, e),
+                }
+            }
+            kind if Category::of(kind).is_some() => {
+                self.store_event(&session, kind, &env, None);
+                loaded.events += 1;
+            }
+            kind => skip(loaded, n, format!("{kind} is not a recorded event")),
+        }
     }
 }

@@ -105,6 +105,7 @@ pub enum Action {
     ToggleFollow,
     CopyJson,
     CopyText,
+    CycleCopyFormat,
     Screenshot,
     ScreenshotFullPage,
     ClearLogs,

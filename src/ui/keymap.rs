@@ -57,6 +57,7 @@ pub const BINDINGS: &[Binding] = &[
     b("toggle_grouping", Action::ToggleGrouping, "group repeats on/off", &["="]),
     b("copy_json", Action::CopyJson, "copy event as JSON", &["y"]),
     b("copy_text", Action::CopyText, "copy curl/text/stack", &["Y"]),
+    b("cycle_copy_format", Action::CycleCopyFormat, "request copy format", &["F"]),
     b("screenshot", Action::Screenshot, "screenshot (visible)", &["s"]),
     b("screenshot_full_page", Action::ScreenshotFullPage, "screenshot (full page)", &["S"]),
     b("open_screenshot", Action::OpenScreenshot, "open screenshot", &["o"]),

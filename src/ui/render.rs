@@ -266,7 +266,11 @@ fn render_list(frame: &mut Frame, state: &State, area: Rect) {
 /// The detail's footer, from the live keymap (a rebinding shows here too).
 fn detail_hint(state: &State) -> String {
     let keys = |a: Action| state.keymap.keys_for(&a);
-    let copy_text = if state.pane == Pane::Network { "copy curl" } else { "copy text" };
+    let copy_text = if state.pane == Pane::Network {
+        format!("copy {}", state.copy_format.name())
+    } else {
+        "copy text".to_string()
+    };
     format!(
         " {}/{} scroll · {} JSON · {} {copy_text} ",
         keys(Action::DetailDown),

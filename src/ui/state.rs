@@ -229,6 +229,8 @@ pub struct State {
     /// Show times in UTC (tests) rather than local time.
     pub utc: bool,
     pub next_command_id: u64,
+    /// What `copy_text` makes of a request (`cycle_copy_format` changes it).
+    pub copy_format: crate::export::copy::CopyFormat,
     pub quit: bool,
     /// Parsed rows of recently visible events, per list pane: log index → row.
     pub rows: [HashMap<u64, Row>; 4],
@@ -271,6 +273,7 @@ impl State {
             viewport: (80, 24),
             utc: false,
             next_command_id: 1,
+            copy_format: crate::export::copy::CopyFormat::Curl,
             quit: false,
             rows: Default::default(),
             detail: None,

@@ -250,6 +250,13 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         }
         Action::CopyJson => return nav::copy(state, false),
         Action::CopyText => return nav::copy(state, true),
+        Action::CycleCopyFormat => {
+            let all = crate::export::copy::CopyFormat::ALL;
+            let at = all.iter().position(|f| *f == state.copy_format).unwrap_or(0);
+            state.copy_format = all[(at + 1) % all.len()];
+            let key = state.keymap.keys_for(&Action::CopyText);
+            state.toast(format!("{key} now copies a request as {}", state.copy_format.name()), false);
+        }
         Action::Screenshot => {
             let cmd =
                 Command::new(MessageType::ScreenshotRequest, json!({ "format": "png", "fullPage": false }));

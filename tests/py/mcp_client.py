@@ -78,7 +78,7 @@ async def full(client, base):
         "list_console_messages", "get_console_message", "list_network_requests", "get_network_request",
         "list_websocket_frames", "list_sessions", "take_screenshot", "navigate", "reload", "go_back",
         "go_forward", "evaluate_script", "click", "type_text", "browser_action", "clear_logs",
-        "get_selected_element", "wait_for", "getConsoleLogs", "getConsoleErrors", "getNetworkLogs",
+        "get_selected_element", "wait_for", "export_har", "getConsoleLogs", "getConsoleErrors", "getNetworkLogs",
         "getNetworkErrors", "takeScreenshot", "getSelectedElement", "wipeLogs",
     ]:
         check(n in names, f"tool {n} listed", sorted(names))
@@ -124,6 +124,22 @@ async def full(client, base):
     check(data_of(await call(client, "getNetworkErrors"))["total"] == 2, "getNetworkErrors (500 + failed)")
     missing = await call(client, "get_network_request", {"id": "evt-999999"}, error=True)
     check("list_network_requests" in text_of(missing), "unknown id says what to do", text_of(missing))
+
+    # export_har writes a HAR file under the data dir and returns its path, not the HAR itself.
+    har = data_of(await call(client, "export_har"))
+    check(har["path"].endswith(".har") and os.sep + "exports" + os.sep in har["path"], "export_har names its file", har)
+    with open(har["path"]) as f:
+        doc = json.load(f)
+    check(doc["log"]["version"] == "1.2" and len(doc["log"]["entries"]) == har["entries"] >= 3, "a HAR 1.2 of every request", har)
+    posted = data_of(await call(client, "export_har", {"filter": "method:POST", "file_name": "orders"}))
+    check(posted["path"].endswith(os.sep + "orders.har") and posted["entries"] == 1, "filter and file_name", posted)
+    with open(posted["path"]) as f:
+        entry = json.load(f)["log"]["entries"][0]
+    check(entry["request"]["method"] == "POST" and entry["response"]["status"] == 500, "the filtered entry", entry)
+    bad = await call(client, "export_har", {"file_name": "../escape"}, error=True)
+    check("bare name" in text_of(bad), "a path is refused as a file name", text_of(bad))
+    bad = await call(client, "export_har", {"filter": "status:loud"}, error=True)
+    check(text_of(bad).startswith("INVALID_MESSAGE"), "a bad filter is a tool error", text_of(bad))
 
     frames = data_of(await call(client, "list_websocket_frames"))
     check(frames["total"] == 2 and frames["rows"][0]["data"] == "{\"op\":\"hello\"}", "page frames", frames)

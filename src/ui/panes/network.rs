@@ -1,14 +1,16 @@
 //! The Network pane: method, status (coloured by class), resource type, name (host dimmed,
 //! the path kept: cut in the middle), size, duration with a bar against the slowest visible
 //! request; failures highlighted. Detail: headers, bodies (JSON pretty-printed), timing
-//! (unknown ones "—"). Also `curl` and the `fetch` that re-issues a request from the page.
+//! (unknown ones "—"). Also the `fetch` that re-issues a request from the page (copies of a
+//! request as curl, fetch, HTTPie or raw HTTP live in `export::copy`).
 
 use serde_json::Value;
 
 use super::{
-    cell_text, col, col_middle, compact, fmt_bytes, fmt_ms, fmt_time, header_pairs, num_of, pretty_value,
-    str_of, Column, Detail, Row, Tone, Width,
+    cell_text, col, col_middle, compact, fmt_bytes, fmt_ms, fmt_time, num_of, pretty_value, str_of, Column,
+    Detail, Row, Tone, Width,
 };
+use crate::export::request::{bodies, headers};
 use crate::protocol::{Envelope, MessageType};
 use crate::store::StoredEvent;
 use crate::ui::filter::short_resource_type;
@@ -64,47 +66,6 @@ pub fn status_tone(e: &StoredEvent) -> Tone {
 
 pub fn failed(e: &StoredEvent) -> bool {
     e.ty == MessageType::NetworkError || e.status >= 400
-}
-
-/// Request and response headers, whichever shape the sender used.
-/// Header (name, value) pairs in the order sent.
-type Headers = Vec<(String, String)>;
-
-fn headers(data: &Value) -> (Headers, Headers) {
-    let mut req = Vec::new();
-    let mut resp = Vec::new();
-    if let Some(h) = data.get("headers") {
-        if h.get("request").is_some() || h.get("response").is_some() {
-            req = h.get("request").map(header_pairs).unwrap_or_default();
-            resp = h.get("response").map(header_pairs).unwrap_or_default();
-        } else {
-            req = header_pairs(h);
-        }
-    }
-    if let Some(h) = data.get("requestHeaders") {
-        req.extend(header_pairs(h));
-    }
-    if let Some(h) = data.get("responseHeaders") {
-        resp.extend(header_pairs(h));
-    }
-    (req, resp)
-}
-
-fn nonnull(v: Option<&Value>) -> Option<&Value> {
-    v.filter(|v| !v.is_null())
-}
-
-fn bodies(data: &Value) -> (Option<&Value>, Option<&Value>) {
-    let (mut req, mut resp) = (None, None);
-    if let Some(b) = data.get("body") {
-        if b.get("request").is_some() || b.get("response").is_some() {
-            req = nonnull(b.get("request"));
-            resp = nonnull(b.get("response"));
-        } else {
-            resp = nonnull(Some(b));
-        }
-    }
-    (nonnull(data.get("requestBody")).or(req), nonnull(data.get("responseBody")).or(resp))
 }
 
 fn size_of(data: &Value, side: &str) -> Option<u64> {
@@ -225,40 +186,6 @@ pub fn detail(e: &StoredEvent, env: &Envelope, utc: bool) -> Detail {
     d
 }
 
-/// POSIX shell single-quoting.
-fn sh_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "'\\''"))
-}
-
-/// The request as a runnable `curl` command: method, headers (redacted values stay redacted)
-/// and body.
-pub fn curl(env: &Envelope) -> String {
-    let data = &env.data;
-    let method = str_of(data, "method").unwrap_or("GET").to_ascii_uppercase();
-    let url = str_of(data, "url").unwrap_or("");
-    let mut parts = vec!["curl".to_string()];
-    if method != "GET" {
-        parts.push(format!("-X {}", sh_quote(&method)));
-    }
-    parts.push(sh_quote(url));
-    let (req_h, _) = headers(data);
-    for (k, v) in req_h {
-        // curl computes these itself; copying them makes the command fail on a changed body.
-        if k.eq_ignore_ascii_case("content-length") || k.starts_with(':') {
-            continue;
-        }
-        parts.push(format!("-H {}", sh_quote(&format!("{k}: {v}"))));
-    }
-    if let (Some(body), _) = bodies(data) {
-        let text = match body {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        };
-        parts.push(format!("--data-raw {}", sh_quote(&text)));
-    }
-    parts.join(" \\\n  ")
-}
-
 /// The request as a `fetch()` the page can run to issue it again: same method, URL, headers
 /// (but not redacted ones, nor those the browser sets itself) and body. Also the names of the
 /// headers left out because their values were redacted.
@@ -303,31 +230,6 @@ pub fn resend_script(env: &Envelope) -> Option<(String, Vec<String>)> {
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn curl_has_method_headers_body_and_keeps_redactions() {
-        let env = Envelope::new(
-            "network-request",
-            json!({
-                "url": "https://api.example.com/users?q=it's",
-                "method": "post",
-                "headers": {"request": {"Authorization": "[REDACTED]", "Content-Type": "application/json", "Content-Length": "12"}},
-                "body": {"request": "{\"page\": 1}", "response": "{}"}
-            }),
-        );
-        let c = curl(&env);
-        assert_eq!(
-            c,
-            "curl \\\n  -X 'POST' \\\n  'https://api.example.com/users?q=it'\\''s' \\\n  \
-             -H 'Authorization: [REDACTED]' \\\n  -H 'Content-Type: application/json' \\\n  \
-             --data-raw '{\"page\": 1}'"
-        );
-        let list = Envelope::new(
-            "network-request",
-            json!({"url": "https://x", "requestHeaders": [{"name": "Accept", "value": "*/*"}]}),
-        );
-        assert_eq!(curl(&list), "curl \\\n  'https://x' \\\n  -H 'Accept: */*'");
-    }
 
     #[test]
     fn resend_is_a_fetch_without_redacted_headers() {

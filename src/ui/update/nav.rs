@@ -51,13 +51,17 @@ pub fn copy(state: &mut State, as_text: bool) -> Vec<Effect> {
             (serde_json::to_string_pretty(s).unwrap_or_default(), "session as JSON".to_string())
         }
         (Selected::Event(Pane::Network, e), true) => {
-            let curl = panes::network::curl(&e.envelope());
-            let what = if curl.contains("[REDACTED]") {
-                "request as curl (redacted header values are placeholders: fill them in)"
+            let format = state.copy_format;
+            let text = format.write(&e.envelope().data);
+            let what = if text.contains("[REDACTED]") {
+                format!(
+                    "request as {} (redacted header values are placeholders: fill them in)",
+                    format.name()
+                )
             } else {
-                "request as curl"
+                format!("request as {}", format.name())
             };
-            (curl, what.into())
+            (text, what)
         }
         (Selected::Event(Pane::Elements, e), true) => {
             (panes::elements::text(&e.envelope()), "element HTML".into())

@@ -397,6 +397,24 @@ fn copy_json_curl_and_text() {
         }
         other => panic!("{other:?}"),
     }
+    // `F` picks the request copy format; `Y` then copies in it, and the toast says so.
+    press(&mut s, "F");
+    assert!(s.toast.as_ref().is_some_and(|t| t.text.contains("as fetch")), "{:?}", s.toast);
+    match &press(&mut s, "Y")[..] {
+        [Effect::Copy { text, what }] => {
+            assert!(what.starts_with("request as fetch (redacted"), "{what}");
+            assert!(
+                text.starts_with("fetch(\"https://api.example.com/x\", {")
+                    && text.contains("\"method\": \"POST\""),
+                "{text}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    for _ in 0..3 {
+        press(&mut s, "F");
+    }
+    assert!(matches!(&press(&mut s, "Y")[..], [Effect::Copy { text, .. }] if text.starts_with("curl")));
     press(&mut s, "3");
     s.prepare(&store);
     assert!(press(&mut s, "y").is_empty());

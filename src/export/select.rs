@@ -1,0 +1,63 @@
+//! Picks what an export holds from the store: network events (and their sockets' frames) matching
+//! the filter language and a session, oldest first.
+
+use crate::store::{Category, FrameRecord, Store, StoredEvent};
+use crate::ui::filter::Filter;
+
+/// What to export: a filter expression (the `/` language) and a session id, both optional.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    pub filter: Option<String>,
+    pub session: Option<String>,
+}
+
+/// The network events and page frames an export is built from.
+#[derive(Debug, Default)]
+pub struct Picked {
+    pub network: Vec<StoredEvent>,
+    pub frames: Vec<FrameRecord>,
+    /// Navigations (`browser-event`), for the HAR's pages.
+    pub navigations: Vec<StoredEvent>,
+}
+
+impl Selection {
+    /// Parses the filter; a bad expression is a clear error naming it.
+    pub fn pick(&self, store: &Store) -> Result<Picked, String> {
+        let filter = match self.filter.as_deref().filter(|f| !f.trim().is_empty()) {
+            Some(f) => Filter::parse(f).map_err(|e| format!("bad filter {f:?}: {e}"))?,
+            None => None,
+        };
+        let in_session = |s: &str| self.session.as_deref().filter(|x| !x.is_empty()).is_none_or(|x| x == s);
+        let network: Vec<StoredEvent> = store
+            .log(Category::Network)
+            .iter()
+            .map(|(_, e)| e)
+            .filter(|e| in_session(&e.session) && filter.as_ref().is_none_or(|f| f.matches_event(e)))
+            .cloned()
+            .collect();
+        let frames = store
+            .frames
+            .log()
+            .iter()
+            .map(|(_, f)| f)
+            .filter(|f| matches!(f.origin, crate::store::FrameOrigin::Page) && in_session(&f.session))
+            .filter(|f| filter.as_ref().is_none_or(|x| x.matches_frame(f)) || network_owns(&network, f))
+            .cloned()
+            .collect();
+        let navigations = store
+            .log(Category::Console)
+            .iter()
+            .map(|(_, e)| e)
+            .filter(|e| e.ty == crate::protocol::MessageType::BrowserEvent && in_session(&e.session))
+            .cloned()
+            .collect();
+        Ok(Picked { network, frames, navigations })
+    }
+}
+
+/// Whether a frame belongs to a socket whose handshake entry is exported (its frames go with it
+/// even when the filter names only the request).
+fn network_owns(network: &[StoredEvent], f: &FrameRecord) -> bool {
+    let needle = format!("\"requestId\":\"{}\"", f.traffic_id);
+    network.iter().any(|e| e.raw_str().contains(&needle))
+}
