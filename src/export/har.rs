@@ -3,6 +3,8 @@
 //! WebSocket frames go on their socket's entry as Chrome's `_webSocketMessages`, navigations become
 //! `log.pages`. Unknown sizes and timings are `-1`; `send`, `wait` and `receive` are never negative.
 
+use std::collections::HashMap;
+
 use base64::Engine;
 use serde_json::{json, Map, Value};
 
@@ -14,7 +16,11 @@ use crate::store::{Direction, FrameRecord, StoredEvent};
 pub fn write(picked: &Picked) -> Value {
     let pages = pages(&picked.navigations);
     let mut redacted = false;
-    let mut claimed = vec![false; picked.frames.len()];
+    // Each socket's frames, in order, found once (a scan per entry was quadratic).
+    let mut sockets: HashMap<&str, Vec<&FrameRecord>> = HashMap::new();
+    for f in &picked.frames {
+        sockets.entry(&f.traffic_id).or_default().push(f);
+    }
     let mut entries: Vec<Value> = picked
         .network
         .iter()
@@ -26,31 +32,17 @@ pub fn write(picked: &Picked) -> Value {
                 entry["pageref"] = json!(p);
             }
             let id = data["requestId"].as_str().or(data["id"].as_str()).unwrap_or("");
-            let messages: Vec<Value> = picked
-                .frames
-                .iter()
-                .enumerate()
-                .filter(|(_, f)| !id.is_empty() && *f.traffic_id == *id)
-                .map(|(i, f)| {
-                    claimed[i] = true;
-                    message(f)
-                })
-                .collect();
-            if !messages.is_empty() {
-                entry["_webSocketMessages"] = Value::Array(messages);
+            if let Some(frames) = sockets.remove(id).filter(|_| !id.is_empty()) {
+                entry["_webSocketMessages"] = frames.into_iter().map(message).collect();
             }
             entry
         })
         .collect();
-    // Frames of a socket whose handshake was not captured still get an entry, so none is lost.
-    let mut orphans: Vec<(&str, Vec<&FrameRecord>)> = Vec::new();
-    for (f, _) in picked.frames.iter().zip(&claimed).filter(|(_, c)| !**c) {
-        match orphans.iter_mut().find(|(id, _)| *id == &*f.traffic_id) {
-            Some((_, list)) => list.push(f),
-            None => orphans.push((&f.traffic_id, vec![f])),
-        }
-    }
-    for (_, frames) in orphans {
+    // Frames of a socket whose handshake was not captured still get an entry, so none is lost;
+    // those entries come in the order of their first frame.
+    let mut orphans: Vec<Vec<&FrameRecord>> = sockets.into_values().collect();
+    orphans.sort_by_key(|frames| (frames[0].timestamp_ms, frames[0].traffic_id.clone()));
+    for frames in orphans {
         let first = frames[0];
         let data = json!({
             "url": first.url.as_deref().unwrap_or(""), "method": "GET", "status": 101,

@@ -1,8 +1,10 @@
 //! Picks what an export holds from the store: network events (and their sockets' frames) matching
 //! the filter language and a session, oldest first.
 
+use std::collections::HashSet;
+
 use crate::store::{Category, FrameRecord, Store, StoredEvent};
-use crate::ui::filter::Filter;
+use crate::ui::filter::{json_str_field, Filter};
 
 /// What to export: a filter expression (the `/` language) and a session id, both optional.
 #[derive(Debug, Clone, Default)]
@@ -35,13 +37,17 @@ impl Selection {
             .filter(|e| in_session(&e.session) && filter.as_ref().is_none_or(|f| f.matches_event(e)))
             .cloned()
             .collect();
+        let owned: HashSet<&[u8]> =
+            network.iter().filter_map(|e| json_str_field(e.raw_str().as_bytes(), b"requestId")).collect();
         let frames = store
             .frames
             .log()
             .iter()
             .map(|(_, f)| f)
             .filter(|f| matches!(f.origin, crate::store::FrameOrigin::Page) && in_session(&f.session))
-            .filter(|f| filter.as_ref().is_none_or(|x| x.matches_frame(f)) || network_owns(&network, f))
+            .filter(|f| {
+                filter.as_ref().is_none_or(|x| x.matches_frame(f)) || owned.contains(f.traffic_id.as_bytes())
+            })
             .cloned()
             .collect();
         let navigations = store
@@ -53,11 +59,4 @@ impl Selection {
             .collect();
         Ok(Picked { network, frames, navigations })
     }
-}
-
-/// Whether a frame belongs to a socket whose handshake entry is exported (its frames go with it
-/// even when the filter names only the request).
-fn network_owns(network: &[StoredEvent], f: &FrameRecord) -> bool {
-    let needle = format!("\"requestId\":\"{}\"", f.traffic_id);
-    network.iter().any(|e| e.raw_str().contains(&needle))
 }
