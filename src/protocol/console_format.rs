@@ -163,6 +163,9 @@ pub fn preview_text(preview: &Value) -> String {
     let description = s(&preview["description"]);
     let sub = s(&preview["subtype"]);
     let without_value = ["arraybuffer", "dataview", "error", "null", "regexp", "webassemblymemory"];
+    if s(&preview["type"]) == "string" {
+        return js_literal(description);
+    }
     if s(&preview["type"]) != "object" || without_value.contains(&sub) {
         return first_line(description).to_string();
     }
@@ -280,6 +283,25 @@ pub fn format_message(args: &[Value]) -> String {
     let mut parts = vec![head];
     parts.extend(args[used..].iter().map(|a| remote_text(a, true)));
     cut(&parts.join(" "), MAX_MESSAGE)
+}
+
+/// A console event's `data` that carries the call's raw arguments as `remoteArgs` (the triage
+/// extension sends them): `message` becomes their DevTools text (`Assertion failed: …` for a
+/// failed `console.assert`) and `remoteArgs` is dropped, the structured `args` staying as sent.
+/// True when it changed anything.
+pub fn fill_message(data: &mut Value) -> bool {
+    let Some(obj) = data.as_object_mut() else { return false };
+    let Some(Value::Array(args)) = obj.remove("remoteArgs") else { return false };
+    let kind = obj.get("consoleType").and_then(Value::as_str).unwrap_or("");
+    let text = format_message(&args);
+    let message = match kind {
+        "clear" => "console.clear()".to_string(),
+        "assert" if text.is_empty() => "Assertion failed".to_string(),
+        "assert" => format!("Assertion failed: {text}"),
+        _ => text,
+    };
+    obj.insert("message".into(), Value::String(message));
+    true
 }
 
 #[cfg(test)]

@@ -79,7 +79,7 @@ fn maps_sets_and_class_instances() {
                    "properties": [{"name": "x", "type": "number", "value": "2"}]}}
     ]);
     // V8 gives entry keys/values as previews whose string description is the raw text.
-    assert_eq!(format_message(&[map]), "Map(2) {a => 1, b => {x: 2}}");
+    assert_eq!(format_message(&[map]), "Map(2) {'a' => 1, 'b' => {x: 2}}");
     let mut set = object("Set(3)", Some("set"), vec![], true);
     set["preview"]["entries"] = json!([
         {"value": {"type": "number", "description": "1", "overflow": false, "properties": []}},
@@ -141,4 +141,19 @@ fn long_text_is_cut_with_an_ellipsis() {
     let huge = "é".repeat(MAX_MESSAGE);
     let cut_text = format_message(&[string(&huge)]);
     assert!(cut_text.len() <= MAX_MESSAGE + '…'.len_utf8() && cut_text.ends_with('…'), "{}", cut_text.len());
+}
+
+#[test]
+fn fill_message_formats_remote_args_and_drops_them() {
+    let mut data = json!({"level": "error", "consoleType": "assert", "message": "old",
+        "args": ["x"], "remoteArgs": [string("%d left"), num(2.0)]});
+    assert!(fill_message(&mut data));
+    assert_eq!(
+        data,
+        json!({"level": "error", "consoleType": "assert", "message": "Assertion failed: 2 left",
+        "args": ["x"]})
+    );
+    let mut plain = json!({"message": "kept"});
+    assert!(!fill_message(&mut plain));
+    assert_eq!(plain, json!({"message": "kept"}));
 }

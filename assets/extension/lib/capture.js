@@ -3,7 +3,7 @@
 
 import * as cdp from './cdp.js';
 import {
-  argsToJson, formatMessage, formatStack, MAX_MESSAGE, shortName, topLocation,
+  argsToJson, formatMessage, remoteArgs, formatStack, MAX_MESSAGE, shortName, topLocation,
 } from './serialize.js';
 import {
   base64ByteLength, capBase64, reasonPhrase, textToBase64, truncate,
@@ -159,6 +159,7 @@ function onConsoleApiCalled(session, p) {
       level,
       message,
       args: await consoleArgs(session, p.args),
+      remoteArgs: remoteArgs(p.args),
       source: loc.source,
       url: loc.url,
       line: loc.line,
