@@ -416,6 +416,10 @@ fn expectations_for_page1() -> Vec<Check> {
                     && e.pointer("/data/status").and_then(Value::as_u64) == Some(404)
                     && s(e, "/data/method") == "GET"
                     && s(e, "/data/body/response").contains("not here")
+                    // DevTools' two sizes: the 20-byte body decoded, and more than that over the wire.
+                    && e.pointer("/data/size/resource").and_then(Value::as_u64) == Some(20)
+                    && e.pointer("/data/size/transferred").and_then(Value::as_u64).is_some_and(|n| n > 20)
+                    && e.pointer("/data/cache").is_none()
             }),
         ),
         (
