@@ -52,7 +52,7 @@ async fn launch_headless_captures_everything_and_answers_every_command() {
     assert_eq!(ran["echoed"], json!(["hello-cdp", "binary:4"]), "{ran}");
 
     let log = api.wait_event(console("log", "user ada has 3 items")).await.expect("console.log with printf");
-    assert_eq!(s(&log, "/data/message"), r#"user ada has 3 items {id: 42, name: "Ada", tags: Array(2)}"#);
+    assert_eq!(s(&log, "/data/message"), "user ada has 3 items {id: 42, name: 'Ada', tags: Array(2)}");
     assert_eq!(
         log.pointer("/data/args/3"),
         Some(&json!({ "id": 42, "name": "Ada", "tags": ["a", "b"] })),

@@ -370,7 +370,25 @@ fn expectations_for_page1() -> Vec<Check> {
     vec![
         ("console-log level log with serialized args", {
             let base = console("log", "console-log", "triage-e2e log");
-            Box::new(move |e| base(e) && e.pointer("/data/args/1/answer") == Some(&json!(42)))
+            Box::new(move |e| {
+                base(e)
+                    && e.pointer("/data/args/1/answer") == Some(&json!(42))
+                    && s(e, "/data/message") == "triage-e2e log {answer: 42, nested: {…}} (3) [1, 2, 3]"
+                    && e.pointer("/data/remoteArgs").is_none()
+            })
+        }),
+        ("console-log formatted as DevTools prints it (%o, %c, Map, Set)", {
+            let base = console("log", "console-log", "triage-e2e fmt");
+            Box::new(move |e| {
+                base(e)
+                    && s(e, "/data/message") == "triage-e2e fmt 'str'| Map(1) {'k' => 1} Set(2) {1, 2} [{…}]"
+            })
+        }),
+        ("console-error: an Error argument reads as its first line", {
+            let base = console("error", "console-error", "triage-e2e error");
+            Box::new(move |e| {
+                base(e) && s(e, "/data/message") == "triage-e2e error Error: logged error object"
+            })
         }),
         ("console-log level info (printf applied)", {
             let base = console("info", "console-log", "triage-e2e info");
@@ -398,6 +416,10 @@ fn expectations_for_page1() -> Vec<Check> {
                     && e.pointer("/data/status").and_then(Value::as_u64) == Some(404)
                     && s(e, "/data/method") == "GET"
                     && s(e, "/data/body/response").contains("not here")
+                    // DevTools' two sizes: the 20-byte body decoded, and more than that over the wire.
+                    && e.pointer("/data/size/resource").and_then(Value::as_u64) == Some(20)
+                    && e.pointer("/data/size/transferred").and_then(Value::as_u64).is_some_and(|n| n > 20)
+                    && e.pointer("/data/cache").is_none()
             }),
         ),
         (

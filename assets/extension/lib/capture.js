@@ -3,7 +3,7 @@
 
 import * as cdp from './cdp.js';
 import {
-  argsToJson, formatMessage, formatStack, MAX_MESSAGE, shortName, topLocation,
+  argsToJson, formatMessage, remoteArgs, formatStack, MAX_MESSAGE, shortName, topLocation,
 } from './serialize.js';
 import {
   base64ByteLength, capBase64, reasonPhrase, textToBase64, truncate,
@@ -159,6 +159,7 @@ function onConsoleApiCalled(session, p) {
       level,
       message,
       args: await consoleArgs(session, p.args),
+      remoteArgs: remoteArgs(p.args),
       source: loc.source,
       url: loc.url,
       line: loc.line,
@@ -292,6 +293,7 @@ function onRequestWillBeSent(session, p) {
   if (extra) {
     if (extra.requestHeaders) req.rawRequestHeaders = extra.requestHeaders;
     if (extra.responseHeaders) req.rawResponseHeaders = extra.responseHeaders;
+    if (extra.statusCode) req.rawStatus = extra.statusCode;
     session.pendingExtra.delete(p.requestId);
   }
   session.requests.set(p.requestId, req);
@@ -311,8 +313,17 @@ function onRequestExtraInfo(session, p) {
 
 function onResponseExtraInfo(session, p) {
   const req = session.requests.get(p.requestId);
-  if (req) req.rawResponseHeaders = p.headers;
-  else stashExtra(session, p.requestId, { responseHeaders: p.headers });
+  // The status the network saw (304 for a revalidation, which responseReceived reports as the
+  // cached 200): the one DevTools shows.
+  if (req) {
+    req.rawResponseHeaders = p.headers;
+    req.rawStatus = p.statusCode;
+  } else stashExtra(session, p.requestId, { responseHeaders: p.headers, statusCode: p.statusCode });
+}
+
+function onServedFromCache(session, p) {
+  const req = session.requests.get(p.requestId);
+  if (req) req.fromMemoryCache = true;
 }
 
 function stashExtra(session, requestId, extra) {
@@ -456,8 +467,8 @@ function baseRequestData(session, req, body) {
     requestId: req.requestId,
     url: truncate(req.url, MAX_URL),
     method: req.method,
-    status: res ? res.status : 0,
-    statusText: res ? reasonPhrase(res.status, res.statusText) : '',
+    status: res ? req.rawStatus || res.status : 0,
+    statusText: res ? reasonPhrase(req.rawStatus || res.status, req.rawStatus && req.rawStatus !== res.status ? '' : res.statusText) : '',
     resourceType: req.resourceType,
     mimeType: res ? res.mimeType || '' : '',
     duration,
@@ -479,6 +490,14 @@ function baseRequestData(session, req, body) {
     if (res.fromDiskCache || res.fromPrefetchCache) data.fromCache = true;
     if (res.fromServiceWorker) data.fromServiceWorker = true;
   }
+  // DevTools' two numbers: bytes over the wire (headers + encoded body), decoded body bytes.
+  if (req.endTs !== undefined && req.encodedDataLength !== undefined) data.size.transferred = req.encodedDataLength;
+  if (req.endTs !== undefined && res) data.size.resource = req.dataLength;
+  const cache = req.fromMemoryCache ? 'memory'
+    : res && (res.fromDiskCache || res.fromPrefetchCache) ? 'disk'
+      : res && res.fromServiceWorker ? 'service-worker' : null;
+  if (cache) data.cache = cache;
+  if (data.status === 304) data.revalidated = true;
   if (req.redirectedTo) data.redirectedTo = req.redirectedTo;
   if (req.initiator) data.initiator = req.initiator;
   return data;
@@ -620,6 +639,7 @@ const HANDLERS = {
   'Network.responseReceivedExtraInfo': onResponseExtraInfo,
   'Network.responseReceived': onResponseReceived,
   'Network.dataReceived': onDataReceived,
+  'Network.requestServedFromCache': onServedFromCache,
   'Network.loadingFinished': onLoadingFinished,
   'Network.loadingFailed': onLoadingFailed,
   'Network.webSocketCreated': onWebSocketCreated,

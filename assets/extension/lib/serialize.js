@@ -153,6 +153,22 @@ export function formatMessage(args) {
   return truncate(parts.join(' '), MAX_MESSAGE);
 }
 
+/**
+ * The call's arguments as RemoteObjects (ids dropped, long text cut) for the server, which writes
+ * the message text DevTools would show from them (src/protocol/console_format.rs).
+ */
+export function remoteArgs(args) {
+  return (args || []).slice(0, MAX_ARGS).map((ro) => {
+    const out = {};
+    for (const k of ['type', 'subtype', 'className', 'value', 'unserializableValue', 'description', 'preview']) {
+      if (ro[k] !== undefined) out[k] = ro[k];
+    }
+    if (typeof out.value === 'string') out.value = truncate(out.value, MAX_ARG_TEXT);
+    if (typeof out.description === 'string') out.description = truncate(out.description, MAX_ARG_TEXT);
+    return out;
+  });
+}
+
 export function argsToJson(args) {
   const list = (args || []).slice(0, MAX_ARGS).map(toJson);
   if (args && args.length > MAX_ARGS) list.push(`… ${args.length - MAX_ARGS} more arguments`);

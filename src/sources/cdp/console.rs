@@ -1,12 +1,13 @@
 //! Console API calls, uncaught exceptions and browser log entries → `console-log` /
 //! `console-error` data, as the extension builds them (assets/extension/lib/serialize.js and
-//! capture.js): the message text from the arguments with object previews, the level, the
-//! stack, the source url:line:col.
+//! capture.js): the message text from the arguments (protocol::console_format, as DevTools
+//! prints it), the structured args, the level, the stack, the source url:line:col.
 
 use serde_json::{json, Map, Value};
 
 use super::client::Client;
 use super::pagefns;
+use crate::protocol::console_format::format_message;
 use crate::protocol::MessageType;
 
 const MAX_ARG_TEXT: usize = 16 * 1024;
@@ -111,117 +112,6 @@ fn preview_to_json(preview: &Value) -> Value {
         obj.insert("…".into(), json!("…"));
     }
     Value::Object(obj)
-}
-
-/// A RemoteObject → the text the console prints for it.
-pub fn to_text(ro: &Value, top: bool) -> String {
-    if let Some(u) = ro.get("unserializableValue").and_then(Value::as_str) {
-        return u.to_string();
-    }
-    match s(&ro["type"]) {
-        "string" if top => s(&ro["value"]).to_string(),
-        "string" => Value::String(s(&ro["value"]).to_string()).to_string(),
-        "number" | "boolean" => ro["value"].to_string(),
-        "undefined" => "undefined".into(),
-        "object" => match s(&ro["subtype"]) {
-            "null" => "null".into(),
-            "error" => ro["description"].as_str().unwrap_or("Error").to_string(),
-            _ if ro.get("preview").is_some() => preview_to_text(&ro["preview"]),
-            _ => ro["description"].as_str().unwrap_or("Object").to_string(),
-        },
-        other => ro["description"].as_str().map(str::to_string).unwrap_or_else(|| other.to_string()),
-    }
-}
-
-fn preview_prop_text(p: &Value) -> String {
-    if p.get("valuePreview").is_some() {
-        return preview_to_text(&p["valuePreview"]);
-    }
-    if s(&p["type"]) == "string" {
-        return Value::String(s(&p["value"]).to_string()).to_string();
-    }
-    p["value"].as_str().unwrap_or(s(&p["type"])).to_string()
-}
-
-fn preview_to_text(preview: &Value) -> String {
-    let props = preview["properties"].as_array().cloned().unwrap_or_default();
-    let more = if preview["overflow"].as_bool() == Some(true) { ", …" } else { "" };
-    let sub = s(&preview["subtype"]);
-    if sub == "array" || sub == "typedarray" {
-        let items: Vec<String> =
-            props.iter().filter(|p| is_index(s(&p["name"]))).map(preview_prop_text).collect();
-        return format!("[{}{more}]", items.join(", "));
-    }
-    if let (true, Some(entries)) = (sub == "map" || sub == "set", preview["entries"].as_array()) {
-        let inner: Vec<String> = entries
-            .iter()
-            .map(|e| match e.get("key") {
-                Some(k) => format!("{} => {}", preview_to_text(k), preview_to_text(&e["value"])),
-                None => preview_to_text(&e["value"]),
-            })
-            .collect();
-        return format!("{} {{{}{more}}}", s(&preview["description"]), inner.join(", "));
-    }
-    if s(&preview["type"]) != "object" {
-        return s(&preview["description"]).to_string();
-    }
-    let body: Vec<String> =
-        props.iter().map(|p| format!("{}: {}", s(&p["name"]), preview_prop_text(p))).collect();
-    let desc = s(&preview["description"]);
-    let name = if !desc.is_empty() && desc != "Object" { format!("{desc} ") } else { String::new() };
-    format!("{name}{{{}{more}}}", body.join(", "))
-}
-
-/// Console message text with printf-style substitutions (%s %d %i %f %o %O %c) applied.
-pub fn format_message(args: &[Value]) -> String {
-    let Some(first) = args.first() else { return String::new() };
-    let mut rest = &args[1..];
-    let head = if s(&first["type"]) == "string" && has_spec(s(&first["value"])) {
-        let fmt = s(&first["value"]);
-        let mut out = String::new();
-        let mut i = 1;
-        let mut chars = fmt.chars().peekable();
-        while let Some(c) = chars.next() {
-            if c != '%' {
-                out.push(c);
-                continue;
-            }
-            match chars.peek().copied() {
-                Some('%') => {
-                    chars.next();
-                    out.push('%');
-                }
-                Some(spec @ ('s' | 'd' | 'i' | 'f' | 'o' | 'O' | 'c')) if i < args.len() => {
-                    chars.next();
-                    let a = &args[i];
-                    i += 1;
-                    let n = || a["value"].as_f64().or_else(|| s(&a["description"]).parse().ok());
-                    match spec {
-                        's' => out.push_str(&to_text(a, true)),
-                        'd' | 'i' => {
-                            out.push_str(&n().map_or("NaN".into(), |n| (n.trunc() as i64).to_string()))
-                        }
-                        'f' => out.push_str(&n().map_or("NaN".into(), |n| n.to_string())),
-                        'c' => {}
-                        _ => out.push_str(&to_text(a, false)),
-                    }
-                }
-                _ => out.push('%'),
-            }
-        }
-        rest = &args[i.min(args.len())..];
-        out
-    } else {
-        to_text(first, true)
-    };
-    let mut parts = vec![head];
-    parts.extend(rest.iter().map(|a| to_text(a, true)));
-    truncate(&parts.join(" "), MAX_MESSAGE)
-}
-
-fn has_spec(f: &str) -> bool {
-    let b = f.as_bytes();
-    b.windows(2).any(|w| w[0] == b'%' && b"sdifoOc%".contains(&w[1]))
 }
 
 /// "file.js" of a script URL; the host for a bare origin.

@@ -77,6 +77,20 @@ fn size_of(data: &Value, side: &str) -> Option<u64> {
     }
 }
 
+/// The size column, as DevTools' first size line: `(memory)` / `(disk)` / `(sw)` for a response
+/// from a cache, else the bytes over the wire (`size.transferred`), else the older `size.response`.
+fn size_cell(data: &Value) -> String {
+    match str_of(data, "cache") {
+        Some("memory") => "(memory)".into(),
+        Some("disk") => "(disk)".into(),
+        Some("service-worker") => "(sw)".into(),
+        _ => size_of(data, "transferred")
+            .or_else(|| size_of(data, "response"))
+            .map(fmt_bytes)
+            .unwrap_or_default(),
+    }
+}
+
 pub fn row(e: &StoredEvent, env: &Envelope, utc: bool) -> Row {
     let data = &env.data;
     let status = match (e.status, e.ty) {
@@ -96,7 +110,7 @@ pub fn row(e: &StoredEvent, env: &Envelope, utc: bool) -> Row {
             status,
             resource_short(data, url).to_string(),
             shown.clone(),
-            size_of(data, "response").map(fmt_bytes).unwrap_or_default(),
+            size_cell(data),
             duration.map(fmt_ms).unwrap_or_else(|| "—".into()),
         ],
         match status_tone(e) {
@@ -136,6 +150,20 @@ pub fn detail(e: &StoredEvent, env: &Envelope, utc: bool) -> Detail {
     }
     if let Some(n) = size_of(data, "response") {
         d.field("response size", &fmt_bytes(n));
+    }
+    match (size_of(data, "transferred"), size_of(data, "resource")) {
+        (Some(t), Some(r)) => {
+            d.field("size", &format!("{} transferred / {} resource", fmt_bytes(t), fmt_bytes(r)))
+        }
+        (Some(t), None) => d.field("size", &format!("{} transferred", fmt_bytes(t))),
+        (None, Some(r)) => d.field("size", &format!("{} resource", fmt_bytes(r))),
+        (None, None) => {}
+    }
+    if let Some(c) = str_of(data, "cache") {
+        d.field("cache", &format!("served from the {c} cache"));
+    }
+    if data.get("revalidated").and_then(Value::as_bool) == Some(true) {
+        d.field("revalidated", "yes: the server answered 304 Not Modified, the cached copy was used");
     }
     let short = resource_short(data, url);
     match str_of(data, "resourceType") {
@@ -230,6 +258,16 @@ pub fn resend_script(env: &Envelope) -> Option<(String, Vec<String>)> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn size_column_is_transferred_or_the_cache() {
+        let data = json!({"size": {"request": 10, "response": 104, "transferred": 2048, "resource": 1700}});
+        assert_eq!(size_cell(&data), "2.0 KB");
+        assert_eq!(size_cell(&json!({"size": {"response": 104}})), "104 B");
+        assert_eq!(size_cell(&json!({"size": {"transferred": 0}, "cache": "memory"})), "(memory)");
+        assert_eq!(size_cell(&json!({"size": 5})), "5 B");
+        assert_eq!(size_cell(&json!({})), "");
+    }
 
     #[test]
     fn resend_is_a_fetch_without_redacted_headers() {

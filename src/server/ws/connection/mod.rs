@@ -19,6 +19,7 @@ use tokio::sync::mpsc;
 
 use super::rate::RateLimiter;
 use super::writer::{self, Outgoing, Queued};
+use crate::protocol::console_format;
 use crate::protocol::redact;
 use crate::protocol::shape::{self, Inspected};
 use crate::protocol::timestamp::now_ms;
@@ -408,7 +409,10 @@ impl Connection {
                         | MessageType::BrowserEvent
                         | MessageType::WebsocketFrame
                 );
-                if hot && scanned.storable_as_is && !redact {
+                // Console calls with raw `remoteArgs` get their text from console_format below.
+                let formats = matches!(scanned.kind, MessageType::ConsoleLog | MessageType::ConsoleError)
+                    && text.contains("\"remoteArgs\"");
+                if hot && scanned.storable_as_is && !redact && !formats {
                     shared.metrics.message_in(Some(scanned.kind), bytes.len());
                     let id = scanned.id.as_ref().map(|i| i.to_string_owned());
                     match self.connector.stage(&self.id, scanned, bytes) {
@@ -503,6 +507,11 @@ impl Connection {
                 // The raw bytes are stored as received unless they had to be translated.
                 let mut raw = (!translated).then_some(bytes);
                 let mut env = env;
+                if matches!(t, MessageType::ConsoleLog | MessageType::ConsoleError)
+                    && console_format::fill_message(&mut env.data)
+                {
+                    raw = Some(Raw::from(env.to_json().into_bytes()));
+                }
                 if matches!(t, MessageType::NetworkRequest | MessageType::NetworkError)
                     && self.connector.shared.config.redact_headers
                     && redact::redact_network(&mut env.data) > 0
