@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use common::tmux::Tmux;
 use common::*;
 use serde_json::json;
 
@@ -304,104 +305,32 @@ fn the_binary_refuses_an_unauthorised_broker_at_start_naming_the_flag() {
     assert!(!err.contains("wrong-secret"), "the password stays out of messages: {err}");
 }
 
-/// The viewer: the real binary's UI in a tmux server of its own (killed on drop).
-struct Viewer {
-    socket: String,
-}
-
-impl Viewer {
-    fn start(dir: &std::path::Path, args: &[String]) -> Viewer {
-        let socket = format!("triage-broker-{}", uuid::Uuid::new_v4().simple());
-        let mut script = format!(
-            "env TRIAGE_DATA_DIR='{}' TRIAGE_CONFIG_DIR='{}' '{}'",
-            dir.join("data").display(),
-            dir.join("config").display(),
-            env!("CARGO_BIN_EXE_triage-tui")
-        );
-        for a in args {
-            script.push_str(&format!(" '{a}'"));
-        }
-        script.push_str("; echo EXITED:$?; sleep 60");
-        let ok = Command::new("tmux")
-            .args([
-                "-L",
-                &socket,
-                "-f",
-                "/dev/null",
-                "new-session",
-                "-d",
-                "-s",
-                "ui",
-                "-x",
-                "160",
-                "-y",
-                "45",
-            ])
-            .arg(script)
-            .status()
-            .expect("tmux runs");
-        assert!(ok.success());
-        Viewer { socket }
-    }
-
-    fn screen(&self) -> String {
-        let out = Command::new("tmux").args(["-L", &self.socket, "capture-pane", "-p", "-t", "ui"]).output();
-        out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default()
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let _ = Command::new("tmux").args(["-L", &self.socket, "send-keys", "-t", "ui"]).args(keys).status();
-    }
-
-    async fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) {
-        let deadline = tokio::time::Instant::now() + WAIT * 3;
-        loop {
-            let screen = self.screen();
-            if pred(&screen) {
-                return;
-            }
-            assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}:\n{screen}");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-}
-
-impl Drop for Viewer {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux").args(["-L", &self.socket, "kill-server"]).status();
-    }
-}
-
 #[tokio::test]
 async fn a_viewer_with_no_browser_shows_the_fleet_in_its_ui() {
     let redis = Redis::start();
     let dir = temp_dir("viewer");
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let args = [
-        "--port".to_string(),
-        port.to_string(),
-        "--broker".into(),
-        redis.url(),
-        "--name".into(),
-        "laptop".into(),
-    ];
-    let viewer = Viewer::start(&dir, &args);
-    viewer.wait_for("the empty Console", |s| s.contains("No console messages yet")).await;
+    let (port, url) = (port.to_string(), redis.url());
+    let args = ["--port", &port, "--broker", &url, "--name", "laptop"];
+    let viewer = Tmux::start(&dir.join("data"), &dir.join("config"), &args, &[]);
+    viewer.wait_for_async("the empty Console", 30, |s| s.contains("No console messages yet")).await;
     let a = connector_on(&redis, "ci-a").await;
     let mut browser = a.browser("tab-a").await;
     browser
         .send(json!({"type": "console-log", "data": {"level": "warn", "message": "fleet message from A"}}))
         .await;
-    viewer.wait_for("A's message in the viewer", |s| s.contains("fleet message from A")).await;
+    viewer.wait_for_async("A's message in the viewer", 30, |s| s.contains("fleet message from A")).await;
     viewer.keys(&["/"]);
     viewer.keys(&["-l", "connector:ci-a"]);
     viewer.keys(&["Enter"]);
-    viewer.wait_for("the connector filter", |s| s.contains("filter connector:ci-a (1)")).await;
+    viewer.wait_for_async("the connector filter", 30, |s| s.contains("filter connector:ci-a (1)")).await;
     // Sessions pane: A's browser listed under its connector.
     viewer.keys(&["5"]);
-    viewer.wait_for("the remote session", |s| s.contains("ci-a/ext-") && s.contains("remote")).await;
+    viewer
+        .wait_for_async("the remote session", 30, |s| s.contains("ci-a/ext-") && s.contains("remote"))
+        .await;
     viewer.keys(&["q"]);
-    viewer.wait_for("a clean exit", |s| s.contains("EXITED:0")).await;
+    viewer.wait_for_async("a clean exit", 30, |s| s.contains("EXITED:0")).await;
     drop(viewer);
     let _ = std::fs::remove_dir_all(&dir);
 }

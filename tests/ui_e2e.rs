@@ -2,6 +2,8 @@
 //! client playing the browser, keys sent with `send-keys`, the screen read with `capture-pane`.
 //! Every wait is a poll with a deadline; the tmux server is always killed (Drop guard).
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -13,6 +15,8 @@ use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
+use common::tmux::{tmux_available, Tmux};
+
 const BIN: &str = env!("CARGO_BIN_EXE_triage-tui");
 /// A 1x1 PNG.
 const PNG_B64: &str =
@@ -22,10 +26,6 @@ static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 fn unique(prefix: &str) -> String {
     format!("{prefix}-{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst))
-}
-
-fn tmux_available() -> bool {
-    Command::new("tmux").arg("-V").output().is_ok_and(|o| o.status.success())
 }
 
 fn free_port() -> u16 {
@@ -52,93 +52,6 @@ impl TempDir {
 impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// A tmux server of our own running the binary; killed on drop.
-struct Tmux {
-    socket: String,
-}
-
-fn shell_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "'\\''"))
-}
-
-impl Tmux {
-    /// Runs `triage-tui args…` in a 160x45 pane; when it exits the pane prints `EXITED:<code>`.
-    fn start(dirs: &TempDir, args: &[&str], extra_env: &[(&str, &str)]) -> Tmux {
-        let socket = unique("triage-e2e");
-        let mut cmd = format!(
-            "env TRIAGE_DATA_DIR={} TRIAGE_CONFIG_DIR={} TRIAGE_LOG=debug",
-            shell_quote(&dirs.data().to_string_lossy()),
-            shell_quote(&dirs.config().to_string_lossy())
-        );
-        for (k, v) in extra_env {
-            cmd.push_str(&format!(" {k}={}", shell_quote(v)));
-        }
-        cmd.push_str(&format!(" {}", shell_quote(BIN)));
-        for a in args {
-            cmd.push_str(&format!(" {}", shell_quote(a)));
-        }
-        let script = format!("{cmd}; echo EXITED:$?; sleep 120");
-        let ok = Command::new("tmux")
-            .args([
-                "-L",
-                &socket,
-                "-f",
-                "/dev/null",
-                "new-session",
-                "-d",
-                "-s",
-                "ui",
-                "-x",
-                "160",
-                "-y",
-                "45",
-            ])
-            .arg(format!("sh -c {}", shell_quote(&script)))
-            .status()
-            .unwrap();
-        assert!(ok.success(), "tmux new-session failed");
-        Tmux { socket }
-    }
-
-    fn screen(&self) -> String {
-        let out = Command::new("tmux")
-            .args(["-L", &self.socket, "capture-pane", "-p", "-t", "ui"])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let status = Command::new("tmux")
-            .args(["-L", &self.socket, "send-keys", "-t", "ui"])
-            .args(keys)
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
-
-    /// Waits until the screen satisfies `pred`; panics with the last screen after `secs`.
-    fn wait_for(&self, what: &str, secs: u64, pred: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(secs);
-        loop {
-            let screen = self.screen();
-            if pred(&screen) {
-                return screen;
-            }
-            if Instant::now() > deadline {
-                panic!("timed out waiting for {what}; the screen was:\n{screen}");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux").args(["-L", &self.socket, "kill-server"]).status();
     }
 }
 
@@ -225,7 +138,7 @@ async fn tui_shows_traffic_sends_commands_and_quits_cleanly() {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&opener, std::fs::Permissions::from_mode(0o755)).unwrap();
     let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
-    let tmux = Tmux::start(&dirs, &["--port", &port.to_string()], &[("PATH", &path)]);
+    let tmux = Tmux::start(&dirs.data(), &dirs.config(), &["--port", &port.to_string()], &[("PATH", &path)]);
     let screen = tmux.wait_for("the empty Console", 30, |s| s.contains("No console messages yet"));
     assert!(screen.contains(&format!("127.0.0.1:{port}")), "{screen}");
 
@@ -316,7 +229,8 @@ async fn a_filter_finishes_on_a_quiet_page() {
     let port = free_port();
     let rec = dirs.0.join("marks.ndjson");
     let rec_arg = rec.to_string_lossy().into_owned();
-    let tmux = Tmux::start(&dirs, &["--port", &port.to_string(), "--record", &rec_arg], &[]);
+    let tmux =
+        Tmux::start(&dirs.data(), &dirs.config(), &["--port", &port.to_string(), "--record", &rec_arg], &[]);
     tmux.wait_for("the empty Console", 30, |s| s.contains("No console messages yet"));
     let inbox: Inbox = Arc::default();
     let tx = browser(port, inbox.clone()).await;
@@ -350,7 +264,7 @@ async fn a_filter_finishes_on_a_quiet_page() {
     tmux.wait_for("the exit", 15, |s| s.contains("EXITED:0"));
     drop(tmux);
     drop(tx);
-    let replay = Tmux::start(&dirs, &["replay", &rec_arg], &[]);
+    let replay = Tmux::start(&dirs.data(), &dirs.config(), &["replay", &rec_arg], &[]);
     replay.wait_for("the replay", 20, |s| s.contains("1 marked") && s.contains("alpha 599"));
     replay.keys(&["/"]);
     replay.keys(&["-l", "is:marked"]);
@@ -367,7 +281,12 @@ fn a_panic_restores_the_terminal_and_names_the_log() {
     }
     let dirs = TempDir::new();
     let port = free_port();
-    let tmux = Tmux::start(&dirs, &["--port", &port.to_string()], &[("TRIAGE_UI_TEST_PANIC", "1")]);
+    let tmux = Tmux::start(
+        &dirs.data(),
+        &dirs.config(),
+        &["--port", &port.to_string()],
+        &[("TRIAGE_UI_TEST_PANIC", "1")],
+    );
     let screen = tmux.wait_for("the exit", 30, |s| s.contains("EXITED:"));
     assert!(screen.contains("the log is at"), "{screen}");
     assert!(screen.contains("triage-tui.log"), "{screen}");
@@ -438,7 +357,7 @@ fn demo_fills_every_pane() {
     }
     let dirs = TempDir::new();
     let port = free_port();
-    let tmux = Tmux::start(&dirs, &["--port", &port.to_string(), "--demo"], &[]);
+    let tmux = Tmux::start(&dirs.data(), &dirs.config(), &["--port", &port.to_string(), "--demo"], &[]);
     let screen = tmux.wait_for("demo traffic in every pane", 45, |s| {
         ["Console", "Network", "Elements", "Frames", "Sessions"].iter().all(|t| tab_count(s, t) > 0)
     });
@@ -510,7 +429,7 @@ fn replay_opens_a_recording_and_bad_files_fail_before_the_terminal() {
     if !tmux_available() {
         return;
     }
-    let tmux = Tmux::start(&dirs, &["replay", &rec.to_string_lossy()], &[]);
+    let tmux = Tmux::start(&dirs.data(), &dirs.config(), &["replay", &rec.to_string_lossy()], &[]);
     let screen = tmux.wait_for("the recording", 20, |s| s.contains("replayed hello"));
     assert!(screen.contains("Replaying 3 events; 1 line(s) skipped"), "{screen}");
     assert!(screen.contains("REPLAY (read-only)"), "{screen}");
