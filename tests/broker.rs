@@ -58,7 +58,7 @@ impl Redis {
             .spawn()
             .expect("redis-server runs");
         for _ in 0..200 {
-            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+            if answers_ping(self.port) {
                 self.child = Some(child);
                 return true;
             }
@@ -99,6 +99,18 @@ impl Redis {
             .expect("redis-cli runs");
         String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(0)
     }
+}
+
+/// Whether a Redis answers on `port` (`+PONG`, or `-NOAUTH` with a password): a port another
+/// test's server took between our probe and redis-server's bind must not pass for Redis.
+fn answers_ping(port: u16) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else { return false };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+    let mut reply = [0u8; 7];
+    s.write_all(b"PING\r\n").is_ok()
+        && s.read_exact(&mut reply).is_ok()
+        && (reply.starts_with(b"+PONG") || reply.starts_with(b"-NOAUTH"))
 }
 
 impl Drop for Redis {

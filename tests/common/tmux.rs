@@ -82,11 +82,9 @@ impl Tmux {
     pub fn wait_for(&self, what: &str, secs: u64, pred: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + Duration::from_secs(secs);
         loop {
-            let screen = self.screen();
-            if pred(&screen) {
+            if let Some(screen) = self.check(what, deadline, &pred) {
                 return screen;
             }
-            assert!(Instant::now() < deadline, "timed out waiting for {what}; the screen was:\n{screen}");
             std::thread::sleep(Duration::from_millis(100));
         }
     }
@@ -95,13 +93,21 @@ impl Tmux {
     pub async fn wait_for_async(&self, what: &str, secs: u64, pred: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + Duration::from_secs(secs);
         loop {
-            let screen = self.screen();
-            if pred(&screen) {
+            if let Some(screen) = self.check(what, deadline, &pred) {
                 return screen;
             }
-            assert!(Instant::now() < deadline, "timed out waiting for {what}; the screen was:\n{screen}");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+
+    /// The screen if it satisfies `pred`; past the deadline, a panic showing it.
+    fn check(&self, what: &str, deadline: Instant, pred: &impl Fn(&str) -> bool) -> Option<String> {
+        let screen = self.screen();
+        if pred(&screen) {
+            return Some(screen);
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}; the screen was:\n{screen}");
+        None
     }
 }
 
