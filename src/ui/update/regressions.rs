@@ -4,9 +4,10 @@
 
 use std::time::{Duration, Instant};
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyCode;
 use serde_json::{json, Value};
 
+use super::tests::{press, press_code};
 use super::*;
 use crate::protocol::MessageType;
 use crate::server::{Dialect, PeerKind, SessionInfo};
@@ -48,23 +49,6 @@ fn two_tabs() -> State {
         tab("ext-77b1", "Docs", "https://docs.example.org/", 9),
     ]);
     s
-}
-
-fn press(s: &mut State, keys: &str) -> Vec<Effect> {
-    let mut effects = Vec::new();
-    for c in keys.chars() {
-        if let Some(a) = key_to_action(s, &KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)) {
-            effects.extend(update(s, a));
-        }
-    }
-    effects
-}
-
-fn press_code(s: &mut State, code: KeyCode) -> Vec<Effect> {
-    match key_to_action(s, &KeyEvent::new(code, KeyModifiers::NONE)) {
-        Some(a) => update(s, a),
-        None => Vec::new(),
-    }
 }
 
 fn ev(ty: MessageType, level: Level, status: u16, session: &str, ms: i64, data: Value) -> StoredEvent {

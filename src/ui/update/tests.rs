@@ -52,7 +52,7 @@ fn key(c: char) -> KeyEvent {
 }
 
 /// Presses keys the way the event loop does: keymap or prompt input, then update.
-fn press(s: &mut State, keys: &str) -> Vec<Effect> {
+pub(super) fn press(s: &mut State, keys: &str) -> Vec<Effect> {
     let mut effects = Vec::new();
     for c in keys.chars() {
         if let Some(a) = key_to_action(s, &key(c)) {
@@ -62,7 +62,7 @@ fn press(s: &mut State, keys: &str) -> Vec<Effect> {
     effects
 }
 
-fn press_code(s: &mut State, code: KeyCode) -> Vec<Effect> {
+pub(super) fn press_code(s: &mut State, code: KeyCode) -> Vec<Effect> {
     match key_to_action(s, &KeyEvent::new(code, KeyModifiers::NONE)) {
         Some(a) => update(s, a),
         None => Vec::new(),
