@@ -26,14 +26,10 @@ fn s(v: &Value) -> &str {
 
 /// Cuts `text` to at most `max` bytes on a character boundary, ending it with `…` when cut.
 pub fn cut(text: &str, max: usize) -> String {
-    if text.len() <= max {
-        return text.to_string();
+    match super::byte_prefix(text, max) {
+        head if head.len() == text.len() => text.to_string(),
+        head => format!("{head}…"),
     }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &text[..end])
 }
 
 /// A string as DevTools writes it inside a preview: single quotes unless the text has one and

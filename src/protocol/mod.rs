@@ -17,6 +17,18 @@ use serde_json::{Map, Value};
 pub use messages::*;
 pub use timestamp::Timestamp;
 
+/// The longest prefix of `text` that is at most `max` bytes and ends on a character boundary.
+pub fn byte_prefix(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 /// Subprotocols we speak, in order of preference.
 pub const SUBPROTOCOLS: [&str; 3] = ["rapidtriage-extension-v1", "mcp-server-v1", "rapidtriage-client-v1"];
 

@@ -12,18 +12,14 @@ use crate::protocol::MessageType;
 
 const MAX_ARG_TEXT: usize = 16 * 1024;
 const MAX_ARGS: usize = 50;
-pub const MAX_MESSAGE: usize = 64 * 1024;
+pub use crate::protocol::console_format::MAX_MESSAGE;
 
 /// Cuts `s` to at most `max` bytes on a character boundary, marking the cut.
 pub fn truncate(s: &str, max: usize) -> String {
-    if s.len() <= max {
-        return s.to_string();
+    match crate::protocol::byte_prefix(s, max) {
+        head if head.len() == s.len() => s.to_string(),
+        head => format!("{head}… [truncated, {} bytes]", s.len()),
     }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}… [truncated, {} bytes]", &s[..end], s.len())
 }
 
 fn s(v: &Value) -> &str {

@@ -152,14 +152,7 @@ impl Detail {
 }
 
 fn cap(s: &str) -> &str {
-    if s.len() <= DETAIL_TEXT_CAP {
-        return s;
-    }
-    let mut end = DETAIL_TEXT_CAP;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    &s[..end]
+    crate::protocol::byte_prefix(s, DETAIL_TEXT_CAP)
 }
 
 /// Pretty JSON for any value; a string holding JSON is parsed and pretty-printed too.
@@ -193,16 +186,7 @@ pub fn compact(value: &Value) -> String {
 
 /// Keeps list cells small: the list shows one line, cut to the column anyway.
 pub fn cell_text(s: &str) -> String {
-    let cut = if s.len() > 600 {
-        let mut end = 600;
-        while !s.is_char_boundary(end) {
-            end -= 1;
-        }
-        &s[..end]
-    } else {
-        s
-    };
-    sanitize::line(cut).into_owned()
+    sanitize::line(crate::protocol::byte_prefix(s, 600)).into_owned()
 }
 
 /// A key for an event that is the same in a live session and in its replay (a mark in a
