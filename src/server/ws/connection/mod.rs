@@ -410,8 +410,7 @@ impl Connection {
                         | MessageType::WebsocketFrame
                 );
                 // Console calls with raw `remoteArgs` get their text from console_format below.
-                let formats = matches!(scanned.kind, MessageType::ConsoleLog | MessageType::ConsoleError)
-                    && text.contains("\"remoteArgs\"");
+                let formats = matches!(&scanned.inspected, Inspected::Console(c) if c.remote_args.is_some());
                 if hot && scanned.storable_as_is && !redact && !formats {
                     shared.metrics.message_in(Some(scanned.kind), bytes.len());
                     let id = scanned.id.as_ref().map(|i| i.to_string_owned());
