@@ -164,7 +164,8 @@ impl Connection {
             for e in wanted {
                 self.connector.shared.metrics.message_out(e.ty, 0);
                 self.last_streamed_ms = Some(e.timestamp_ms);
-                self.send_text(e.envelope_json()).await;
+                let built = self.connector.shared.fanout.get(&e);
+                self.send_shared(built.raw, built.text).await;
                 if self.closing {
                     return;
                 }
