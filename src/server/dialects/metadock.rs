@@ -3,10 +3,6 @@
 
 use serde_json::{json, Value};
 
-use crate::protocol::timestamp::now_ms;
-use crate::protocol::Envelope;
-use crate::server::Connector;
-
 /// What `/ws` says on open, in the seed's shape.
 pub fn welcome() -> String {
     json!({
@@ -15,30 +11,6 @@ pub fn welcome() -> String {
         "version": "1.0",
     })
     .to_string()
-}
-
-/// The reply to a seed 002 action the connector answers itself (a `command-result` envelope's
-/// JSON), or `None` when the action goes to a browser. `get_all_browsers`: every connected
-/// browser session, with its uuid (session id), url, title and kind.
-pub fn answer_locally(connector: &Connector, data: &Value, id: Option<&str>) -> Option<String> {
-    match data.get("action").and_then(Value::as_str)? {
-        "get_all_browsers" => {
-            let browsers: Vec<Value> = connector
-                .sessions()
-                .into_iter()
-                .filter(|s| s.kind.is_browser())
-                .map(|s| json!({ "uuid": s.session_id, "url": s.url, "title": s.title, "kind": s.kind }))
-                .collect();
-            let mut env = Envelope::new(
-                "command-result",
-                json!({ "success": true, "action": "get_all_browsers", "data": { "browsers": browsers } }),
-            )
-            .with_timestamp(now_ms());
-            env.id = id.map(str::to_string);
-            Some(env.to_json())
-        }
-        _ => None,
-    }
 }
 
 /// The `id` of a message as sent, when it is not a string (seed 002 numbers its requests).

@@ -90,10 +90,6 @@ impl Connection {
             obj.remove("sessionId");
             obj.remove("browser_uuid");
         }
-        if let Some(answer) = metadock::answer_locally(&self.connector, &data, env.id.as_deref()) {
-            let _ = self.replies.0.try_send(metadock::echo_id(answer, sent_id.as_ref()));
-            return;
-        }
         let correlation_id = env.extra.get(crate::server::CORRELATION_ID).cloned();
         let cmd = Command { ty, data, target, id: env.id.clone(), correlation_id: correlation_id.clone() };
         let connector = self.connector.clone();

@@ -1,0 +1,132 @@
+//! Seed 002 (MetaDock) over real sockets: the actions the connector answers itself (the list of
+//! browsers, fan-out, opening and closing browsers), layouts, subscriptions with `browser_event`
+//! pushes, and the keepalive. The browsers are scripted peers on /extension-ws.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use serde_json::{json, Value};
+
+/// A seed 002 client on /ws past its welcome (no token configured: auth is accepted).
+async fn metadock(srv: &TestServer) -> Peer {
+    let mut p = Peer::connect(srv.addr, "/ws", &[], &[]).await.unwrap();
+    assert_eq!(p.recv().await.unwrap()["type"], "welcome");
+    p.send(json!({"type": "auth", "api_key": "any", "id": 0})).await;
+    assert_eq!(p.recv_type("auth").await["data"]["success"], true);
+    p
+}
+
+/// A browser whose connection-init names its window (a layout).
+async fn browser_in(srv: &TestServer, tab: &str, window: i64) -> Peer {
+    let mut p = Peer::connect(srv.addr, "/extension-ws", &["rapidtriage-extension-v1"], &[]).await.unwrap();
+    p.send(json!({"type": "connection-init", "data": {"tabId": tab, "windowId": window, "url": format!("https://{tab}.test/")}}))
+        .await;
+    p.session = p.recv_type("connection-ack").await["data"]["sessionId"].as_str().unwrap().to_string();
+    p
+}
+
+/// Answers the next browser-action with `data` (success) and returns the command it answered.
+async fn answer(b: &mut Peer, data: Value) -> Value {
+    let cmd = b.recv_type("browser-action").await;
+    b.send(json!({"id": cmd["id"], "type": "command-result", "data": {"success": true, "data": data, "error": null}}))
+        .await;
+    cmd
+}
+
+#[tokio::test]
+async fn the_list_of_browsers_is_one_answer_for_rest_mcp_ws_and_ws() {
+    let srv = start().await;
+    let a = browser_in(&srv, "tab-a", 7).await;
+    let b = srv.browser("tab-b").await;
+    let (status, body) = srv.get_json("/api/browsers").await;
+    assert_eq!(status, 200, "{body}");
+    let ids: Vec<&str> =
+        body["browsers"].as_array().unwrap().iter().map(|s| s["sessionId"].as_str().unwrap()).collect();
+    assert_eq!(ids, vec![a.session.as_str(), b.session.as_str()]);
+    assert_eq!(body["layouts"], json!([{"uuid": "7", "name": null, "browsers": [a.session]}]));
+    // POST /api/commands: the same action the dialect sends, answered by the connector.
+    let (status, r) = srv
+        .post_json("/api/commands", json!({"type": "browser-action", "data": {"action": "get_all_browsers"}}))
+        .await;
+    assert_eq!(status, 200, "{r}");
+    let listed = r["data"]["data"]["browsers"].as_array().unwrap();
+    assert_eq!(listed.len(), 2, "{r}");
+    assert_eq!(
+        listed[0],
+        json!({"uuid": a.session, "url": "https://tab-a.test/", "title": null, "kind": "extension", "layout_uuid": "7"})
+    );
+    // /mcp-ws and /ws alike.
+    let mut c = srv.client().await;
+    c.send(json!({"type": "browser-action", "id": "l", "data": {"action": "get_all_browsers"}})).await;
+    assert_eq!(c.recv_type("command-result").await["data"]["data"]["browsers"].as_array().unwrap().len(), 2);
+    let mut m = metadock(&srv).await;
+    m.send(json!({"type": "browser", "action": "get_all_browsers", "id": 5})).await;
+    let r = m.recv_type("command-result").await;
+    assert_eq!((r["id"].clone(), r["data"]["data"]["browsers"].as_array().unwrap().len()), (json!(5), 2));
+}
+
+#[tokio::test]
+async fn fan_out_reaches_every_browser_and_reports_each_under_its_uuid() {
+    let srv = start_with(|c| c.command_timeout_ms = 1_500).await;
+    let mut a = srv.browser("tab-a").await;
+    let mut b = srv.browser("tab-b").await;
+    let mut silent = srv.browser("tab-silent").await;
+    let mut m = metadock(&srv).await;
+    m.send(
+        json!({"type": "browser", "action": "navigate_all", "params": {"url": "https://x.test/"}, "id": 3}),
+    )
+    .await;
+    let ca = answer(&mut a, json!({"url": "https://x.test/"})).await;
+    assert_eq!(
+        (ca["data"]["action"].as_str(), ca["data"]["params"]["url"].as_str()),
+        (Some("navigate"), Some("https://x.test/"))
+    );
+    // b fails, the silent one never answers: neither fails the others.
+    let cb = b.recv_type("browser-action").await;
+    b.send(json!({"id": cb["id"], "type": "command-result", "data": {"success": false, "data": null, "error": "net::ERR"}}))
+        .await;
+    assert_eq!(silent.recv_type("browser-action").await["data"]["action"], "navigate");
+    let r = m.recv_type("command-result").await;
+    assert_eq!(r["id"], json!(3), "{r}");
+    assert_eq!(r["data"]["success"], true, "{r}");
+    let results = &r["data"]["data"]["results"];
+    assert_eq!(
+        results[&a.session],
+        json!({"success": true, "data": {"url": "https://x.test/"}, "error": null})
+    );
+    assert_eq!(results[&b.session]["error"], "net::ERR", "{r}");
+    assert_eq!(results[&silent.session]["code"], "TIMEOUT", "{r}");
+    assert_eq!(
+        (r["data"]["data"]["total"].as_u64(), r["data"]["data"]["failed"].as_u64()),
+        (Some(3), Some(2))
+    );
+}
+
+#[tokio::test]
+async fn execute_reload_and_close_all_send_the_single_browser_actions() {
+    let srv = start().await;
+    let mut a = srv.browser("tab-a").await;
+    let mut b = srv.browser("tab-b").await;
+    let mut m = metadock(&srv).await;
+    for (action, each, params) in [
+        ("execute_all", "execute_js", json!({"script": "1+1"})),
+        ("reload_all", "reload", json!({})),
+        ("close_all", "close_browser", json!({})),
+    ] {
+        m.send(json!({"type": "browser", "action": action, "params": params, "id": action})).await;
+        for peer in [&mut a, &mut b] {
+            let cmd = answer(peer, json!(2)).await;
+            assert_eq!((cmd["data"]["action"].as_str(), &cmd["data"]["params"]), (Some(each), &params));
+        }
+        let r = m.recv_type("command-result").await;
+        assert_eq!((r["id"].as_str(), r["data"]["data"]["failed"].as_u64()), (Some(action), Some(0)), "{r}");
+        assert_eq!(r["data"]["data"]["results"][&a.session]["data"], 2);
+    }
+    // close_browser names one browser: it goes to that one only.
+    m.send(json!({"type": "browser", "action": "close_browser", "browser_uuid": b.session, "id": 9})).await;
+    answer(&mut b, json!({"closing": true})).await;
+    assert!(a.gets_type_within("browser-action", Duration::from_millis(200)).await.is_none());
+    assert_eq!(m.recv_type("command-result").await["id"], json!(9));
+}
