@@ -130,3 +130,67 @@ async fn execute_reload_and_close_all_send_the_single_browser_actions() {
     assert!(a.gets_type_within("browser-action", Duration::from_millis(200)).await.is_none());
     assert_eq!(m.recv_type("command-result").await["id"], json!(9));
 }
+
+#[tokio::test]
+async fn create_browser_answers_with_the_new_browsers_uuid_once_it_connects() {
+    let srv = start().await;
+    let mut a = browser_in(&srv, "1", 7).await;
+    let mut m = metadock(&srv).await;
+    m.send(json!({"type": "browser", "action": "create_browser", "params": {"url": "https://new.test/", "layout_uuid": "7"}, "id": 4}))
+        .await;
+    // The extension opens the tab and says its tab id; the new tab's session then connects.
+    let cmd = answer(&mut a, json!({"tabId": "2", "windowId": 7, "url": "https://new.test/"})).await;
+    assert_eq!(cmd["data"]["action"], "create_browser");
+    assert_eq!(cmd["data"]["params"], json!({"url": "https://new.test/", "windowId": "7"}));
+    let fresh = browser_in(&srv, "2", 7).await;
+    let r = m.recv_type("command-result").await;
+    assert_eq!(r["id"], json!(4), "{r}");
+    assert_eq!(r["data"]["data"]["uuid"], fresh.session.as_str(), "{r}");
+    assert_eq!(
+        (r["data"]["data"]["via"].as_str(), r["data"]["data"]["layout_uuid"].as_str()),
+        (Some(a.session.as_str()), Some("7"))
+    );
+    // The new browser takes commands by that uuid at once.
+    m.send(json!({"type": "browser", "action": "get_title", "browser_uuid": fresh.session, "id": 5})).await;
+    let mut fresh = fresh;
+    answer(&mut fresh, json!("New")).await;
+    assert_eq!(m.recv_type("command-result").await["data"]["data"], "New");
+    // A layout with no browser in it is an error under the id as sent.
+    m.send(json!({"type": "browser", "action": "create_browser", "params": {"layout_uuid": "99"}, "id": 6}))
+        .await;
+    let e = m.recv_type("error").await;
+    assert_eq!((e["id"].clone(), e["data"]["code"].as_str()), (json!(6), Some("INVALID_SESSION")));
+}
+
+#[tokio::test]
+async fn create_multiple_and_create_from_urls_open_one_browser_each_in_order() {
+    let srv = start().await;
+    let mut a = srv.browser("1").await;
+    let mut m = metadock(&srv).await;
+    m.send(json!({"type": "browser", "action": "create_from_urls", "params": {"urls": ["https://u1.test/", "https://u2.test/"]}, "id": 1}))
+        .await;
+    // A CDP-style answer names the new session directly; a failure is reported in its place.
+    let c1 = answer(&mut a, json!({"sessionId": "cdp-new", "url": "https://u1.test/"})).await;
+    assert_eq!(c1["data"]["params"]["url"], "https://u1.test/");
+    let c2 = a.recv_type("browser-action").await;
+    assert_eq!(c2["data"]["params"]["url"], "https://u2.test/");
+    a.send(json!({"id": c2["id"], "type": "command-result", "data": {"success": false, "data": null, "error": "blocked"}}))
+        .await;
+    let r = m.recv_type("command-result").await;
+    let list = r["data"]["data"]["browsers"].as_array().unwrap();
+    assert_eq!(list[0]["data"]["uuid"], "cdp-new", "{r}");
+    assert_eq!(list[1]["success"], false, "{r}");
+    assert!(list[1]["error"].as_str().unwrap().contains("blocked"), "{r}");
+    m.send(json!({"type": "browser", "action": "create_multiple", "params": {"browsers": [{"url": "https://m.test/"}]}, "id": 2}))
+        .await;
+    assert_eq!(
+        answer(&mut a, json!({"sessionId": "cdp-m"})).await["data"]["params"]["url"],
+        "https://m.test/"
+    );
+    let r = m.recv_type("command-result").await;
+    assert_eq!(r["data"]["data"]["browsers"][0]["data"]["uuid"], "cdp-m", "{r}");
+    // Bad params are a clear error.
+    m.send(json!({"type": "browser", "action": "create_multiple", "params": {}, "id": 3})).await;
+    let e = m.recv_type("error").await;
+    assert_eq!((e["id"].clone(), e["data"]["code"].as_str()), (json!(3), Some("INVALID_MESSAGE")));
+}
