@@ -194,3 +194,127 @@ async fn create_multiple_and_create_from_urls_open_one_browser_each_in_order() {
     let e = m.recv_type("error").await;
     assert_eq!((e["id"].clone(), e["data"]["code"].as_str()), (json!(3), Some("INVALID_MESSAGE")));
 }
+
+#[tokio::test]
+async fn layout_actions_list_and_rename_a_window() {
+    let srv = start().await;
+    let a = browser_in(&srv, "1", 7).await;
+    let b = browser_in(&srv, "2", 7).await;
+    let _other = browser_in(&srv, "3", 8).await;
+    let mut m = metadock(&srv).await;
+    m.send(json!({"type": "layout", "action": "get_browsers", "layout_uuid": "7", "params": {}, "id": 1}))
+        .await;
+    let r = m.recv_type("command-result").await;
+    assert_eq!(r["id"], json!(1), "{r}");
+    let uuids: Vec<&str> = r["data"]["data"]["browsers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["uuid"].as_str().unwrap())
+        .collect();
+    assert_eq!(uuids, vec![a.session.as_str(), b.session.as_str()]);
+    m.send(json!({"type": "layout", "action": "rename", "layout_uuid": "7", "params": {"name": "Checkout"}, "id": 2})).await;
+    let r = m.recv_type("command-result").await;
+    assert_eq!((r["id"].clone(), r["data"]["data"]["name"].as_str()), (json!(2), Some("Checkout")));
+    // The name is kept in the registry: the layout lists it, and so does REST.
+    m.send(json!({"type": "layout", "action": "get_browsers", "layout_uuid": 7, "id": 3})).await;
+    assert_eq!(m.recv_type("command-result").await["data"]["data"]["name"], "Checkout");
+    let (_, body) = srv.get_json("/api/browsers").await;
+    assert_eq!(body["layouts"][0]["name"], "Checkout", "{body}");
+    // Unknown layout, unknown action, empty name: clear errors under the id as sent.
+    for (msg, code) in [
+        (
+            json!({"type": "layout", "action": "get_browsers", "layout_uuid": "99", "id": 4}),
+            "INVALID_SESSION",
+        ),
+        (json!({"type": "layout", "action": "explode", "layout_uuid": "7", "id": 5}), "INVALID_MESSAGE"),
+        (
+            json!({"type": "layout", "action": "rename", "layout_uuid": "7", "params": {"name": " "}, "id": 6}),
+            "INVALID_MESSAGE",
+        ),
+        (json!({"type": "layout", "action": "rename", "id": 7}), "INVALID_MESSAGE"),
+    ] {
+        let id = msg["id"].clone();
+        m.send(msg).await;
+        let e = m.recv_type("error").await;
+        assert_eq!((e["id"].clone(), e["data"]["code"].as_str()), (id, Some(code)), "{e}");
+    }
+}
+
+/// A browser-event as our extension sends it.
+fn event(name: &str, fields: Value) -> Value {
+    let mut data = fields;
+    data["event"] = json!(name);
+    data["timestamp"] = json!(1_736_000_000_000i64);
+    json!({"type": "browser-event", "data": data})
+}
+
+#[tokio::test]
+async fn subscriptions_push_browser_events_in_the_seeds_shape_until_stopped() {
+    let srv = start().await;
+    let mut a = browser_in(&srv, "1", 7).await;
+    let mut b = browser_in(&srv, "2", 8).await;
+    let mut m = metadock(&srv).await;
+    // Stored before any subscription: never pushed.
+    a.send(event("title_changed", json!({"title": "old", "url": "https://tab-a.test/"}))).await;
+    srv.wait_events("type=browser-event", 1).await;
+    m.send(
+        json!({"type": "subscribe", "target": format!("browser:{}", a.session), "subscribe": true, "id": 1}),
+    )
+    .await;
+    let ok = m.recv_type("subscribe").await;
+    assert_eq!((ok["id"].clone(), ok["data"]["success"].as_bool()), (json!(1), Some(true)), "{ok}");
+    b.send(event("title_changed", json!({"title": "B", "url": "https://tab-b.test/"}))).await;
+    a.send(event("navigation_completed", json!({"url": "https://tab-a.test/next", "success": true}))).await;
+    let pushed = m.recv_type("browser_event").await;
+    assert_eq!(
+        pushed,
+        json!({"type": "browser_event", "browser_uuid": a.session, "event": "navigation_completed",
+               "data": {"url": "https://tab-a.test/next", "success": true, "timestamp": "2025-01-04T14:13:20.000Z"},
+               "timestamp": "2025-01-04T14:13:20.000Z"})
+    );
+    // layout:8 adds b's window; every kind of event the seed lists comes through.
+    m.send(json!({"type": "subscribe", "target": "layout:8", "id": 2})).await;
+    m.recv_type("subscribe").await;
+    let kinds = [
+        ("navigation_starting", json!({"url": "https://tab-b.test/"})),
+        ("title_changed", json!({"title": "B2", "url": "https://tab-b.test/"})),
+        ("source_changed", json!({"url": "https://tab-b.test/#x"})),
+        (
+            "download_starting",
+            json!({"url": "https://tab-b.test/f.zip", "filename": "f.zip", "profile": null}),
+        ),
+        ("zoom_changed", json!({"zoom_factor": 1.25, "zoom_percent": 125})),
+        (
+            "audio_state_changed",
+            json!({"is_playing_audio": true, "is_muted": false, "url": "https://tab-b.test/"}),
+        ),
+    ];
+    for (name, fields) in &kinds {
+        b.send(event(name, fields.clone())).await;
+        let p = m.recv_type("browser_event").await;
+        assert_eq!(
+            (p["event"].as_str(), p["browser_uuid"].as_str()),
+            (Some(*name), Some(b.session.as_str()))
+        );
+        for (k, v) in fields.as_object().unwrap() {
+            assert_eq!(&p["data"][k], v, "{p}");
+        }
+    }
+    // subscribe: false stops each; nothing more is pushed.
+    for target in [format!("browser:{}", a.session), "layout:8".to_string()] {
+        m.send(json!({"type": "subscribe", "target": target, "subscribe": false, "id": 3})).await;
+        assert_eq!(m.recv_type("subscribe").await["data"]["subscribed"], false);
+    }
+    a.send(event("title_changed", json!({"title": "gone"}))).await;
+    b.send(event("title_changed", json!({"title": "gone"}))).await;
+    assert!(m.gets_type_within("browser_event", Duration::from_millis(300)).await.is_none());
+    // system: every browser. A bad target is an error.
+    m.send(json!({"type": "subscribe", "target": "system", "id": 4})).await;
+    m.recv_type("subscribe").await;
+    b.send(event("title_changed", json!({"title": "sys"}))).await;
+    assert_eq!(m.recv_type("browser_event").await["data"]["title"], "sys");
+    m.send(json!({"type": "subscribe", "target": "tab:1", "id": 5})).await;
+    let e = m.recv_type("error").await;
+    assert_eq!((e["id"].clone(), e["data"]["code"].as_str()), (json!(5), Some("INVALID_MESSAGE")));
+}

@@ -11,6 +11,7 @@ use super::Connection;
 use crate::protocol::timestamp::now_ms;
 use crate::protocol::{data_as, Envelope, MessageType, ProtocolError, Subscribe};
 use crate::server::dialects::metadock;
+use crate::server::sessions::{Dialect, PeerKind};
 use crate::server::Command;
 use crate::store::{Direction, Raw};
 
@@ -26,6 +27,8 @@ pub(super) const OWN_WIRE_IDS: usize = 256;
 pub(super) struct Subscription {
     types: Vec<MessageType>,
     sessions: Vec<String>,
+    /// Seed 002's targets (`/ws` clients are pushed browser events for these only).
+    pub(super) targets: Vec<metadock::Target>,
 }
 
 impl Subscription {
@@ -36,6 +39,13 @@ impl Subscription {
 }
 
 impl Connection {
+    /// Whether this connection gets the live stream: clients, and seed 002's only once subscribed
+    /// (they see events only as the subscriptions it defines).
+    pub(super) fn streams(&self) -> bool {
+        self.kind == PeerKind::Client
+            && (self.dialect != Dialect::MetaDock || !self.subscription.targets.is_empty())
+    }
+
     pub(super) async fn on_subscribe(&mut self, env: &Envelope) {
         let sub: Subscribe = data_as(env).unwrap_or_default();
         let mut types = Vec::new();
@@ -60,7 +70,8 @@ impl Connection {
         {
             sessions.push(id.to_string());
         }
-        self.subscription = Subscription { types, sessions };
+        self.subscription =
+            Subscription { types, sessions, targets: std::mem::take(&mut self.subscription.targets) };
         let mut reply = Envelope::new(
             "subscribe",
             json!({
@@ -158,9 +169,17 @@ impl Connection {
             let wanted: Vec<_> =
                 events.into_iter().filter(|e| self.subscription.wants(e) && !self.is_own_reply(e)).collect();
             for e in wanted {
+                let text = if self.dialect == Dialect::MetaDock {
+                    match self.metadock_push(&e) {
+                        Some(t) => t,
+                        None => continue,
+                    }
+                } else {
+                    e.envelope_json()
+                };
                 self.connector.shared.metrics.message_out(e.ty, 0);
                 self.last_streamed_ms = Some(e.timestamp_ms);
-                self.send_text(e.envelope_json()).await;
+                self.send_text(text).await;
                 if self.closing {
                     return;
                 }
