@@ -300,6 +300,17 @@ async fn subscriptions_push_browser_events_in_the_seeds_shape_until_stopped() {
         for (k, v) in fields.as_object().unwrap() {
             assert_eq!(&p["data"][k], v, "{p}");
         }
+        if *name == "download_starting" {
+            // A download's URL is not taken for the page's.
+            let (_, body) = srv.get_json("/api/browsers").await;
+            let listed = body["browsers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|x| x["sessionId"] == b.session.as_str())
+                .cloned();
+            assert_eq!(listed.unwrap()["url"], "https://tab-b.test/#x", "{body}");
+        }
     }
     // subscribe: false stops each; nothing more is pushed.
     for target in [format!("browser:{}", a.session), "layout:8".to_string()] {

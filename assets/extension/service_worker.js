@@ -439,3 +439,50 @@ async function snapshot() {
     now: Date.now(),
   };
 }
+
+// ---- seed 002's browser events: zoom, audio, downloads (registered synchronously) -------------
+// Sent as browser-event like the navigation ones; the connector stores them and its /ws dialect
+// pushes them as browser_event with these same field names.
+
+chrome.tabs.onZoomChange.addListener(({ tabId, newZoomFactor, oldZoomFactor }) => {
+  ready.then(() => {
+    const session = sessions.get(tabId);
+    if (!session || newZoomFactor === oldZoomFactor) return;
+    session.emit('browser-event', {
+      event: 'zoom_changed', zoom_factor: newZoomFactor, zoom_percent: Math.round(newZoomFactor * 100), timestamp: Date.now(),
+    });
+  });
+});
+
+chrome.tabs.onUpdated.addListener((tabId, change, tab) => {
+  if (change.audible === undefined && change.mutedInfo === undefined) return;
+  ready.then(() => {
+    const session = sessions.get(tabId);
+    if (!session) return;
+    session.emit('browser-event', {
+      event: 'audio_state_changed',
+      is_playing_audio: !!tab.audible,
+      is_muted: !!(tab.mutedInfo && tab.mutedInfo.muted),
+      url: tab.url || session.url,
+      timestamp: Date.now(),
+    });
+  });
+});
+
+chrome.downloads.onCreated.addListener((item) => {
+  ready.then(async () => {
+    // A download names no tab: the tab whose page it came from, else the active attached one.
+    const all = [...sessions.values()];
+    let session = all.find((s) => item.referrer && s.url === item.referrer);
+    if (!session) {
+      const [active] = await chrome.tabs.query({ active: true, lastFocusedWindow: true }).catch(() => []);
+      session = (active && sessions.get(active.id)) || all[0];
+    }
+    if (!session) return;
+    const url = item.finalUrl || item.url || '';
+    const filename = item.filename || decodeURIComponent(url.split(/[?#]/)[0].split('/').pop() || '');
+    session.emit('browser-event', {
+      event: 'download_starting', url, filename, profile: item.incognito ? 'incognito' : 'default', timestamp: Date.now(),
+    });
+  });
+});
