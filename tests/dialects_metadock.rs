@@ -329,3 +329,57 @@ async fn subscriptions_push_browser_events_in_the_seeds_shape_until_stopped() {
     let e = m.recv_type("error").await;
     assert_eq!((e["id"].clone(), e["data"]["code"].as_str()), (json!(5), Some("INVALID_MESSAGE")));
 }
+
+#[tokio::test]
+async fn keepalive_pings_on_the_interval_and_silence_past_the_timeout_closes() {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    // The seed's 30 s / 60 s are the defaults; a test shortens them.
+    assert_eq!(
+        (
+            triage_tui::config::Config::default().heartbeat_interval_ms,
+            triage_tui::config::Config::default().heartbeat_timeout_ms
+        ),
+        (30_000, 60_000)
+    );
+    let srv = start_with(|c| {
+        c.heartbeat_interval_ms = 100;
+        c.heartbeat_timeout_ms = 300;
+    })
+    .await;
+    // A client that keeps reading answers each ping with a pong and stays connected.
+    let mut m = metadock(&srv).await;
+    let mut pings = 0;
+    while pings < 5 {
+        match tokio::time::timeout(WAIT, m.ws.next()).await {
+            Ok(Some(Ok(Message::Ping(_)))) => pings += 1,
+            Ok(Some(Ok(Message::Text(_)))) => {}
+            other => panic!("the connection ended while alive: {other:?}"),
+        }
+    }
+    m.send(json!({"type": "browser", "action": "get_all_browsers", "id": 1})).await;
+    assert_eq!(m.recv_type("command-result").await["id"], json!(1));
+    drop(m);
+    // One that goes silent (reads nothing, so answers no ping) is closed: a close frame, or a
+    // reset if the pongs it owes for the pings it reads late hit the closed socket first.
+    let mut quiet = metadock(&srv).await;
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    let mut ended = false;
+    while let Ok(Some(r)) = tokio::time::timeout(WAIT, quiet.ws.next()).await {
+        match r {
+            Ok(Message::Close(frame)) => {
+                assert_eq!(frame.map(|f| f.reason.to_string()).as_deref(), Some("heartbeat timeout"));
+                ended = true;
+                break;
+            }
+            Ok(_) => {}
+            Err(_) => {
+                ended = true;
+                break;
+            }
+        }
+    }
+    assert!(ended, "the silent client is still connected");
+    let (_, health) = srv.get_json("/health").await;
+    assert_eq!(health["timeouts"]["heartbeat"], 1, "{health}");
+}
