@@ -238,6 +238,22 @@ async fn the_extension_feeds_seed_002_events_and_opens_and_closes_tabs() {
     assert_eq!(download["data"]["url"], format!("{base}/report.txt"), "{download}");
     assert_eq!(download["data"]["profile"], "default", "{download}");
 
+    // audio_state_changed, from tabs.onUpdated's audible.
+    let tone = "const c = new AudioContext(); const o = c.createOscillator(); o.connect(c.destination); o.start(); c.resume().then(() => c.state)";
+    let r = m.ask(json!({"type": "browser", "action": "execute_js", "browser_uuid": start.session_id, "params": {"script": tone}, "id": 40})).await;
+    assert_eq!(r["data"]["success"], true, "{r}");
+    let audio = m.event("audio_state_changed").await;
+    assert_eq!(
+        (audio["data"]["is_playing_audio"].as_bool(), audio["data"]["is_muted"].as_bool()),
+        (Some(true), Some(false)),
+        "{audio}"
+    );
+
+    // The tab's window is its layout.
+    let layout = start.window_id.clone().unwrap();
+    let r = m.ask(json!({"type": "layout", "action": "get_browsers", "layout_uuid": layout, "id": 41})).await;
+    assert_eq!(r["data"]["data"]["browsers"][0]["uuid"], start.session_id.as_str(), "{r}");
+
     // create_browser: a real tab, answered with its own session once it has connected.
     let r = m.ask(json!({"type": "browser", "action": "create_browser", "params": {"url": format!("{base}/second")}, "id": 5})).await;
     let uuid = r["data"]["data"]["uuid"].as_str().unwrap_or_else(|| panic!("no uuid: {r}")).to_string();
