@@ -176,6 +176,8 @@ impl Connector {
         let url = data.get("url").cloned().or_else(|| params.get("url").cloned()).unwrap_or(Value::Null);
         Ok(json!({
             "uuid": uuid,
+            // Our name for it, as the CDP source has always answered.
+            "sessionId": uuid,
             "url": url,
             "tabId": data.get("tabId").or_else(|| data.get("targetId")),
             "via": &*reply.session,
