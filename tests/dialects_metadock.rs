@@ -433,3 +433,37 @@ async fn the_seeds_python_example_runs_to_the_end() {
     assert_eq!(browsers["id"], json!(2), "{browsers}");
     assert_eq!(browsers["data"]["data"]["browsers"][0]["uuid"], uuid.as_str(), "{browsers}");
 }
+
+#[tokio::test]
+async fn bad_layout_and_subscribe_messages_get_clear_errors_and_the_connection_lives() {
+    let srv = start_with(|c| c.max_message_bytes = 4096).await;
+    let mut m = metadock(&srv).await;
+    let big = "x".repeat(5000);
+    m.send(
+        json!({"type": "layout", "action": "rename", "layout_uuid": "1", "params": {"name": big}, "id": 1}),
+    )
+    .await;
+    assert_eq!(m.recv_type("error").await["data"]["code"], "MESSAGE_TOO_LARGE");
+    m.send_text(r#"{"type":"layout","#).await;
+    assert_eq!(m.recv_type("error").await["data"]["code"], "INVALID_MESSAGE");
+    m.send(json!({"type": "subscribe", "target": 5, "id": 2})).await;
+    let e = m.recv_type("error").await;
+    assert_eq!((e["id"].clone(), e["data"]["code"].as_str()), (json!(2), Some("INVALID_MESSAGE")));
+    m.send(json!({"type": "browser", "action": "get_all_browsers", "id": 3})).await;
+    assert_eq!(m.recv_type("command-result").await["id"], json!(3));
+}
+
+#[tokio::test]
+async fn layout_and_subscribe_wait_for_auth() {
+    let srv = start_with(|c| c.token = Some("k3y".into())).await;
+    for msg in [
+        json!({"type": "layout", "action": "get_browsers", "layout_uuid": "1", "id": 1}),
+        json!({"type": "subscribe", "target": "system", "id": 1}),
+    ] {
+        let mut p = Peer::connect(srv.addr, "/ws", &[], &[]).await.unwrap();
+        assert_eq!(p.recv().await.unwrap()["type"], "welcome");
+        p.send(msg).await;
+        assert_eq!(p.recv_type("error").await["data"]["code"], "UNAUTHORIZED");
+        assert!(p.recv().await.is_none(), "closed");
+    }
+}

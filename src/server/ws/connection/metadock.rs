@@ -18,6 +18,10 @@ impl Connection {
     /// Handles the `/ws` messages the canonical parser does not know (`layout`) or reads
     /// differently (`subscribe` with a `target`). Returns whether it did.
     pub(super) async fn on_metadock_text(&mut self, text: &str) -> bool {
+        // Oversize messages are refused by the canonical parser, unread.
+        if text.len() > self.connector.shared.config.max_message_bytes {
+            return false;
+        }
         let Ok(v) = serde_json::from_str::<Value>(text) else { return false };
         let layout = v.get("type").and_then(Value::as_str) == Some("layout");
         let by_target =
