@@ -39,6 +39,7 @@ fn mcp_session() -> SessionInfo {
         url: None,
         title: Some("claude-code".into()),
         client_type: Some("mcp claude-code 1.0".into()),
+        window_id: None,
         subprotocol: Some(triage_tui::mcp::presence::MCP_SUBPROTOCOL.into()),
         remote: "mcp stdio".into(),
         connected_at: T0,

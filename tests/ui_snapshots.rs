@@ -152,6 +152,7 @@ fn session(id: &str, kind: PeerKind, url: Option<&str>) -> SessionInfo {
         url: url.map(Into::into),
         title: Some("Cart".into()),
         client_type: (kind == PeerKind::Client).then(|| "mcp-server".into()),
+        window_id: None,
         subprotocol: Some("rapidtriage-extension-v1".into()),
         remote: "127.0.0.1:50000".into(),
         connected_at: T0,

@@ -5,7 +5,7 @@
 // work waits for `ready`, the restore of settings after a service-worker restart.
 
 import * as cdp from './lib/cdp.js';
-import { clearLogs, browserAction, screenshot } from './lib/actions.js';
+import { clearLogs, browserAction, screenshot, normalizeNavigationUrl } from './lib/actions.js';
 import { enableDomains, handleEvent } from './lib/capture.js';
 import { handleBinding, startPicker, stopPicker } from './lib/picker.js';
 import { TabSession } from './lib/session.js';
@@ -106,6 +106,7 @@ async function attachTab(tabId) {
     const session = new TabSession(tabId, ctx);
     session.url = url;
     session.title = tab.title || '';
+    session.windowId = tab.windowId;
     sessions.set(tabId, session); // before attaching: events replayed by Runtime.enable must find it
     try {
       await cdp.attach(tabId);
@@ -168,6 +169,8 @@ async function handleServerMessage(session, msg) {
         }
         result.duration = Date.now() - started;
         result.action = data.action;
+      } else if (data.action === 'create_browser' || data.action === 'close_browser') {
+        result = await tabAction(session, data);
       } else {
         result = await browserAction(session, data);
       }
@@ -184,6 +187,33 @@ async function handleServerMessage(session, msg) {
       break;
     default:
       console.debug(`[triage] ignoring server message type ${msg.type}`);
+  }
+}
+
+// ---- tabs opened and closed by the server (seed 002's create_browser / close_browser) ----------
+
+/** create_browser: a new tab, kept attached like one attached by hand (its session connects on its
+ *  own; the reply carries its tabId). close_browser: this tab, once the reply has gone. */
+async function tabAction(session, data) {
+  const started = Date.now();
+  const p = data.params && typeof data.params === 'object' ? data.params : {};
+  const done = (success, value, error) => ({ success, data: value, error, duration: Date.now() - started, action: data.action });
+  try {
+    if (data.action === 'close_browser') {
+      setTimeout(() => chrome.tabs.remove(session.tabId).catch(() => {}), 100);
+      return done(true, { closing: true, tabId: String(session.tabId) }, null);
+    }
+    const url = typeof p.url === 'string' && p.url.trim() ? normalizeNavigationUrl(p.url) : 'about:blank';
+    const opts = { url, active: p.active === true };
+    if (p.windowId != null && Number.isInteger(Number(p.windowId))) opts.windowId = Number(p.windowId);
+    const tab = await chrome.tabs.create(opts);
+    excluded.delete(tab.id);
+    manualTabs.add(tab.id);
+    persistTabSets();
+    attachTab(tab.id).catch((err) => attachErrors.set(tab.id, { error: err.message, at: Date.now() }));
+    return done(true, { tabId: String(tab.id), windowId: tab.windowId, url }, null);
+  } catch (err) {
+    return done(false, null, err.message);
   }
 }
 
@@ -409,3 +439,50 @@ async function snapshot() {
     now: Date.now(),
   };
 }
+
+// ---- seed 002's browser events: zoom, audio, downloads (registered synchronously) -------------
+// Sent as browser-event like the navigation ones; the connector stores them and its /ws dialect
+// pushes them as browser_event with these same field names.
+
+chrome.tabs.onZoomChange.addListener(({ tabId, newZoomFactor, oldZoomFactor }) => {
+  ready.then(() => {
+    const session = sessions.get(tabId);
+    if (!session || newZoomFactor === oldZoomFactor) return;
+    session.emit('browser-event', {
+      event: 'zoom_changed', zoom_factor: newZoomFactor, zoom_percent: Math.round(newZoomFactor * 100), timestamp: Date.now(),
+    });
+  });
+});
+
+chrome.tabs.onUpdated.addListener((tabId, change, tab) => {
+  if (change.audible === undefined && change.mutedInfo === undefined) return;
+  ready.then(() => {
+    const session = sessions.get(tabId);
+    if (!session) return;
+    session.emit('browser-event', {
+      event: 'audio_state_changed',
+      is_playing_audio: !!tab.audible,
+      is_muted: !!(tab.mutedInfo && tab.mutedInfo.muted),
+      url: tab.url || session.url,
+      timestamp: Date.now(),
+    });
+  });
+});
+
+chrome.downloads.onCreated.addListener((item) => {
+  ready.then(async () => {
+    // A download names no tab: the tab whose page it came from, else the active attached one.
+    const all = [...sessions.values()];
+    let session = all.find((s) => item.referrer && s.url === item.referrer);
+    if (!session) {
+      const [active] = await chrome.tabs.query({ active: true, lastFocusedWindow: true }).catch(() => []);
+      session = (active && sessions.get(active.id)) || all[0];
+    }
+    if (!session) return;
+    const url = item.finalUrl || item.url || '';
+    const filename = item.filename || decodeURIComponent(url.split(/[?#]/)[0].split('/').pop() || '');
+    session.emit('browser-event', {
+      event: 'download_starting', url, filename, profile: item.incognito ? 'incognito' : 'default', timestamp: Date.now(),
+    });
+  });
+});

@@ -141,3 +141,30 @@ pub async fn clear(c: &Connector, session: Option<String>) -> CallToolResult {
         Err(e) => tool_error(&e),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// MCP's browser_action reaches the actions the connector answers itself (one router).
+    #[tokio::test]
+    async fn browser_action_gets_the_connectors_list_of_browsers() {
+        let dir = std::env::temp_dir().join(format!("triage-mcp-act-{}", uuid::Uuid::new_v4().simple()));
+        let paths = crate::config::Paths {
+            config_dir: dir.join("config"),
+            config_file: dir.join("config/config.toml"),
+            config_file_used: false,
+            data_dir: dir.join("data"),
+        };
+        let c = Connector::new(crate::config::Config::default(), &paths).unwrap();
+        let r = action(&c, "get_all_browsers", Value::Null, None).await;
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_ne!(r.is_error, Some(true), "{r:?}");
+        let data = r.structured_content.unwrap_or_default();
+        assert_eq!(
+            (&data["result"]["browsers"], &data["session"]),
+            (&json!([]), &json!("connector")),
+            "{data}"
+        );
+    }
+}

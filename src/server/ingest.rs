@@ -34,7 +34,10 @@ impl Connector {
                 }
             }
             MessageType::BrowserEvent => {
-                let url = env.data.get("url").and_then(Value::as_str).map(str::to_string);
+                // A download's URL is not the page's.
+                let url = (env.data.get("event").and_then(Value::as_str) != Some("download_starting"))
+                    .then(|| env.data.get("url").and_then(Value::as_str).map(str::to_string))
+                    .flatten();
                 let title = env.data.get("title").and_then(Value::as_str).map(str::to_string);
                 self.shared.sessions.update_details(session, |d| {
                     if url.is_some() {
@@ -221,8 +224,12 @@ impl Connector {
             Inspected::Console(c) => classify_parts(ty, c.level.as_deref(), None, None),
             Inspected::Network(n) => classify_parts(ty, None, n.status.and_then(|s| s.as_u64()), None),
             Inspected::BrowserEvent(b) => {
-                let (url, title) =
-                    (b.url.as_deref().map(str::to_string), b.title.as_deref().map(str::to_string));
+                // A download's URL is not the page's.
+                let page_url = b.event.as_deref() != Some("download_starting");
+                let (url, title) = (
+                    b.url.as_deref().filter(|_| page_url).map(str::to_string),
+                    b.title.as_deref().map(str::to_string),
+                );
                 if url.is_some() || title.is_some() {
                     self.shared.sessions.update_details(session, |d| {
                         if url.is_some() {

@@ -5,6 +5,7 @@
 //! terminal UI all send commands through [`Connector::command`] and get the reply routed back by id.
 
 pub mod auth;
+pub mod browsers;
 pub mod compat;
 mod compat_http;
 pub mod dialects;
@@ -368,7 +369,21 @@ impl Connector {
 
     /// [`Connector::command`] under a wire id the requester chose with [`Connector::new_wire_id`],
     /// so it can tell the browser's stored reply from other events in its live stream.
+    /// Actions the connector answers itself (`browsers::local_action`: the list of browsers,
+    /// fan-out, opening browsers) are answered here; everything else goes to one browser.
     pub async fn command_on_wire(
+        &self,
+        cmd: Command,
+        wire_id: String,
+    ) -> Result<CommandReply, ProtocolError> {
+        match browsers::local_action(&cmd) {
+            Some(local) => self.answer_local(local, cmd, wire_id).await,
+            None => self.command_to_browser(cmd, wire_id).await,
+        }
+    }
+
+    /// [`Connector::command_on_wire`] for one browser (the target, or the most recently active).
+    pub(crate) async fn command_to_browser(
         &self,
         cmd: Command,
         wire_id: String,

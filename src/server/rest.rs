@@ -36,6 +36,7 @@ pub(super) fn router(connector: Connector) -> Router {
         .route("/metrics", get(metrics))
         .route("/api/events", get(events).delete(clear_events))
         .route("/api/sessions", get(sessions))
+        .route("/api/browsers", get(browsers))
         .route("/api/commands", post(commands))
         .route("/api/screenshots/{id}", get(screenshot))
         .route("/api/websocket/frame/{id}", get(frame))
@@ -284,6 +285,11 @@ async fn clear_events(State(c): State<Connector>) -> Json<Value> {
 
 async fn sessions(State(c): State<Connector>) -> Json<Value> {
     Json(json!({ "sessions": c.sessions() }))
+}
+
+/// `GET /api/browsers`: the connected browsers (any kind) and their layouts (browser windows).
+async fn browsers(State(c): State<Connector>) -> Json<Value> {
+    Json(json!({ "browsers": c.list_browsers(), "layouts": c.layouts() }))
 }
 
 #[derive(Deserialize)]

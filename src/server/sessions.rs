@@ -67,6 +67,9 @@ pub struct PeerDetails {
     pub title: Option<String>,
     pub client_type: Option<String>,
     pub user_agent: Option<String>,
+    /// The browser window (an extension's window id, a CDP browser context) the tab is in: a
+    /// seed 002 layout.
+    pub window_id: Option<String>,
 }
 
 #[derive(Debug)]
@@ -93,6 +96,9 @@ pub struct SessionInfo {
     pub url: Option<String>,
     pub title: Option<String>,
     pub client_type: Option<String>,
+    /// The browser window it is in (see [`PeerDetails::window_id`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub window_id: Option<String>,
     pub subprotocol: Option<String>,
     pub remote: String,
     pub connected_at: i64,
@@ -106,6 +112,8 @@ pub struct SessionInfo {
 #[derive(Debug, Default)]
 pub struct Registry {
     sessions: Mutex<HashMap<SessionId, SessionEntry>>,
+    /// Names given to layouts (browser windows), by window id.
+    layout_names: Mutex<HashMap<String, String>>,
     /// Connections holding a [`Slot`]: reserved at upgrade, before the session exists.
     slots: Arc<AtomicUsize>,
 }
@@ -196,6 +204,7 @@ impl Registry {
                 url: e.details.url.clone(),
                 title: e.details.title.clone(),
                 client_type: e.details.client_type.clone(),
+                window_id: e.details.window_id.clone(),
                 subprotocol: e.subprotocol.clone(),
                 remote: e.remote.clone(),
                 connected_at: e.connected_at_ms,
@@ -207,6 +216,15 @@ impl Registry {
             .collect();
         list.sort_by(|a, b| (a.connected_at, &a.session_id).cmp(&(b.connected_at, &b.session_id)));
         list
+    }
+
+    /// The name given to a layout (browser window), if any.
+    pub fn layout_name(&self, window: &str) -> Option<String> {
+        self.layout_names.lock().get(window).cloned()
+    }
+
+    pub fn set_layout_name(&self, window: &str, name: String) {
+        self.layout_names.lock().insert(window.to_string(), name);
     }
 
     /// Senders of every connected peer of a kind (used for shutdown notices).

@@ -214,6 +214,7 @@ export class TabSession {
         capabilities: CAPABILITIES,
         userAgent: navigator.userAgent,
         tabId: String(this.tabId),
+        windowId: this.windowId,
         url: this.url,
         title: this.title,
       })), true);

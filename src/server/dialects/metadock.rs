@@ -1,11 +1,8 @@
-//! Seed 002 (MetaDock): the id a client sent, given back in the type it was sent in, and the
-//! `browser_uuid` a command names, which is a browser session id in our registry.
+//! Seed 002 (MetaDock): the id a client sent, given back in the type it was sent in, the
+//! `browser_uuid` a command names (a browser session id in our registry), subscription targets,
+//! and stored `browser-event`s translated into the seed's `browser_event` pushes.
 
 use serde_json::{json, Value};
-
-use crate::protocol::timestamp::now_ms;
-use crate::protocol::Envelope;
-use crate::server::Connector;
 
 /// What `/ws` says on open, in the seed's shape.
 pub fn welcome() -> String {
@@ -15,30 +12,6 @@ pub fn welcome() -> String {
         "version": "1.0",
     })
     .to_string()
-}
-
-/// The reply to a seed 002 action the connector answers itself (a `command-result` envelope's
-/// JSON), or `None` when the action goes to a browser. `get_all_browsers`: every connected
-/// browser session, with its uuid (session id), url, title and kind.
-pub fn answer_locally(connector: &Connector, data: &Value, id: Option<&str>) -> Option<String> {
-    match data.get("action").and_then(Value::as_str)? {
-        "get_all_browsers" => {
-            let browsers: Vec<Value> = connector
-                .sessions()
-                .into_iter()
-                .filter(|s| s.kind.is_browser())
-                .map(|s| json!({ "uuid": s.session_id, "url": s.url, "title": s.title, "kind": s.kind }))
-                .collect();
-            let mut env = Envelope::new(
-                "command-result",
-                json!({ "success": true, "action": "get_all_browsers", "data": { "browsers": browsers } }),
-            )
-            .with_timestamp(now_ms());
-            env.id = id.map(str::to_string);
-            Some(env.to_json())
-        }
-        _ => None,
-    }
 }
 
 /// The `id` of a message as sent, when it is not a string (seed 002 numbers its requests).
@@ -76,6 +49,58 @@ pub fn take_browser_uuid(data: &mut Value) -> Option<String> {
     }
 }
 
+/// What a seed 002 client subscribes to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// `browser:{uuid}`: one browser session.
+    Browser(String),
+    /// `layout:{uuid}`: every browser in one window.
+    Layout(String),
+    /// `system`: every browser.
+    System,
+}
+
+impl Target {
+    pub fn parse(s: &str) -> Option<Target> {
+        match s.trim().split_once(':') {
+            Some(("browser", id)) if !id.is_empty() => Some(Target::Browser(id.to_string())),
+            Some(("layout", id)) if !id.is_empty() => Some(Target::Layout(id.to_string())),
+            None if s.trim() == "system" => Some(Target::System),
+            _ => None,
+        }
+    }
+
+    /// Whether an event of browser `session`, in layout `layout`, is for this target.
+    pub fn wants(&self, session: &str, layout: Option<&str>) -> bool {
+        match self {
+            Target::Browser(id) => id == session,
+            Target::Layout(l) => layout == Some(l.as_str()),
+            Target::System => true,
+        }
+    }
+}
+
+fn rfc3339(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// A stored `browser-event` (its envelope's `data`, stored at `timestamp_ms`) in the seed's shape:
+/// `{type:"browser_event", browser_uuid, event, data:{…, timestamp}, timestamp}`, times in RFC 3339.
+pub fn browser_event(session: &str, data: &Value, timestamp_ms: i64) -> Option<String> {
+    let mut fields = data.as_object()?.clone();
+    let event = fields.remove("event")?;
+    fields.remove("browser_uuid");
+    let at = fields.get("timestamp").and_then(Value::as_i64).unwrap_or(timestamp_ms);
+    let at = rfc3339(at);
+    fields.insert("timestamp".into(), json!(at));
+    Some(
+        json!({ "type": "browser_event", "browser_uuid": session, "event": event, "data": fields, "timestamp": at })
+            .to_string(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,6 +114,27 @@ mod tests {
         assert_eq!(serde_json::from_str::<Value>(&out).unwrap()["id"], json!(1));
         assert_eq!(sent_id(r#"{"type":"x","id":"a"}"#), None);
         assert_eq!(sent_id("not json"), None);
+    }
+
+    #[test]
+    fn targets_and_events_in_the_seeds_shape() {
+        assert_eq!(Target::parse("browser:ext-1"), Some(Target::Browser("ext-1".into())));
+        assert_eq!(Target::parse("layout:7"), Some(Target::Layout("7".into())));
+        assert_eq!(Target::parse("system"), Some(Target::System));
+        assert_eq!(Target::parse("browser:"), None);
+        assert_eq!(Target::parse("tab:1"), None);
+        assert!(
+            Target::Layout("7".into()).wants("x", Some("7")) && !Target::Layout("7".into()).wants("x", None)
+        );
+        let out =
+            browser_event("ext-1", &json!({"event": "zoom_changed", "zoom_factor": 1.5, "timestamp": 0}), 5);
+        assert_eq!(
+            serde_json::from_str::<Value>(&out.unwrap()).unwrap(),
+            json!({"type": "browser_event", "browser_uuid": "ext-1", "event": "zoom_changed",
+                   "data": {"zoom_factor": 1.5, "timestamp": "1970-01-01T00:00:00.000Z"},
+                   "timestamp": "1970-01-01T00:00:00.000Z"})
+        );
+        assert_eq!(browser_event("ext-1", &json!({"url": "x"}), 0), None);
     }
 
     #[test]

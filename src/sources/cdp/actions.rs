@@ -339,7 +339,12 @@ async fn action_of(ctx: &Ctx, action: &str, p: &Value) -> Outcome {
                 Some(u) => normalize_url(u).map_err(|e| e.to_string())?,
                 None => "about:blank".to_string(),
             };
-            let r = ctx.client.call(None, "Target.createTarget", json!({ "url": url })).await?;
+            let mut create = json!({ "url": url });
+            // A seed 002 layout over CDP is a browser context.
+            if let Some(context) = p["windowId"].as_str().filter(|c| !c.is_empty()) {
+                create["browserContextId"] = json!(context);
+            }
+            let r = ctx.client.call(None, "Target.createTarget", create).await?;
             let target = r["targetId"].as_str().unwrap_or("").to_string();
             let session = session_id_of(&target);
             // Attached by the router; wait (bounded) so the next command can address it.

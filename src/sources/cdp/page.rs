@@ -118,6 +118,7 @@ impl Page {
                 title: Some(title.clone()),
                 client_type: Some("cdp".into()),
                 user_agent: None,
+                window_id: info["browserContextId"].as_str().map(str::to_string),
             },
             stats: stats.clone(),
             tx,

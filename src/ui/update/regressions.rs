@@ -32,6 +32,7 @@ fn tab(id: &str, title: &str, url: &str, last_active: i64) -> SessionInfo {
         url: Some(url.into()),
         title: Some(title.into()),
         client_type: None,
+        window_id: None,
         subprotocol: None,
         remote: "127.0.0.1:5000".into(),
         connected_at: 0,

@@ -31,6 +31,7 @@ fn browser(id: &str) -> SessionInfo {
         url: Some("https://shop.example.com/".into()),
         title: None,
         client_type: None,
+        window_id: None,
         subprotocol: None,
         remote: "127.0.0.1:5000".into(),
         connected_at: 0,

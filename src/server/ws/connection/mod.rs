@@ -3,6 +3,7 @@
 //! What a client's live stream does is in `stream`; the session's own messages (auth,
 //! connection-init, the rate-limit notice) in `session`.
 
+mod metadock;
 mod session;
 mod stream;
 
@@ -157,8 +158,6 @@ impl Connection {
         let mut changes = self.connector.changes();
         let shutdown = self.connector.shutdown_token();
         let mut last_heard = Instant::now();
-        // Seed 002's clients see events only as subscriptions it defines; they are not streamed.
-        let streams = self.kind == PeerKind::Client && self.dialect != Dialect::MetaDock;
         if self.dialect == Dialect::MetaDock {
             self.send_text(crate::server::dialects::metadock::welcome()).await;
         }
@@ -211,7 +210,7 @@ impl Connection {
                     }
                 },
                 // While the queue is full each change only checks whether to skip ahead.
-                changed = changes.changed(), if streams && self.authed => {
+                changed = changes.changed(), if self.streams() && self.authed => {
                     if changed.is_err() {
                         break;
                     }
@@ -429,6 +428,10 @@ impl Connection {
                 }
             }
         }
+        if self.dialect == Dialect::MetaDock && self.on_metadock_text(text).await {
+            return;
+        }
+        let shared = &self.connector.shared;
         let mut translated = false;
         let parsed = match parse_message(text, max) {
             Ok(p) => {

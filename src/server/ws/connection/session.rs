@@ -72,12 +72,18 @@ impl Connection {
         let init: ConnectionInit = data_as(env).unwrap_or_default();
         let tab_id = init.tab_id.as_ref().map(|t| t.to_string()).or_else(|| env.meta_str("tabId"));
         let url = init.url.clone().or_else(|| env.meta_str("url"));
+        let window_id = init.extra.get("windowId").and_then(|w| match w {
+            Value::String(s) if !s.is_empty() => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        });
         self.connector.shared.sessions.update_details(&self.id, |d| {
             d.client_type = init.client_type.clone().or(d.client_type.take());
             d.tab_id = tab_id.or(d.tab_id.take());
             d.url = url.or(d.url.take());
             d.title = init.title.clone().or(d.title.take());
             d.user_agent = init.user_agent.clone().or(d.user_agent.take());
+            d.window_id = window_id.or(d.window_id.take());
         });
         self.send_ack(env.id.clone()).await;
         self.connector.notify_changed();

@@ -11,6 +11,7 @@ use super::Connection;
 use crate::protocol::timestamp::now_ms;
 use crate::protocol::{data_as, Envelope, MessageType, ProtocolError, Subscribe};
 use crate::server::dialects::metadock;
+use crate::server::sessions::{Dialect, PeerKind};
 use crate::server::Command;
 use crate::store::{Direction, Raw};
 
@@ -26,6 +27,8 @@ pub(super) const OWN_WIRE_IDS: usize = 256;
 pub(super) struct Subscription {
     types: Vec<MessageType>,
     sessions: Vec<String>,
+    /// Seed 002's targets (`/ws` clients are pushed browser events for these only).
+    pub(super) targets: Vec<metadock::Target>,
 }
 
 impl Subscription {
@@ -36,6 +39,13 @@ impl Subscription {
 }
 
 impl Connection {
+    /// Whether this connection gets the live stream: clients, and seed 002's only once subscribed
+    /// (they see events only as the subscriptions it defines).
+    pub(super) fn streams(&self) -> bool {
+        self.kind == PeerKind::Client
+            && (self.dialect != Dialect::MetaDock || !self.subscription.targets.is_empty())
+    }
+
     pub(super) async fn on_subscribe(&mut self, env: &Envelope) {
         let sub: Subscribe = data_as(env).unwrap_or_default();
         let mut types = Vec::new();
@@ -60,7 +70,8 @@ impl Connection {
         {
             sessions.push(id.to_string());
         }
-        self.subscription = Subscription { types, sessions };
+        self.subscription =
+            Subscription { types, sessions, targets: std::mem::take(&mut self.subscription.targets) };
         let mut reply = Envelope::new(
             "subscribe",
             json!({
@@ -89,10 +100,6 @@ impl Connection {
         if let Some(obj) = data.as_object_mut() {
             obj.remove("sessionId");
             obj.remove("browser_uuid");
-        }
-        if let Some(answer) = metadock::answer_locally(&self.connector, &data, env.id.as_deref()) {
-            let _ = self.replies.0.try_send(metadock::echo_id(answer, sent_id.as_ref()));
-            return;
         }
         let correlation_id = env.extra.get(crate::server::CORRELATION_ID).cloned();
         let cmd = Command { ty, data, target, id: env.id.clone(), correlation_id: correlation_id.clone() };
@@ -162,10 +169,24 @@ impl Connection {
             let wanted: Vec<_> =
                 events.into_iter().filter(|e| self.subscription.wants(e) && !self.is_own_reply(e)).collect();
             for e in wanted {
+                // MetaDock clients get their own shape; everyone else shares one serialisation.
+                let push = if self.dialect == Dialect::MetaDock {
+                    match self.metadock_push(&e) {
+                        Some(t) => Some(t),
+                        None => continue,
+                    }
+                } else {
+                    None
+                };
                 self.connector.shared.metrics.message_out(e.ty, 0);
                 self.last_streamed_ms = Some(e.timestamp_ms);
-                let built = self.connector.shared.fanout.get(&e);
-                self.send_shared(built.raw, built.text).await;
+                match push {
+                    Some(text) => self.send_text(text).await,
+                    None => {
+                        let built = self.connector.shared.fanout.get(&e);
+                        self.send_shared(built.raw, built.text).await;
+                    }
+                }
                 if self.closing {
                     return;
                 }
