@@ -5,5 +5,6 @@
 //! seed 004 (MCP-RS) are here.
 
 pub mod mcp_rs;
+pub mod mcp_rs_presence;
 pub mod mcp_rs_sessions;
 pub mod metadock;

@@ -146,6 +146,11 @@ impl Connection {
         }
     }
 
+    /// Its id in the session registry.
+    pub(super) fn id(&self) -> SessionId {
+        self.id.clone()
+    }
+
     pub(super) async fn run(mut self) {
         let config = &self.connector.shared.config;
         let interval = Duration::from_millis(config.heartbeat_interval_ms);
