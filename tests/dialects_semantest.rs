@@ -47,3 +47,45 @@ async fn seed001_correlation_id_over_rest_commands() {
     b.send(json!({"id": cmd["id"], "type": "command-result", "data": {"success": true}})).await;
     assert_eq!(reply.await.unwrap()["correlationId"], "rest-1");
 }
+
+#[tokio::test]
+async fn seed001_publish_reaches_channel_subscribers_and_is_stored_as_a_marker() {
+    let rec = temp_dir("rec").join("session.ndjson");
+    let rec_path = rec.clone();
+    let srv = start_with(move |c| c.record = Some(rec_path)).await;
+    let mut sub = srv.client().await;
+    // The seed's `socket.emit('subscribe', {channels: [...]})`, as a message.
+    sub.send(json!({"id": "s1", "type": "subscribe", "channels": ["downloads", "errors"]})).await;
+    let ack = sub.recv_type("subscribe").await;
+    assert_eq!(ack["data"]["channels"], json!(["downloads", "errors"]), "{ack}");
+    let mut runner = srv.client().await;
+    let msg = json!({"type": "info", "data": "checkout test started"});
+    runner.send(json!({"id": "p1", "type": "publish", "channel": "downloads", "message": msg})).await;
+    let done = runner.recv_type("publish").await;
+    assert_eq!((done["id"].as_str(), done["data"]["success"].as_bool()), (Some("p1"), Some(true)), "{done}");
+    let got = sub.recv_type("channel:downloads").await;
+    assert_eq!((got["channel"].as_str(), &got["data"]), (Some("downloads"), &msg), "{got}");
+    // Another channel: stored too; this subscriber (no type filter) sees it as a plain marker.
+    runner.send(json!({"type": "publish", "data": {"channel": "custom-events", "message": "m2"}})).await;
+    let plain = sub.recv_type("marker").await;
+    assert_eq!(
+        (plain["data"]["channel"].as_str(), plain["data"]["message"].as_str()),
+        (Some("custom-events"), Some("m2"))
+    );
+    // Bad publishes are clear errors and the connection lives on.
+    runner.send(json!({"id": "bad", "type": "publish", "channel": "", "message": 1})).await;
+    let e = runner.recv_type("error").await;
+    assert_eq!((e["id"].as_str(), e["data"]["code"].as_str()), (Some("bad"), Some("INVALID_MESSAGE")), "{e}");
+    // Stored: /api/events, with the publisher, and in the recording.
+    let events = srv.wait_events("type=marker", 2).await;
+    assert_eq!(events[0]["data"]["message"], msg);
+    assert!(events[0]["data"]["publisher"].as_str().is_some_and(|p| p.starts_with("cli-")), "{}", events[0]);
+    let recorded = std::fs::read_to_string(&rec).unwrap();
+    assert_eq!(recorded.lines().filter(|l| l.contains("\"type\":\"marker\"")).count(), 2, "{recorded}");
+    // A browser cannot forge markers: they come from publish only.
+    let mut b = srv.browser("tab-1").await;
+    b.send(json!({"type": "marker", "data": {"channel": "x", "message": "forged"}})).await;
+    assert_eq!(b.recv_type("error").await["data"]["code"], "INVALID_MESSAGE");
+    assert_eq!(srv.events("type=marker").await.len(), 2);
+    let _ = std::fs::remove_dir_all(rec.parent().unwrap());
+}

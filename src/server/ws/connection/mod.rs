@@ -504,6 +504,7 @@ impl Connection {
             }
             MessageType::ConnectionClose => self.close(1000, "closed by peer").await,
             MessageType::Subscribe if self.kind == PeerKind::Client => self.on_subscribe(&env).await,
+            MessageType::Publish if self.kind == PeerKind::Client => self.on_publish(&env).await,
             t if t.is_command() && self.kind == PeerKind::Client => {
                 let sent_id = crate::server::dialects::metadock::sent_id(text);
                 self.on_command(env, t, sent_id)
@@ -553,7 +554,8 @@ impl Connection {
 
 /// What browsers send as data: stored events and page frames.
 fn is_browser_data(t: MessageType) -> bool {
-    (crate::store::Category::of(t).is_some() && t != MessageType::AssistantCommand)
+    (crate::store::Category::of(t).is_some()
+        && !matches!(t, MessageType::AssistantCommand | MessageType::Marker))
         || t == MessageType::WebsocketFrame
 }
 

@@ -1,5 +1,5 @@
-//! A client's side of `/mcp-ws`: its subscription, its commands, and the live stream of events
-//! from its cursor, paced by its write queue.
+//! A client's side of `/mcp-ws`: its subscription, its commands, its published markers (seed
+//! 001), and the live stream of events from its cursor, paced by its write queue.
 
 use std::sync::atomic::Ordering::Relaxed;
 
@@ -10,7 +10,7 @@ use super::super::writer::Queued;
 use super::Connection;
 use crate::protocol::timestamp::now_ms;
 use crate::protocol::{data_as, Envelope, MessageType, ProtocolError, Subscribe};
-use crate::server::dialects::metadock;
+use crate::server::dialects::{metadock, semantest};
 use crate::server::Command;
 use crate::store::{Direction, Raw};
 
@@ -26,9 +26,20 @@ pub(super) const OWN_WIRE_IDS: usize = 256;
 pub(super) struct Subscription {
     types: Vec<MessageType>,
     sessions: Vec<String>,
+    /// Seed 001 channels: their markers come as `channel:NAME` events, whatever the filters.
+    channels: Vec<String>,
 }
 
 impl Subscription {
+    /// The subscribed channel a marker was published on.
+    fn channel_for(&self, e: &crate::store::StoredEvent) -> Option<String> {
+        if e.ty != MessageType::Marker || self.channels.is_empty() {
+            return None;
+        }
+        let env = e.envelope();
+        semantest::channel_of(&env).filter(|c| self.channels.iter().any(|s| s == c)).map(str::to_string)
+    }
+
     fn wants(&self, e: &crate::store::StoredEvent) -> bool {
         (self.types.is_empty() || self.types.contains(&e.ty))
             && (self.sessions.is_empty() || self.sessions.iter().any(|s| *s == *e.session))
@@ -60,18 +71,28 @@ impl Connection {
         {
             sessions.push(id.to_string());
         }
-        self.subscription = Subscription { types, sessions };
+        let channels = sub.channels.clone();
+        self.subscription = Subscription { types, sessions, channels };
         let mut reply = Envelope::new(
             "subscribe",
             json!({
                 "success": true,
                 "types": self.subscription.types.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
                 "sessions": self.subscription.sessions,
+                "channels": self.subscription.channels,
             }),
         )
         .with_timestamp(now_ms());
         reply.id = env.id.clone();
         self.send_envelope(reply).await;
+    }
+
+    /// Seed 001's `publish`: stored as a `marker` event of this client, acknowledged to it.
+    pub(super) async fn on_publish(&mut self, env: &Envelope) {
+        let marker = semantest::marker(env, &self.id);
+        self.flush();
+        self.connector.store_event(&self.id, MessageType::Marker, &marker, None);
+        self.send_envelope(semantest::published(env)).await;
     }
 
     /// Routes a client's command; the reply comes back to this connection only, once, with the
@@ -159,12 +180,20 @@ impl Connection {
                 self.send_lag_notice();
             }
             let n = events.len();
-            let wanted: Vec<_> =
-                events.into_iter().filter(|e| self.subscription.wants(e) && !self.is_own_reply(e)).collect();
-            for e in wanted {
+            let wanted: Vec<_> = events
+                .into_iter()
+                .filter_map(|e| match self.subscription.channel_for(&e) {
+                    Some(c) => Some((semantest::channel_event(&e.envelope(), &c), e)),
+                    None if self.subscription.wants(&e) && !self.is_own_reply(&e) => {
+                        Some((e.envelope_json(), e))
+                    }
+                    None => None,
+                })
+                .collect();
+            for (text, e) in wanted {
                 self.connector.shared.metrics.message_out(e.ty, 0);
                 self.last_streamed_ms = Some(e.timestamp_ms);
-                self.send_text(e.envelope_json()).await;
+                self.send_text(text).await;
                 if self.closing {
                     return;
                 }
