@@ -89,3 +89,36 @@ async fn seed001_publish_reaches_channel_subscribers_and_is_stored_as_a_marker()
     assert_eq!(srv.events("type=marker").await.len(), 2);
     let _ = std::fs::remove_dir_all(rec.parent().unwrap());
 }
+
+#[tokio::test]
+async fn seed001_health_and_metrics_carry_the_seeds_names() {
+    let srv = start().await;
+    let mut b = srv.browser("tab-1").await;
+    let mut c = srv.client().await;
+    c.send(json!({"id": "s", "type": "subscribe", "data": {}})).await;
+    c.recv_type("subscribe").await;
+    b.send(json!({"type": "console-log", "data": {"level": "log", "message": "m"}})).await;
+    c.recv_type("console-log").await;
+    let (_, h) = srv.get_json("/health").await;
+    let conns = &h["websocket_connections_total"];
+    assert_eq!((conns["client"].as_u64(), conns["extension"].as_u64()), (Some(1), Some(1)), "{h}");
+    let msgs = &h["websocket_messages_total"];
+    assert!(msgs["inbound"].as_u64().unwrap() >= 3, "connection-init, subscribe, console-log: {h}");
+    assert!(msgs["outbound"].as_u64().unwrap() >= 2, "{h}");
+    assert_eq!(h["connections"]["clients"], 1, "ours are still there: {h}");
+    let text = srv.http.get(srv.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    for line in [
+        "# TYPE websocket_connections_total counter",
+        "websocket_connections_total{type=\"client\"} 1",
+        "websocket_connections_total{type=\"extension\"} 1",
+        "# TYPE websocket_messages_total counter",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line} missing in\n{text}");
+    }
+    let inbound = text
+        .lines()
+        .find_map(|l| l.strip_prefix("websocket_messages_total{direction=\"inbound\"} "))
+        .and_then(|v| v.parse::<u64>().ok());
+    assert!(inbound.is_some_and(|n| n >= 3), "{text}");
+    assert!(text.contains("triage_connections_total{kind=\"client\"} 1"), "ours stay beside them");
+}

@@ -281,6 +281,11 @@ impl Connector {
     /// `/health`'s body.
     pub fn health(&self) -> Value {
         let mut health = self.health_local();
+        if let (Some(seed), Some(obj)) =
+            (self.shared.metrics.seed001_totals().as_object(), health.as_object_mut())
+        {
+            obj.extend(seed.clone());
+        }
         if let (Some(b), Some(obj)) = (self.shared.broker.get(), health.as_object_mut()) {
             obj.insert("redis".into(), json!(b.health_word()));
             obj.insert("broker".into(), b.health());
