@@ -122,3 +122,32 @@ async fn seed001_health_and_metrics_carry_the_seeds_names() {
     assert!(inbound.is_some_and(|n| n >= 3), "{text}");
     assert!(text.contains("triage_connections_total{kind=\"client\"} 1"), "ours stay beside them");
 }
+
+#[tokio::test]
+async fn seed001_api_keys_are_accepted_wherever_the_token_is() {
+    let srv = start_with(|c| {
+        c.token = Some("tok".into());
+        c.api_keys = vec!["key1".into(), "key2".into()];
+    })
+    .await;
+    let status = |r: reqwest::Response| r.status().as_u16();
+    let events = srv.url("/api/events");
+    assert_eq!(status(srv.http.get(&events).send().await.unwrap()), 401);
+    assert_eq!(status(srv.http.get(&events).header("x-api-key", "key1").send().await.unwrap()), 200);
+    assert_eq!(status(srv.http.get(&events).bearer_auth("key2").send().await.unwrap()), 200);
+    assert_eq!(status(srv.http.get(&events).bearer_auth("tok").send().await.unwrap()), 200, "the token too");
+    assert_eq!(status(srv.http.get(format!("{events}?token=key2")).send().await.unwrap()), 200);
+    assert_eq!(status(srv.http.get(&events).header("x-api-key", "key3").send().await.unwrap()), 401);
+    // WebSockets: a header, the query, and seed 002's auth message.
+    assert!(Peer::connect(srv.addr, "/mcp-ws", &[], &[("x-api-key", "key1")]).await.is_ok());
+    assert!(Peer::connect(srv.addr, "/mcp-ws?token=key2", &[], &[]).await.is_ok());
+    assert_eq!(Peer::connect(srv.addr, "/mcp-ws?token=nope", &[], &[]).await.err(), Some(401));
+    let mut ws = Peer::connect(srv.addr, "/ws", &[], &[]).await.unwrap();
+    ws.recv_type("welcome").await;
+    ws.send(json!({"type": "auth", "api_key": "key2", "id": 1})).await;
+    let ok = ws.recv_type("auth").await;
+    assert_eq!((ok["data"]["success"].as_bool(), &ok["id"]), (Some(true), &json!(1)), "{ok}");
+    let mut bad = Peer::connect(srv.addr, "/ws", &[], &[]).await.unwrap();
+    bad.send(json!({"type": "auth", "api_key": "key3", "id": 2})).await;
+    assert_eq!(bad.recv_type("error").await["data"]["code"], "UNAUTHORIZED");
+}
