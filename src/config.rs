@@ -27,6 +27,9 @@ pub struct Config {
     pub jwt_secret: Option<String>,
     /// More accepted keys beside `token` (seed 001's API key list), wherever the token is.
     pub api_keys: Vec<String>,
+    /// PEM certificate chain and private key: every endpoint is served over https / wss.
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
     /// Largest message accepted, in bytes; larger ones get MESSAGE_TOO_LARGE.
     pub max_message_bytes: usize,
     /// Messages per second per connection (0: no limit), and the burst allowed above it.
@@ -87,6 +90,8 @@ impl Default for Config {
             token: None,
             jwt_secret: None,
             api_keys: Vec::new(),
+            tls_cert: None,
+            tls_key: None,
             max_message_bytes: 1024 * 1024,
             rate_limit_per_sec: 5_000,
             rate_limit_burst: 20_000,
@@ -128,6 +133,8 @@ pub struct Overrides {
     pub browser: BrowserFlags,
     pub broker: Option<String>,
     pub name: Option<String>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
 }
 
 /// Where things are read from and written to.
@@ -212,6 +219,12 @@ pub fn apply_env(config: &mut Config, env: impl Fn(&str) -> Option<String>) -> R
     if let Some(v) = env("TRIAGE_JWT_SECRET").filter(|v| !v.is_empty()) {
         config.jwt_secret = Some(v);
     }
+    if let Some(v) = env("TRIAGE_TLS_CERT") {
+        config.tls_cert = Some(PathBuf::from(v));
+    }
+    if let Some(v) = env("TRIAGE_TLS_KEY") {
+        config.tls_key = Some(PathBuf::from(v));
+    }
     if let Some(v) = env("TRIAGE_API_KEYS") {
         config.api_keys = v.split(',').map(str::trim).filter(|k| !k.is_empty()).map(str::to_string).collect();
     }
@@ -284,11 +297,20 @@ pub fn apply_overrides(config: &mut Config, o: &Overrides) {
     if let Some(n) = &o.name {
         config.name = Some(n.clone());
     }
+    if let Some(c) = &o.tls_cert {
+        config.tls_cert = Some(c.clone());
+    }
+    if let Some(k) = &o.tls_key {
+        config.tls_key = Some(k.clone());
+    }
     config.browser.apply_flags(&o.browser);
 }
 
 /// Checks that the settings make sense together.
 pub fn validate(config: &Config) -> Result<()> {
+    if config.tls_cert.is_some() != config.tls_key.is_some() {
+        bail!("--tls-cert and --tls-key (tls_cert, tls_key) go together: give both or neither");
+    }
     if config.api_keys.iter().any(|k| k.trim().is_empty()) {
         bail!("api_keys must not hold an empty key");
     }

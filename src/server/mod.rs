@@ -15,6 +15,7 @@ pub mod metrics;
 mod replay;
 mod rest;
 pub mod sessions;
+mod tls;
 mod ws;
 
 use std::collections::HashMap;
@@ -131,6 +132,8 @@ pub struct Bound {
     pub connector: Connector,
     pub local_addr: SocketAddr,
     listener: tokio::net::TcpListener,
+    /// `--tls-cert`/`--tls-key`: every connection is TLS.
+    tls: Option<tokio_rustls::TlsAcceptor>,
 }
 
 impl Connector {
@@ -177,6 +180,7 @@ impl Connector {
 
     /// Binds the configured address and port; a port in use is a clear error.
     pub async fn bind(self) -> Result<Bound> {
+        let tls = tls::acceptor(&self.shared.config)?;
         let addr = SocketAddr::new(self.shared.config.bind, self.shared.config.port);
         let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
             if e.kind() == std::io::ErrorKind::AddrInUse {
@@ -192,7 +196,7 @@ impl Connector {
         })?;
         let local_addr = listener.local_addr()?;
         self.shared.local_port.store(local_addr.port(), Relaxed);
-        Ok(Bound { connector: self, local_addr, listener })
+        Ok(Bound { connector: self, local_addr, listener, tls })
     }
 
     pub fn config(&self) -> &Config {
@@ -544,7 +548,7 @@ impl Bound {
     pub async fn serve(self) -> Result<()> {
         let token = self.connector.shutdown_token();
         let app = rest::router(self.connector.clone());
-        http::serve(self.listener, app, self.connector, token).await;
+        http::serve(self.listener, self.tls, app, self.connector, token).await;
         Ok(())
     }
 
