@@ -262,3 +262,44 @@ async fn seed004_javascript_client_as_written() {
     assert_eq!(has(&lines, "Heartbeat acknowledged"), 1, "{text}");
     assert!(!text.contains("WebSocket error") && !text.contains("stderr:"), "{text}");
 }
+
+#[tokio::test]
+async fn seed001_client_flow() {
+    let node = which("node");
+    need(&repo().join(".test-deps/node/node_modules/ws"));
+    let srv = serve(&[("TRIAGE_API_KEYS", "key1,key2")]).await;
+    let _b = browser(&srv.addr, Some("key2")).await;
+    let url = format!("ws://{}/mcp-ws", srv.addr);
+    let env = [("SEED_URL", url.as_str()), ("SEED_API_KEY", "key1")];
+    let lines = run_client(&node, "seed001_flow.js", &env, |l| {
+        has(l, "Download event: ") > 0 && has(l, "Correlated result: ") > 0
+    })
+    .await;
+    let text = lines.join("\n");
+    assert_eq!(has(&lines, "Connected to Semantest server"), 1, "{text}");
+    let after = |p: &str| -> Value {
+        serde_json::from_str(
+            lines.iter().find_map(|l| l.strip_prefix(p)).unwrap_or_else(|| panic!("{p}: {text}")),
+        )
+        .unwrap()
+    };
+    assert_eq!(after("Download event: "), json!({"type": "info", "data": "test"}), "{text}");
+    let result = after("Correlated result: ");
+    assert_eq!(
+        (result["id"].as_str(), result["data"]["success"].as_bool()),
+        (Some("nav-1"), Some(true)),
+        "{text}"
+    );
+    assert!(!text.contains("Server error"), "{text}");
+    // The publish is stored as a marker.
+    let events: Value = reqwest::Client::new()
+        .get(format!("http://{}/api/events?type=marker", srv.addr))
+        .header("x-api-key", "key1")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(events["events"][0]["data"]["channel"], "downloads", "{events}");
+}
