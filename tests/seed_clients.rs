@@ -163,16 +163,8 @@ fn has(lines: &[String], prefix: &str) -> usize {
 
 #[tokio::test]
 async fn seed000_node_client_as_written() {
-    let node = which("node");
     need(&repo().join(".test-deps/node/node_modules/ws"));
-    let srv = serve(&[]).await;
-    let _b = browser(&srv.addr, None).await;
-    let url = format!("ws://{}/mcp-ws", srv.addr);
-    let lines = run_client(&node, "seed000_client.js", &[("SEED_URL", &url)], |l| {
-        has(l, "[LOG] after screenshot-request") > 0
-    })
-    .await;
-    let text = lines.join("\n");
+    let (lines, text) = seed000(&which("node"), "seed000_client.js").await;
     assert_eq!(has(&lines, "MCP WebSocket connected"), 1, "{text}");
     assert_eq!(has(&lines, "Session established: cli-"), 1, "the ack without connection-init: {text}");
     assert_eq!(has(&lines, "Screenshot captured: "), 1, "its reply, once: {text}");
@@ -191,16 +183,29 @@ fn seed_python() -> PathBuf {
     need(&repo().join(".test-deps/seed-py/bin/python"))
 }
 
-#[tokio::test]
-async fn seed000_python_client_as_written() {
+/// Seed 000's clients: run until the browser's log line after the screenshot it was asked for.
+async fn seed000(program: &Path, script: &str) -> (Vec<String>, String) {
     let srv = serve(&[]).await;
     let _b = browser(&srv.addr, None).await;
     let url = format!("ws://{}/mcp-ws", srv.addr);
-    let lines = run_client(&seed_python(), "seed000_client.py", &[("SEED_URL", &url)], |l| {
-        has(l, "[LOG] after screenshot-request") > 0
-    })
-    .await;
+    let lines =
+        run_client(program, script, &[("SEED_URL", &url)], |l| has(l, "[LOG] after screenshot-request") > 0)
+            .await;
     let text = lines.join("\n");
+    (lines, text)
+}
+
+/// The JSON a client printed after `prefix`.
+fn json_after(lines: &[String], prefix: &str) -> Value {
+    let text = lines.join("\n");
+    let line =
+        lines.iter().find_map(|l| l.strip_prefix(prefix)).unwrap_or_else(|| panic!("no {prefix}: {text}"));
+    serde_json::from_str(line).unwrap_or_else(|e| panic!("{prefix}{line}: {e}"))
+}
+
+#[tokio::test]
+async fn seed000_python_client_as_written() {
+    let (lines, text) = seed000(&seed_python(), "seed000_client.py").await;
     assert_eq!(has(&lines, "WebSocket connected"), 1, "{text}");
     assert_eq!(has(&lines, "Session established: cli-"), 1, "{text}");
     assert_eq!(has(&lines, "Screenshot saved: "), 1, "its reply, once: {text}");
@@ -217,13 +222,7 @@ async fn seed002_python_flow_as_written() {
         run_client(&seed_python(), "seed002_client.py", &[("SEED_URL", &url)], |l| has(l, "Browsers: ") > 0)
             .await;
     let text = lines.join("\n");
-    let json_after = |prefix: &str| -> Value {
-        let line = lines
-            .iter()
-            .find_map(|l| l.strip_prefix(prefix))
-            .unwrap_or_else(|| panic!("no {prefix}: {text}"));
-        serde_json::from_str(line).unwrap_or_else(|e| panic!("{prefix}{line}: {e}"))
-    };
+    let json_after = |prefix: &str| json_after(&lines, prefix);
     assert_eq!(json_after("Server: ")["type"], "welcome", "{text}");
     let auth = json_after("Auth response: ");
     assert_eq!((auth["data"]["success"].as_bool(), &auth["id"]), (Some(true), &json!(1)), "{text}");
@@ -277,12 +276,7 @@ async fn seed001_client_flow() {
     .await;
     let text = lines.join("\n");
     assert_eq!(has(&lines, "Connected to Semantest server"), 1, "{text}");
-    let after = |p: &str| -> Value {
-        serde_json::from_str(
-            lines.iter().find_map(|l| l.strip_prefix(p)).unwrap_or_else(|| panic!("{p}: {text}")),
-        )
-        .unwrap()
-    };
+    let after = |p: &str| json_after(&lines, p);
     assert_eq!(after("Download event: "), json!({"type": "info", "data": "test"}), "{text}");
     let result = after("Correlated result: ");
     assert_eq!(
