@@ -92,6 +92,9 @@ pub struct ConsoleShape<'a> {
     pub url: Text<'a>,
     pub line: Option<LooseNumber>,
     pub column: Option<LooseNumber>,
+    /// The call's raw DevTools-Protocol arguments (triage extension): their text is formatted on arrival.
+    #[serde(rename = "remoteArgs")]
+    pub remote_args: Option<IgnoredAny>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -119,6 +119,8 @@ pub(crate) struct Shared {
     broker: std::sync::OnceLock<Arc<crate::broker::BrokerStatus>>,
     /// Seed 004's REST-created sessions, presented by `/ws` connections.
     pub mcp_rs_sessions: dialects::mcp_rs_sessions::SessionBook,
+    /// Live-stream clients share one serialisation of each recent event.
+    pub fanout: ws::fanout::FanoutCache,
 }
 
 /// A handle on the connector. Cheap to clone; all clones share one state.
@@ -173,6 +175,7 @@ impl Connector {
                 recorder,
                 broker: std::sync::OnceLock::new(),
                 mcp_rs_sessions: Default::default(),
+                fanout: Default::default(),
                 config,
             }),
         })

@@ -8,6 +8,7 @@
 //! `--seconds`, default 300, checking that every message is accounted for and memory is bounded).
 
 mod har;
+mod limit;
 mod load;
 mod soak;
 mod ui;
@@ -120,7 +121,12 @@ fn num_cores() -> usize {
 
 /// A connector on 127.0.0.1:0 with limits opened up for load.
 async fn connector(capacities: Capacities) -> Result<(Connector, SocketAddr, tempdir::TempDir)> {
-    let config = Config {
+    start_in(load_config(capacities), tempdir::TempDir::new()?).await
+}
+
+/// The connector's configuration for load: port 0, no rate limit, room for the counts asked for.
+fn load_config(capacities: Capacities) -> Config {
+    Config {
         port: 0,
         rate_limit_per_sec: 0,
         max_connections: 1024,
@@ -128,8 +134,7 @@ async fn connector(capacities: Capacities) -> Result<(Connector, SocketAddr, tem
         // Ingest and memory figures are for the counts asked for: no byte budget evicts them.
         max_store_bytes: usize::MAX,
         ..Config::default()
-    };
-    start_in(config, tempdir::TempDir::new()?).await
+    }
 }
 
 /// Starts a connector with `config`, its files in `dir` (removed when the returned dir drops).
@@ -165,39 +170,35 @@ async fn wait_stored(c: &Connector, target: u64, since: Instant, limit: Duration
     }
 }
 
+/// What runs beside ingest in an [`ingest_rate`] run.
+#[derive(Clone, Copy, PartialEq)]
+enum Beside {
+    Nothing,
+    /// The UI loop, drawing frames as `triage-tui` does.
+    Ui,
+    /// `--record`: every event also appended to a recording file.
+    Recording,
+}
+
 /// Events per second with `conns` browser connections sending `per_conn` messages each.
-async fn ingest_rate(conns: usize, per_conn: u64, network: bool, with_ui: bool) -> Result<f64> {
+async fn ingest_rate(conns: usize, per_conn: u64, network: bool, beside: Beside) -> Result<f64> {
     let caps = Capacities { console: 4_000_000, network: 4_000_000, ..Capacities::default() };
-    let (c, addr, _dir) = connector(caps).await?;
-    let mut sockets = Vec::new();
-    for i in 0..conns {
-        sockets.push(load::connect_browser(addr, &format!("tab-{i}")).await?);
-    }
+    let dir = tempdir::TempDir::new()?;
+    let record = (beside == Beside::Recording).then(|| dir.path().join("bench.ndjson"));
+    let (c, addr, _dir) = start_in(Config { record, ..load_config(caps) }, dir).await?;
+    let sockets = open_browsers(addr, conns).await?;
     // Wait for every handshake so connection setup is not in the figure.
     while c.sessions().len() < conns {
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
-    let mut rng = Rng::new(42);
-    let messages: Vec<String> = (0..2048)
-        .map(
-            |i| if network { load::network_message(&mut rng, i) } else { load::console_message(&mut rng, i) },
-        )
-        .collect();
     let base = stored_events(&c);
     let total = per_conn * conns as u64;
     let stop = tokio_util::sync::CancellationToken::new();
-    let ui_task = with_ui.then(|| tokio::spawn(ui_loop(c.clone(), stop.clone())));
+    let ui_task = (beside == Beside::Ui).then(|| tokio::spawn(ui_loop(c.clone(), stop.clone())));
     let start = Instant::now();
-    let mut tasks = Vec::new();
-    for mut ws in sockets {
-        let messages = messages.clone();
-        tasks.push(tokio::spawn(async move {
-            load::blast(&mut ws, &messages, per_conn).await?;
-            Ok::<_, anyhow::Error>(ws)
-        }));
-    }
+    let senders = send_load(sockets, per_conn, network);
     let elapsed = wait_stored(&c, base + total, start, Duration::from_secs(300)).await?;
-    for t in tasks {
+    for t in senders {
         t.await??;
     }
     stop.cancel();
@@ -209,6 +210,53 @@ async fn ingest_rate(conns: usize, per_conn: u64, network: bool, with_ui: bool) 
     }
     c.shutdown();
     Ok(total as f64 / elapsed.as_secs_f64())
+}
+
+/// The same load as [`ingest_rate`] against the raw server: the machine's limit for it.
+async fn raw_ingest_rate(conns: usize, per_conn: u64, network: bool) -> Result<f64> {
+    let raw = limit::RawServer::start().await?;
+    let sockets = open_browsers(raw.addr, conns).await?;
+    // Each connection's handshake message arrives first.
+    raw.wait_for(conns as u64, Instant::now(), Duration::from_secs(30)).await?;
+    let total = per_conn * conns as u64;
+    let start = Instant::now();
+    let senders = send_load(sockets, per_conn, network);
+    let elapsed = raw.wait_for(conns as u64 + total, start, Duration::from_secs(300)).await?;
+    for t in senders {
+        t.await??;
+    }
+    Ok(total as f64 / elapsed.as_secs_f64())
+}
+
+/// `conns` browser connections to `addr`, each with its handshake sent.
+async fn open_browsers(addr: SocketAddr, conns: usize) -> Result<Vec<load::Ws>> {
+    let mut sockets = Vec::new();
+    for i in 0..conns {
+        sockets.push(load::connect_browser(addr, &format!("tab-{i}")).await?);
+    }
+    Ok(sockets)
+}
+
+/// Starts one sender task a socket, each sending `per_conn` realistic messages as fast as it can.
+fn send_load(
+    sockets: Vec<load::Ws>,
+    per_conn: u64,
+    network: bool,
+) -> Vec<tokio::task::JoinHandle<Result<()>>> {
+    let mut rng = Rng::new(42);
+    let messages: Vec<String> = (0..2048)
+        .map(
+            |i| if network { load::network_message(&mut rng, i) } else { load::console_message(&mut rng, i) },
+        )
+        .collect();
+    let messages = std::sync::Arc::new(messages);
+    sockets
+        .into_iter()
+        .map(|mut ws| {
+            let messages = messages.clone();
+            tokio::spawn(async move { load::blast(&mut ws, &messages, per_conn).await })
+        })
+        .collect()
 }
 
 /// The UI loop's work as `triage-tui` does it: woken by the connector, at most one frame per
@@ -240,18 +288,33 @@ async fn ui_loop(c: Connector, stop: tokio_util::sync::CancellationToken) -> Res
 
 async fn ws_ingest(quick: bool) -> Result<()> {
     let scale = if quick { 2 } else { 8 };
-    let four = ingest_rate(4, 50_000 * scale, false, false).await?;
+    let per_conn = 50_000 * scale;
+    let four = ingest_rate(4, per_conn, false, Beside::Nothing).await?;
     figure("ws_ingest_events_per_sec", four, "ev/s");
-    let with_ui = ingest_rate(4, 50_000 * scale, false, true).await?;
+    let raw = raw_ingest_rate(4, per_conn, false).await?;
+    figure("ws_ingest_raw_limit_events_per_sec", raw, "ev/s");
+    figure("ws_ingest_vs_raw_limit_ratio", four / raw, "x");
+    let with_ui = ingest_rate(4, per_conn, false, Beside::Ui).await?;
     figure("ws_ingest_with_ui_events_per_sec", with_ui, "ev/s");
     figure("ws_ingest_with_ui_ratio", with_ui / four, "x");
-    figure("ws_ingest_1conn_events_per_sec", ingest_rate(1, 100_000 * scale, false, false).await?, "ev/s");
-    figure("ws_ingest_16conn_events_per_sec", ingest_rate(16, 12_500 * scale, false, false).await?, "ev/s");
+    figure("ws_ingest_with_ui_vs_raw_limit_ratio", with_ui / raw, "x");
+    let recording = ingest_rate(4, per_conn, false, Beside::Recording).await?;
+    figure("ws_ingest_recording_events_per_sec", recording, "ev/s");
+    figure("ws_ingest_recording_vs_raw_limit_ratio", recording / raw, "x");
     figure(
-        "ws_ingest_4kb_network_events_per_sec",
-        ingest_rate(4, 10_000 * scale, true, false).await?,
+        "ws_ingest_1conn_events_per_sec",
+        ingest_rate(1, 100_000 * scale, false, Beside::Nothing).await?,
         "ev/s",
     );
+    figure(
+        "ws_ingest_16conn_events_per_sec",
+        ingest_rate(16, 12_500 * scale, false, Beside::Nothing).await?,
+        "ev/s",
+    );
+    let network = ingest_rate(4, 10_000 * scale, true, Beside::Nothing).await?;
+    figure("ws_ingest_4kb_network_events_per_sec", network, "ev/s");
+    let raw_network = raw_ingest_rate(4, 10_000 * scale, true).await?;
+    figure("ws_ingest_4kb_network_vs_raw_limit_ratio", network / raw_network, "x");
     Ok(())
 }
 
@@ -288,6 +351,11 @@ async fn http_ingest(quick: bool, with_peer: bool) -> Result<()> {
     let ours = http_rate(addr, total).await?;
     c.shutdown();
     figure("http_ingest_requests_per_sec", ours, "req/s");
+    let raw = limit::RawServer::start().await?;
+    let limit = http_rate(raw.addr, total).await?;
+    drop(raw);
+    figure("http_ingest_raw_limit_requests_per_sec", limit, "req/s");
+    figure("http_ingest_vs_raw_limit_ratio", ours / limit, "x");
     if with_peer {
         match peer_rate(if quick { 8_000 } else { 32_000 }).await {
             Ok(theirs) => {

@@ -6,6 +6,7 @@
 //! store. Every frame either way is recorded in the frame log.
 
 mod connection;
+pub(crate) mod fanout;
 mod rate;
 mod writer;
 

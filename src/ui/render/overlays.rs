@@ -119,26 +119,30 @@ pub fn render_palette(frame: &mut Frame, state: &State, input: &LineInput, selec
     );
     let before: String = input.text().chars().take(input.cursor()).collect();
     frame.set_cursor_position(Position::new(inner.x + 2 + sanitize::width(&before) as u16, inner.y));
-    let list_h = inner.height.saturating_sub(1) as usize;
-    let top = selected.saturating_sub(list_h.saturating_sub(1));
+    let list = Rect::new(inner.x, inner.y + 1, inner.width, inner.height.saturating_sub(1));
     if matches.is_empty() {
-        frame.render_widget(
-            Line::styled("no action matches", theme.muted()),
-            Rect::new(inner.x, inner.y + 1, inner.width, 1),
-        );
+        frame.render_widget(Line::styled("no action matches", theme.muted()), list);
     }
-    for (i, a) in matches.iter().enumerate().skip(top).take(list_h) {
-        let params: Vec<&str> = a.params.iter().map(|p| p.name).collect();
-        let text = format!(
-            " {:<22} {}{}",
-            a.name,
-            a.summary,
-            if params.is_empty() { String::new() } else { format!(" ({})", params.join(", ")) }
-        );
+    let rows: Vec<String> = matches
+        .iter()
+        .map(|a| {
+            let params: Vec<&str> = a.params.iter().map(|p| p.name).collect();
+            let params = if params.is_empty() { String::new() } else { format!(" ({})", params.join(", ")) };
+            format!(" {:<22} {}{params}", a.name, a.summary)
+        })
+        .collect();
+    render_choices(frame, theme, &rows, selected, list);
+}
+
+/// A list of one-line choices in `area`, scrolled so `selected` shows, the selected one highlighted.
+fn render_choices(frame: &mut Frame, theme: &Theme, rows: &[String], selected: usize, area: Rect) {
+    let height = area.height as usize;
+    let top = selected.saturating_sub(height.saturating_sub(1));
+    for (i, text) in rows.iter().enumerate().skip(top).take(height) {
         let style = if i == selected { theme.selection() } else { Style::default().fg(theme.foreground) };
-        let r = Rect::new(inner.x, inner.y + 1 + (i - top) as u16, inner.width, 1);
+        let r = Rect::new(area.x, area.y + (i - top) as u16, area.width, 1);
         frame.buffer_mut().set_style(r, style);
-        frame.render_widget(Span::styled(fit(&text, inner.width as usize).into_owned(), style), r);
+        frame.render_widget(Span::styled(fit(text, area.width as usize).into_owned(), style), r);
     }
 }
 
@@ -162,14 +166,11 @@ pub fn render_target(frame: &mut Frame, state: &State, selected: usize, screen: 
     let inner = block.inner(area);
     frame.render_widget(Clear, area);
     frame.render_widget(block, area);
-    let top = selected.saturating_sub((inner.height as usize).saturating_sub(1));
-    for (i, (label, current)) in items.iter().enumerate().skip(top).take(inner.height as usize) {
-        let text = format!("{} {label}", if *current { "◎" } else { " " });
-        let style = if i == selected { theme.selection() } else { Style::default().fg(theme.foreground) };
-        let r = Rect::new(inner.x, inner.y + (i - top) as u16, inner.width, 1);
-        frame.buffer_mut().set_style(r, style);
-        frame.render_widget(Span::styled(fit(&text, inner.width as usize).into_owned(), style), r);
-    }
+    let rows: Vec<String> = items
+        .iter()
+        .map(|(label, current)| format!("{} {label}", if *current { "◎" } else { " " }))
+        .collect();
+    render_choices(frame, theme, &rows, selected, inner);
 }
 
 pub fn render_confirm(frame: &mut Frame, state: &State, what: Confirm, screen: Rect) {

@@ -314,12 +314,19 @@ impl Connection {
     }
 
     async fn send_text(&mut self, text: String) {
+        let raw = Raw::from(text.as_bytes());
+        self.send_shared(raw, Utf8Bytes::from(text)).await;
+    }
+
+    /// Sends a text frame whose payload is already built (`raw` and `text` hold the same bytes;
+    /// live-stream events share theirs with every other client).
+    async fn send_shared(&mut self, raw: Raw, text: Utf8Bytes) {
         let len = text.len();
-        self.record(Direction::ServerToClient, 1, Some(Raw::from(text.as_bytes())), len);
+        self.record(Direction::ServerToClient, 1, Some(raw), len);
         self.flush();
         self.stats.messages_out.fetch_add(1, Relaxed);
         self.connector.shared.metrics.bytes_out.fetch_add(len as u64, Relaxed);
-        match self.out.push(Message::Text(Utf8Bytes::from(text))) {
+        match self.out.push(Message::Text(text)) {
             Queued::Yes => {}
             Queued::Full => {
                 self.connector.shared.metrics.dropped_send_queue.fetch_add(1, Relaxed);
@@ -415,8 +422,7 @@ impl Connection {
                         | MessageType::WebsocketFrame
                 );
                 // Console calls with raw `remoteArgs` get their text from console_format below.
-                let formats = matches!(scanned.kind, MessageType::ConsoleLog | MessageType::ConsoleError)
-                    && text.contains("\"remoteArgs\"");
+                let formats = matches!(&scanned.inspected, Inspected::Console(c) if c.remote_args.is_some());
                 if hot && scanned.storable_as_is && !redact && !formats {
                     shared.metrics.message_in(Some(scanned.kind), bytes.len());
                     let id = scanned.id.as_ref().map(|i| i.to_string_owned());

@@ -183,17 +183,22 @@ impl Connection {
             let wanted: Vec<_> = events
                 .into_iter()
                 .filter_map(|e| match self.subscription.channel_for(&e) {
-                    Some(c) => Some((semantest::channel_event(&e.envelope(), &c), e)),
-                    None if self.subscription.wants(&e) && !self.is_own_reply(&e) => {
-                        Some((e.envelope_json(), e))
-                    }
+                    // A subscribed channel's marker in the seed's shape; the rest as stored.
+                    Some(c) => Some((Some(semantest::channel_event(&e.envelope(), &c)), e)),
+                    None if self.subscription.wants(&e) && !self.is_own_reply(&e) => Some((None, e)),
                     None => None,
                 })
                 .collect();
             for (text, e) in wanted {
                 self.connector.shared.metrics.message_out(e.ty, 0);
                 self.last_streamed_ms = Some(e.timestamp_ms);
-                self.send_text(text).await;
+                match text {
+                    Some(text) => self.send_text(text).await,
+                    None => {
+                        let built = self.connector.shared.fanout.get(&e);
+                        self.send_shared(built.raw, built.text).await;
+                    }
+                }
                 if self.closing {
                     return;
                 }
