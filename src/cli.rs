@@ -69,6 +69,14 @@ pub struct Cli {
     /// This connector's name on the broker [default: HOST:PORT; env TRIAGE_NAME].
     #[arg(long, global = true)]
     pub name: Option<String>,
+
+    /// Serve every endpoint over https / wss with this PEM certificate chain (with --tls-key) [env TRIAGE_TLS_CERT].
+    #[arg(long, global = true, value_name = "FILE")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The PEM private key of --tls-cert [env TRIAGE_TLS_KEY].
+    #[arg(long, global = true, value_name = "FILE")]
+    pub tls_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -120,6 +128,8 @@ impl Cli {
             },
             broker: self.broker.clone(),
             name: self.name.clone(),
+            tls_cert: self.tls_cert.clone(),
+            tls_key: self.tls_key.clone(),
         }
     }
 }

@@ -25,6 +25,11 @@ pub struct Config {
     pub token: Option<String>,
     /// With this set, HS256 JWTs signed with it are accepted as tokens too.
     pub jwt_secret: Option<String>,
+    /// More accepted keys beside `token` (seed 001's API key list), wherever the token is.
+    pub api_keys: Vec<String>,
+    /// PEM certificate chain and private key: every endpoint is served over https / wss.
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
     /// Largest message accepted, in bytes; larger ones get MESSAGE_TOO_LARGE.
     pub max_message_bytes: usize,
     /// Messages per second per connection (0: no limit), and the burst allowed above it.
@@ -84,6 +89,9 @@ impl Default for Config {
             port: DEFAULT_PORT,
             token: None,
             jwt_secret: None,
+            api_keys: Vec::new(),
+            tls_cert: None,
+            tls_key: None,
             max_message_bytes: 1024 * 1024,
             rate_limit_per_sec: 5_000,
             rate_limit_burst: 20_000,
@@ -125,6 +133,8 @@ pub struct Overrides {
     pub browser: BrowserFlags,
     pub broker: Option<String>,
     pub name: Option<String>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
 }
 
 /// Where things are read from and written to.
@@ -209,6 +219,15 @@ pub fn apply_env(config: &mut Config, env: impl Fn(&str) -> Option<String>) -> R
     if let Some(v) = env("TRIAGE_JWT_SECRET").filter(|v| !v.is_empty()) {
         config.jwt_secret = Some(v);
     }
+    if let Some(v) = env("TRIAGE_TLS_CERT") {
+        config.tls_cert = Some(PathBuf::from(v));
+    }
+    if let Some(v) = env("TRIAGE_TLS_KEY") {
+        config.tls_key = Some(PathBuf::from(v));
+    }
+    if let Some(v) = env("TRIAGE_API_KEYS") {
+        config.api_keys = v.split(',').map(str::trim).filter(|k| !k.is_empty()).map(str::to_string).collect();
+    }
     if let Some(v) = env("TRIAGE_MAX_MESSAGE_BYTES") {
         config.max_message_bytes = parse("TRIAGE_MAX_MESSAGE_BYTES", &v)?;
     }
@@ -278,12 +297,28 @@ pub fn apply_overrides(config: &mut Config, o: &Overrides) {
     if let Some(n) = &o.name {
         config.name = Some(n.clone());
     }
+    if let Some(c) = &o.tls_cert {
+        config.tls_cert = Some(c.clone());
+    }
+    if let Some(k) = &o.tls_key {
+        config.tls_key = Some(k.clone());
+    }
     config.browser.apply_flags(&o.browser);
 }
 
 /// Checks that the settings make sense together.
 pub fn validate(config: &Config) -> Result<()> {
-    if !config.bind.is_loopback() && config.token.is_none() && config.jwt_secret.is_none() {
+    if config.tls_cert.is_some() != config.tls_key.is_some() {
+        bail!("--tls-cert and --tls-key (tls_cert, tls_key) go together: give both or neither");
+    }
+    if config.api_keys.iter().any(|k| k.trim().is_empty()) {
+        bail!("api_keys must not hold an empty key");
+    }
+    if !config.bind.is_loopback()
+        && config.token.is_none()
+        && config.jwt_secret.is_none()
+        && config.api_keys.is_empty()
+    {
         bail!(
             "refusing to listen on {} without a token: anyone on that network could read your \
              browser's traffic and drive it. Pass --token <secret> (or set TRIAGE_TOKEN), or bind \
@@ -360,6 +395,7 @@ pub fn describe(config: &Config, paths: &Paths) -> String {
     if shown.jwt_secret.is_some() {
         shown.jwt_secret = Some("<set>".into());
     }
+    shown.api_keys = shown.api_keys.iter().map(|_| "<set>".to_string()).collect();
     let body = toml::to_string_pretty(&shown).unwrap_or_else(|e| format!("# cannot show config: {e}\n"));
     format!(
         "# config file: {}{}\n# data dir:    {}\n# log file:    {}\n# screenshots: {}\n# themes dir:  {}\n\n{}",
@@ -426,6 +462,23 @@ mod tests {
         assert!(err.contains("--token"), "{err}");
         let flags = Overrides { token: Some("s3cret".into()), ..flags };
         assert!(load_with_env(None, &flags, env_of(&[("TRIAGE_CONFIG_DIR", &dir_s)])).is_ok());
+    }
+
+    #[test]
+    fn api_keys_come_from_the_file_or_env_and_count_as_a_token() {
+        let mut c: Config = toml::from_str("api_keys = [\"key1\", \"key2\"]").unwrap();
+        assert_eq!(c.api_keys, ["key1", "key2"]);
+        c.bind = "0.0.0.0".parse().unwrap();
+        assert!(validate(&c).is_ok(), "a key list is enough for a public bind");
+        apply_env(&mut c, env_of(&[("TRIAGE_API_KEYS", " a, b ,,")])).unwrap();
+        assert_eq!(c.api_keys, ["a", "b"]);
+        c.api_keys.push(" ".into());
+        assert!(validate(&c).unwrap_err().to_string().contains("api_keys"));
+        let d = PathBuf::from("/nonexistent");
+        let paths =
+            Paths { config_dir: d.clone(), config_file: d.clone(), config_file_used: false, data_dir: d };
+        let shown = describe(&Config { api_keys: vec!["k3y".into()], ..Config::default() }, &paths);
+        assert!(!shown.contains("k3y"), "{shown}");
     }
 
     #[test]

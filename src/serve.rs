@@ -9,15 +9,16 @@ use crate::{demo, server};
 pub async fn run(config: Config, paths: Paths, with_demo: bool) -> Result<()> {
     let token = config.token.clone();
     let browser = config.browser.clone();
+    let (http, ws) = if config.tls_cert.is_some() { ("https", "wss") } else { ("http", "ws") };
     let (connector, addr, task) = server::start(config, &paths).await?;
     if let Err(e) = crate::broker::start(&connector).await {
         connector.shutdown();
         return Err(e);
     }
     // Scripts and tests read this line to learn the port (it may be ephemeral: --port 0).
-    println!("triage-tui {} listening on http://{addr}", server::VERSION);
+    println!("triage-tui {} listening on {http}://{addr}", server::VERSION);
     println!(
-        "  browsers: ws://{addr}/extension-ws   clients: ws://{addr}/mcp-ws   health: http://{addr}/health"
+        "  browsers: {ws}://{addr}/extension-ws   clients: {ws}://{addr}/mcp-ws   health: {http}://{addr}/health"
     );
     println!("  log: {}", paths.log_file().display());
     tracing::info!(%addr, "serving");

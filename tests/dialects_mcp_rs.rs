@@ -114,3 +114,40 @@ async fn seed004_the_expiry_is_configurable_and_expired_sessions_are_refused() {
     let expires = chrono::DateTime::parse_from_rfc3339(info["expires_at"].as_str().unwrap()).unwrap();
     assert_eq!(expires - created, chrono::Duration::hours(1));
 }
+
+#[tokio::test]
+async fn seed004_session_connected_and_disconnected_reach_the_sessions_connections() {
+    let srv = start().await;
+    let (_, s) = create(&srv, None, json!({"user_id": "user1"})).await;
+    let id = s["session_id"].as_str().unwrap().to_string();
+    let (_, other) = create(&srv, None, json!({"user_id": "user2"})).await;
+    let other_id = other["session_id"].as_str().unwrap().to_string();
+    let mut a = Peer::connect(srv.addr, &format!("/ws?session_id={id}"), &[], &[]).await.unwrap();
+    let ev = a.recv_type("session_connected").await;
+    assert_eq!(ev["payload"], json!({"session_id": id, "user_id": "user1", "connection_count": 1}), "{ev}");
+    assert!(chrono::DateTime::parse_from_rfc3339(ev["timestamp"].as_str().unwrap()).is_ok(), "{ev}");
+    assert!(ev["id"].as_str().is_some_and(|i| !i.is_empty()), "{ev}");
+    // A connection of another session is not told about this one.
+    let mut c = Peer::connect(srv.addr, &format!("/ws?session_id={other_id}"), &[], &[]).await.unwrap();
+    assert_eq!(c.recv_type("session_connected").await["payload"]["session_id"], other_id.as_str());
+    let mut b = Peer::connect(srv.addr, "/ws", &[], &[("x-session-id", &id)]).await.unwrap();
+    assert_eq!(b.recv_type("session_connected").await["payload"]["connection_count"], 2);
+    assert_eq!(a.recv_type("session_connected").await["payload"]["connection_count"], 2);
+    b.ws.close(None).await.unwrap();
+    let gone = a.recv_type("session_disconnected").await;
+    assert_eq!(
+        gone["payload"],
+        json!({"session_id": id, "user_id": "user1", "reason": "client_disconnect"}),
+        "{gone}"
+    );
+    assert!(
+        c.gets_type_within("session_disconnected", std::time::Duration::from_millis(300)).await.is_none(),
+        "another session's connection heard of it"
+    );
+    // A plain /ws client (no session) gets none of these events.
+    let mut plain = Peer::connect(srv.addr, "/ws", &[], &[]).await.unwrap();
+    assert!(plain
+        .gets_type_within("session_connected", std::time::Duration::from_millis(300))
+        .await
+        .is_none());
+}

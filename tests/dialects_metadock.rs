@@ -384,56 +384,6 @@ async fn keepalive_pings_on_the_interval_and_silence_past_the_timeout_closes() {
     assert_eq!(health["timeouts"]["heartbeat"], 1, "{health}");
 }
 
-/// The seed clients' Python (`.test-deps/seed-py`, installed by scripts/test), or a clear failure.
-fn seed_python() -> std::path::PathBuf {
-    let py = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".test-deps/seed-py/bin/python");
-    assert!(
-        py.exists(),
-        "this test needs the seed clients' venv: run ./scripts/test (it installs .test-deps/seed-py)"
-    );
-    py
-}
-
-#[tokio::test]
-async fn the_seeds_python_example_runs_to_the_end() {
-    let srv = start_with(|c| c.token = Some("your-api-key".into())).await;
-    let mut a =
-        Peer::connect(srv.addr, "/extension-ws?token=your-api-key", &["rapidtriage-extension-v1"], &[])
-            .await
-            .unwrap();
-    a.send(json!({"type": "connection-init", "data": {"tabId": "1", "url": "https://shop.test/"}})).await;
-    let uuid = a.recv_type("connection-ack").await["data"]["sessionId"].as_str().unwrap().to_string();
-    let script = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/py/seed002_example.py"))
-        .unwrap()
-        .replace("ws://127.0.0.1:8080/ws", &format!("ws://{}/ws", srv.addr));
-    let dir = temp_dir("seed002");
-    let path = dir.join("example.py");
-    std::fs::write(&path, script).unwrap();
-    let out = tokio::time::timeout(
-        WAIT * 3,
-        tokio::process::Command::new(seed_python()).arg(&path).kill_on_drop(true).output(),
-    )
-    .await
-    .expect("the example finishes")
-    .expect("python runs");
-    let _ = std::fs::remove_dir_all(&dir);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    let line = |prefix: &str| -> Value {
-        let l = stdout
-            .lines()
-            .find_map(|l| l.strip_prefix(prefix))
-            .unwrap_or_else(|| panic!("no {prefix:?} in {stdout}"));
-        serde_json::from_str(l).unwrap()
-    };
-    assert_eq!(line("Server: ")["type"], "welcome");
-    let auth = line("Auth response: ");
-    assert_eq!((auth["id"].clone(), auth["data"]["success"].as_bool()), (json!(1), Some(true)), "{auth}");
-    let browsers = line("Browsers: ");
-    assert_eq!(browsers["id"], json!(2), "{browsers}");
-    assert_eq!(browsers["data"]["data"]["browsers"][0]["uuid"], uuid.as_str(), "{browsers}");
-}
-
 #[tokio::test]
 async fn bad_layout_and_subscribe_messages_get_clear_errors_and_the_connection_lives() {
     let srv = start_with(|c| c.max_message_bytes = 4096).await;

@@ -256,6 +256,9 @@ pub struct Subscribe {
     pub session_id: Option<String>,
     #[serde(default)]
     pub sessions: Vec<String>,
+    /// Seed 001's pub/sub channels: their markers arrive as `channel:NAME` messages.
+    #[serde(default)]
+    pub channels: Vec<String>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }

@@ -210,10 +210,14 @@ pub enum MessageType {
     Error,
     /// A tool call an MCP assistant made (stored by the connector itself, never accepted from a peer).
     AssistantCommand,
+    /// Seed 001's `publish` {channel, message}: a client puts its own event into the stream.
+    Publish,
+    /// What a publish is stored as: `{channel, message, publisher}` (stored by the connector itself).
+    Marker,
 }
 
 impl MessageType {
-    pub const ALL: [MessageType; 20] = [
+    pub const ALL: [MessageType; 22] = [
         MessageType::ConnectionInit,
         MessageType::ConnectionAck,
         MessageType::ConnectionClose,
@@ -234,6 +238,8 @@ impl MessageType {
         MessageType::Auth,
         MessageType::Error,
         MessageType::AssistantCommand,
+        MessageType::Publish,
+        MessageType::Marker,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -258,6 +264,8 @@ impl MessageType {
             MessageType::Auth => "auth",
             MessageType::Error => "error",
             MessageType::AssistantCommand => "assistant-command",
+            MessageType::Publish => "publish",
+            MessageType::Marker => "marker",
         }
     }
 
@@ -333,7 +341,8 @@ fn normalize(envelope: &mut Envelope, kind: MessageType) -> bool {
     let lift: &[&str] = match kind {
         MessageType::BrowserAction => &["action", "params", "browser_uuid"],
         MessageType::BrowserEvent => &["event", "browser_uuid"],
-        MessageType::Subscribe => &["target", "subscribe"],
+        MessageType::Subscribe => &["target", "subscribe", "channels"],
+        MessageType::Publish => &["channel", "message"],
         _ => &[],
     };
     if !lift.iter().any(|k| envelope.extra.contains_key(*k)) {

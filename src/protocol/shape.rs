@@ -223,6 +223,19 @@ pub struct SubscribeShape<'a> {
     #[serde(borrow)]
     pub session_id: Text<'a>,
     pub sessions: Option<Vec<Cow<'a, str>>>,
+    pub channels: Option<Vec<Cow<'a, str>>>,
+}
+
+/// Longest pub/sub channel name accepted (seed 001), in bytes.
+pub const MAX_CHANNEL_BYTES: usize = 256;
+
+/// Seed 001's `publish` (and the `marker` it is stored as): a channel and any JSON message.
+#[derive(Debug, Deserialize)]
+pub struct PublishShape<'a> {
+    #[serde(borrow)]
+    pub channel: Cow<'a, str>,
+    #[allow(dead_code)] // checked to be present; any JSON value is a message
+    pub message: &'a serde_json::value::RawValue,
 }
 
 /// A message's data after its shape check: the parsed shape for the types the ingest hot path
@@ -282,6 +295,15 @@ pub fn inspect(kind: MessageType, data: &str) -> Result<Inspected<'_>, ProtocolE
             Inspected::Other
         }
         MessageType::Subscribe => run::<SubscribeShape>(data, kind).map(|_| Inspected::Other)?,
+        MessageType::Publish | MessageType::Marker => {
+            let shape: PublishShape = run_required(data, kind)?;
+            if shape.channel.trim().is_empty() || shape.channel.len() > MAX_CHANNEL_BYTES {
+                return Err(ProtocolError::invalid(format!(
+                    "{kind}: `data.channel` must be a name of 1 to {MAX_CHANNEL_BYTES} bytes"
+                )));
+            }
+            Inspected::Other
+        }
         MessageType::ConnectionAck | MessageType::ConnectionClose => {
             run::<Option<IgnoredAny>>(data, kind).map(|_| Inspected::Other)?
         }

@@ -1,5 +1,5 @@
 //! Who may connect: origin checks (a web page must not drive the connector), Host checks
-//! (against DNS rebinding), and tokens (shared secret or HS256 JWT).
+//! (against DNS rebinding), and tokens (shared secret, one of the `api_keys`, or HS256 JWT).
 
 use axum::http::{HeaderMap, StatusCode};
 
@@ -97,16 +97,20 @@ pub fn request_token(headers: &HeaderMap, query_token: Option<&str>) -> Option<S
 
 /// Whether auth is on at all.
 pub fn auth_required(config: &Config) -> bool {
-    config.token.is_some() || config.jwt_secret.is_some()
+    config.token.is_some() || config.jwt_secret.is_some() || !config.api_keys.is_empty()
 }
 
-/// Checks a token: the shared secret (constant-time compare), or an HS256 JWT signed with the
-/// configured secret (its `exp` is enforced when present).
+/// Checks a token: the shared secret or one of the `api_keys` (constant-time compares), or an
+/// HS256 JWT signed with the configured secret (its `exp` is enforced when present).
 pub fn token_valid(config: &Config, token: &str) -> bool {
-    if let Some(expected) = &config.token {
-        if constant_time_eq(expected.as_bytes(), token.as_bytes()) {
-            return true;
-        }
+    // Every key is compared, so the time taken does not say which one nearly matched.
+    let keyed = config
+        .token
+        .iter()
+        .chain(&config.api_keys)
+        .fold(false, |ok, k| constant_time_eq(k.as_bytes(), token.as_bytes()) | ok);
+    if keyed {
+        return true;
     }
     if let Some(secret) = &config.jwt_secret {
         let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);

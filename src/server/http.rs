@@ -7,6 +7,7 @@
 //! byte, and a connection with no request in progress is closed after `http_idle_timeout_ms`.
 //! Requests being answered are never cut (a command may wait for its browser), and a WebSocket
 //! upgrade leaves this loop's care: it is bounded by `max_connections` and the heartbeat instead.
+//! With TLS (`super::tls`) each socket's handshake must finish within the head timeout too.
 
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -30,6 +31,7 @@ use super::Connector;
 /// Serves `app` on `listener` until `shutdown` is cancelled.
 pub(super) async fn serve(
     listener: TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     app: Router,
     connector: Connector,
     shutdown: CancellationToken,
@@ -68,9 +70,20 @@ pub(super) async fn serve(
         let app = app.clone();
         let connector = connector.clone();
         let shutdown = shutdown.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
             connector.shared.metrics.http_open.fetch_add(1, Relaxed);
-            serve_one(tcp, remote, app, &connector, limits, shutdown).await;
+            match tls {
+                None => serve_one(tcp, remote, app, &connector, limits, shutdown).await,
+                Some(tls) => match tokio::time::timeout(limits.header, tls.accept(tcp)).await {
+                    Ok(Ok(stream)) => serve_one(stream, remote, app, &connector, limits, shutdown).await,
+                    Ok(Err(e)) => tracing::info!(%remote, "TLS handshake failed: {e}"),
+                    Err(_) => {
+                        connector.shared.metrics.http_header_timeouts.fetch_add(1, Relaxed);
+                        tracing::info!(%remote, "no TLS handshake within {} ms: closed", limits.header.as_millis());
+                    }
+                },
+            }
             connector.shared.metrics.http_open.fetch_sub(1, Relaxed);
             drop(permit);
         });
@@ -93,8 +106,8 @@ async fn refuse_busy(mut tcp: TcpStream) {
     let _ = tokio::time::timeout(Duration::from_secs(1), tcp.write_all(response.as_bytes())).await;
 }
 
-async fn serve_one(
-    tcp: TcpStream,
+async fn serve_one<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
+    tcp: S,
     remote: SocketAddr,
     app: Router,
     connector: &Connector,
@@ -215,13 +228,13 @@ impl Activity {
     }
 }
 
-/// A socket that tells its [`Activity`] what it reads.
-struct Tracked {
-    inner: TcpStream,
+/// A socket (plain or TLS) that tells its [`Activity`] what it reads.
+struct Tracked<S> {
+    inner: S,
     activity: Arc<Activity>,
 }
 
-impl AsyncRead for Tracked {
+impl<S: AsyncRead + Unpin> AsyncRead for Tracked<S> {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -235,7 +248,7 @@ impl AsyncRead for Tracked {
     }
 }
 
-impl AsyncWrite for Tracked {
+impl<S: AsyncWrite + Unpin> AsyncWrite for Tracked<S> {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,

@@ -83,6 +83,25 @@ impl Metrics {
     }
 
     /// Prometheus text exposition format, version 0.0.4.
+    pub fn messages_out_total(&self) -> u64 {
+        self.messages_out.iter().map(|a| a.load(Relaxed)).sum()
+    }
+
+    /// Seed 001's totals under its own names (dashboards built for Semantest read them):
+    /// connections accepted by `type` (`client`, `extension`) and messages by `direction`.
+    pub fn seed001_totals(&self) -> serde_json::Value {
+        serde_json::json!({
+            "websocket_connections_total": {
+                "client": self.connections_total_client.load(Relaxed),
+                "extension": self.connections_total_extension.load(Relaxed),
+            },
+            "websocket_messages_total": {
+                "inbound": self.messages_in_total(),
+                "outbound": self.messages_out_total(),
+            },
+        })
+    }
+
     pub fn render(&self, extensions: usize, clients: usize, store: &StoreStats, uptime_s: u64) -> String {
         let mut out = String::with_capacity(4096);
         let mut family = |name: &str, kind: &str, help: &str, samples: &[(String, u64)]| {
@@ -140,6 +159,24 @@ impl Metrics {
             .filter(|(_, v)| *v > 0)
             .collect();
         family("triage_messages_out_total", "counter", "Messages sent, by type.", &outbound);
+        family(
+            "websocket_connections_total",
+            "counter",
+            "Total WebSocket connections (seed 001's name; triage_connections_total by kind).",
+            &[
+                ("type=\"client\"".into(), self.connections_total_client.load(Relaxed)),
+                ("type=\"extension\"".into(), self.connections_total_extension.load(Relaxed)),
+            ],
+        );
+        family(
+            "websocket_messages_total",
+            "counter",
+            "Total messages processed (seed 001's name; triage_messages_*_total by type).",
+            &[
+                ("direction=\"inbound\"".into(), self.messages_in_total()),
+                ("direction=\"outbound\"".into(), self.messages_out_total()),
+            ],
+        );
         family(
             "triage_bytes_total",
             "counter",

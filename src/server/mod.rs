@@ -16,6 +16,7 @@ pub mod metrics;
 mod replay;
 mod rest;
 pub mod sessions;
+mod tls;
 mod ws;
 
 use std::collections::HashMap;
@@ -134,6 +135,8 @@ pub struct Bound {
     pub connector: Connector,
     pub local_addr: SocketAddr,
     listener: tokio::net::TcpListener,
+    /// `--tls-cert`/`--tls-key`: every connection is TLS.
+    tls: Option<tokio_rustls::TlsAcceptor>,
 }
 
 impl Connector {
@@ -181,6 +184,7 @@ impl Connector {
 
     /// Binds the configured address and port; a port in use is a clear error.
     pub async fn bind(self) -> Result<Bound> {
+        let tls = tls::acceptor(&self.shared.config)?;
         let addr = SocketAddr::new(self.shared.config.bind, self.shared.config.port);
         let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
             if e.kind() == std::io::ErrorKind::AddrInUse {
@@ -196,7 +200,7 @@ impl Connector {
         })?;
         let local_addr = listener.local_addr()?;
         self.shared.local_port.store(local_addr.port(), Relaxed);
-        Ok(Bound { connector: self, local_addr, listener })
+        Ok(Bound { connector: self, local_addr, listener, tls })
     }
 
     pub fn config(&self) -> &Config {
@@ -285,6 +289,11 @@ impl Connector {
     /// `/health`'s body.
     pub fn health(&self) -> Value {
         let mut health = self.health_local();
+        if let (Some(seed), Some(obj)) =
+            (self.shared.metrics.seed001_totals().as_object(), health.as_object_mut())
+        {
+            obj.extend(seed.clone());
+        }
         if let (Some(b), Some(obj)) = (self.shared.broker.get(), health.as_object_mut()) {
             obj.insert("redis".into(), json!(b.health_word()));
             obj.insert("broker".into(), b.health());
@@ -557,7 +566,7 @@ impl Bound {
     pub async fn serve(self) -> Result<()> {
         let token = self.connector.shutdown_token();
         let app = rest::router(self.connector.clone());
-        http::serve(self.listener, app, self.connector, token).await;
+        http::serve(self.listener, self.tls, app, self.connector, token).await;
         Ok(())
     }
 

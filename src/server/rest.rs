@@ -487,8 +487,8 @@ async fn metadock_ws(
     Query(s): Query<super::dialects::mcp_rs::SessionQuery>,
     ConnectInfo(remote): ConnectInfo<SocketAddr>,
 ) -> Response {
-    let preauthed = match super::dialects::mcp_rs::presented_session(&c, &headers, s.session_id.as_deref()) {
-        Ok(session) => session.is_some(),
+    let presented = match super::dialects::mcp_rs::presented_session(&c, &headers, s.session_id.as_deref()) {
+        Ok(session) => session,
         Err((id, why)) => return super::dialects::mcp_rs::invalid_session(&id, why),
     };
     super::ws::upgrade_as(
@@ -499,6 +499,6 @@ async fn metadock_ws(
         remote,
         PeerKind::Client,
         Some(super::sessions::Dialect::MetaDock),
-        preauthed,
+        presented,
     )
 }

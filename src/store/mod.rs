@@ -51,7 +51,8 @@ impl Category {
             | MessageType::ConsoleError
             | MessageType::ScreenshotResponse
             | MessageType::BrowserEvent
-            | MessageType::AssistantCommand => Some(Category::Console),
+            | MessageType::AssistantCommand
+            | MessageType::Marker => Some(Category::Console),
             MessageType::NetworkRequest | MessageType::NetworkError => Some(Category::Network),
             MessageType::ElementSelected => Some(Category::Elements),
             _ => None,

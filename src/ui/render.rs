@@ -110,6 +110,9 @@ pub fn tone_style(theme: &Theme, tone: Tone) -> Style {
         Tone::Debug => Style::default().fg(theme.debug),
         Tone::Success => Style::default().fg(theme.success),
         Tone::Muted => Style::default().fg(theme.muted),
+        Tone::Marker => {
+            Style::default().fg(theme.marker).bg(theme.marker_row_bg).add_modifier(Modifier::BOLD)
+        }
     }
 }
 

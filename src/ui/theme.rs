@@ -89,6 +89,8 @@ theme!(
     toast_error_fg,
     toast_error_bg,
     overlay_bg,
+    marker,
+    marker_row_bg,
 );
 
 fn parse_file(text: &str, origin: &str) -> Result<ThemeFile, String> {
@@ -137,6 +139,8 @@ impl Theme {
             toast_error_fg: Color::White,
             toast_error_bg: Color::Red,
             overlay_bg: Color::Reset,
+            marker: Color::LightMagenta,
+            marker_row_bg: Color::Reset,
         })
     }
 

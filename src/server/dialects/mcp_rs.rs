@@ -81,7 +81,8 @@ async fn create(State(c): State<Connector>, headers: HeaderMap, body: axum::body
         .map(str::to_string)
         .unwrap_or_else(|| format!("{}:{}", c.config().bind, c.local_port()));
     let mut v = s.to_json(now());
-    v["websocket_url"] = json!(format!("ws://{host}/ws?session_id={}", s.session_id));
+    let scheme = if c.config().tls_cert.is_some() { "wss" } else { "ws" };
+    v["websocket_url"] = json!(format!("{scheme}://{host}/ws?session_id={}", s.session_id));
     Json(v).into_response()
 }
 

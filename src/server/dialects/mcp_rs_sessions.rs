@@ -87,6 +87,8 @@ impl Invalid {
 #[derive(Default)]
 pub struct SessionBook {
     sessions: Mutex<HashMap<String, McpSession>>,
+    /// The connections open on each session (`super::mcp_rs_presence`).
+    pub presence: super::mcp_rs_presence::Presence,
 }
 
 impl SessionBook {

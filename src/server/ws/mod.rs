@@ -18,6 +18,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
+use super::dialects::mcp_rs_presence;
+use super::dialects::mcp_rs_sessions::McpSession;
 use super::sessions::{Dialect, PeerKind};
 use super::{auth, Connector};
 use crate::protocol::SUBPROTOCOLS;
@@ -40,11 +42,11 @@ pub(super) fn upgrade(
     remote: SocketAddr,
     kind: PeerKind,
 ) -> Response {
-    upgrade_as(connector, ws, headers, query_token, remote, kind, None, false)
+    upgrade_as(connector, ws, headers, query_token, remote, kind, None, None)
 }
 
 /// [`upgrade`] on a dialect's own endpoint (`dialect`), or telling it from the request (`None`);
-/// `preauthed`: already authenticated by a session it presented (seed 004's session id).
+/// `presented`: seed 004's session, which authenticates the connection and gets its events.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn upgrade_as(
     connector: Connector,
@@ -54,7 +56,7 @@ pub(super) fn upgrade_as(
     remote: SocketAddr,
     kind: PeerKind,
     endpoint_dialect: Option<Dialect>,
-    preauthed: bool,
+    presented: Option<McpSession>,
 ) -> Response {
     let shared = &connector.shared;
     let refuse = |status, code: &str, message: &str, extra| {
@@ -84,7 +86,7 @@ pub(super) fn upgrade_as(
             json!({ "supportedProtocols": SUBPROTOCOLS }),
         );
     }
-    let authed = if preauthed {
+    let authed = if presented.is_some() {
         true
     } else if auth::auth_required(&shared.config) {
         match auth::request_token(headers, query_token) {
@@ -127,8 +129,29 @@ pub(super) fn upgrade_as(
     let user_agent =
         headers.get(axum::http::header::USER_AGENT).and_then(|h| h.to_str().ok()).map(str::to_string);
     ws.on_upgrade(move |socket| async move {
-        let conn =
-            Connection::new(connector, socket, slot, kind, dialect, chosen, remote, authed, user_agent);
+        let conn = Connection::new(
+            connector.clone(),
+            socket,
+            slot,
+            kind,
+            dialect,
+            chosen,
+            remote,
+            authed,
+            user_agent,
+        );
+        let id = conn.id();
+        if let Some(s) = &presented {
+            mcp_rs_presence::connected(&connector, s, &id);
+        }
         conn.run().await;
+        if let Some(s) = &presented {
+            let reason = if connector.shutdown_token().is_cancelled() {
+                "server_shutdown"
+            } else {
+                "client_disconnect"
+            };
+            mcp_rs_presence::disconnected(&connector, s, &id, reason);
+        }
     })
 }

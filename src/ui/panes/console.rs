@@ -1,5 +1,5 @@
 //! The Console pane: console messages, screenshot responses, browser events (navigations) and
-//! the tool calls of MCP assistants,
+//! the tool calls of MCP assistants, the markers clients publish (seed 001 pub/sub),
 //! as DevTools lists them: time, level, source, message; repeats collapsed with a count.
 //! Also the lines the UI adds itself: a JavaScript input (`›`) and its result (`‹`), a
 //! command's result, written as console events marked with `uiKind`.
@@ -68,12 +68,24 @@ pub fn assistant_summary(data: &Value) -> String {
     }
 }
 
+/// A published marker: `◆ channel  message` (a string message as is, others as compact JSON).
+pub fn marker_summary(data: &Value) -> String {
+    let channel = str_of(data, "channel").unwrap_or("?");
+    let message = match data.get("message") {
+        Some(Value::String(s)) => s.clone(),
+        Some(v) => compact(v),
+        None => String::new(),
+    };
+    format!("◆ {channel}  {message}")
+}
+
 /// The message text a console event shows (and `Y` copies).
 pub fn message_text(e: &StoredEvent, env: &Envelope) -> String {
     match e.ty {
         MessageType::AssistantCommand => assistant_summary(&env.data),
         MessageType::ScreenshotResponse => screenshot_summary(&env.data),
         MessageType::BrowserEvent => browser_event_summary(&env.data),
+        MessageType::Marker => marker_summary(&env.data),
         _ => console_text(&data_as::<ConsoleEntry>(env).unwrap_or_default()),
     }
 }
@@ -154,6 +166,10 @@ pub fn row(e: &StoredEvent, env: &Envelope, utc: bool) -> Row {
             ("shot", "screenshot".to_string(), if ok { Tone::Success } else { Tone::Error })
         }
         MessageType::BrowserEvent => ("event", "browser".to_string(), Tone::Muted),
+        MessageType::Marker => {
+            let who = str_of(&env.data, "publisher").unwrap_or("client").to_string();
+            ("mark", who, Tone::Marker)
+        }
         MessageType::AssistantCommand => {
             let who = str_of(&env.data, "client").unwrap_or("assistant").to_string();
             ("mcp", who, if e.level == Level::Error { Tone::Error } else { Tone::Success })
@@ -216,7 +232,7 @@ pub fn detail(e: &StoredEvent, env: &Envelope, group: Option<&GroupTimes>, utc: 
                 d.muted("press o to open it in the system image viewer");
             }
         }
-        MessageType::BrowserEvent | MessageType::AssistantCommand => {
+        MessageType::BrowserEvent | MessageType::AssistantCommand | MessageType::Marker => {
             if let Some(obj) = env.data.as_object() {
                 for (k, v) in obj {
                     d.field(k, &compact(v));
@@ -280,4 +296,30 @@ pub fn detail(e: &StoredEvent, env: &Envelope, group: Option<&GroupTimes>, utc: 
         }
     }
     d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_marker_row_is_banded_apart_from_page_logs() {
+        let raw = r#"{"type":"marker","timestamp":1,"data":{"channel":"ci","message":"checkout test started","publisher":"cli-1"}}"#;
+        let (env, _) = crate::protocol::parse_envelope(raw, 1 << 20).unwrap();
+        let e = StoredEvent {
+            seq: 1,
+            ty: MessageType::Marker,
+            level: Level::Info,
+            status: 0,
+            timestamp_ms: 1,
+            session: "cli-1".into(),
+            raw: crate::store::Raw::from(raw.as_bytes()),
+        };
+        let r = row(&e, &env, true);
+        assert_eq!(r.tone, Tone::Marker);
+        assert_eq!((r.cells[1].as_str(), r.cells[2].as_str()), ("mark", "cli-1"));
+        assert_eq!(r.cells[3], "◆ ci  checkout test started");
+        let log = ui_line(None, "result", "x", "checkout test started", 1);
+        assert_ne!(row(&log, &log.envelope(), true).tone, Tone::Marker);
+    }
 }

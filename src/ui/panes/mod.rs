@@ -21,6 +21,8 @@ pub enum Tone {
     Debug,
     Success,
     Muted,
+    /// A client's own marker (seed 001 `publish`), banded apart from page logs.
+    Marker,
 }
 
 /// One list row, already sanitised: its cells in column order.

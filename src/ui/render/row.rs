@@ -17,6 +17,7 @@ fn accent_style(theme: &Theme, base: Style, tone: Tone) -> Style {
         Tone::Debug => theme.muted,
         Tone::Success => theme.success,
         Tone::Muted => theme.muted,
+        Tone::Marker => theme.marker,
         Tone::Normal => theme.foreground,
     };
     base.fg(fg)

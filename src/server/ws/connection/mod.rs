@@ -147,6 +147,11 @@ impl Connection {
         }
     }
 
+    /// Its id in the session registry.
+    pub(super) fn id(&self) -> SessionId {
+        self.id.clone()
+    }
+
     pub(super) async fn run(mut self) {
         let config = &self.connector.shared.config;
         let interval = Duration::from_millis(config.heartbeat_interval_ms);
@@ -508,6 +513,7 @@ impl Connection {
             }
             MessageType::ConnectionClose => self.close(1000, "closed by peer").await,
             MessageType::Subscribe if self.kind == PeerKind::Client => self.on_subscribe(&env).await,
+            MessageType::Publish if self.kind == PeerKind::Client => self.on_publish(&env).await,
             t if t.is_command() && self.kind == PeerKind::Client => {
                 let sent_id = crate::server::dialects::metadock::sent_id(text);
                 self.on_command(env, t, sent_id)
@@ -557,7 +563,8 @@ impl Connection {
 
 /// What browsers send as data: stored events and page frames.
 fn is_browser_data(t: MessageType) -> bool {
-    (crate::store::Category::of(t).is_some() && t != MessageType::AssistantCommand)
+    (crate::store::Category::of(t).is_some()
+        && !matches!(t, MessageType::AssistantCommand | MessageType::Marker))
         || t == MessageType::WebsocketFrame
 }
 

@@ -1,5 +1,5 @@
-//! A client's side of `/mcp-ws`: its subscription, its commands, and the live stream of events
-//! from its cursor, paced by its write queue.
+//! A client's side of `/mcp-ws`: its subscription, its commands, its published markers (seed
+//! 001), and the live stream of events from its cursor, paced by its write queue.
 
 use std::sync::atomic::Ordering::Relaxed;
 
@@ -10,7 +10,7 @@ use super::super::writer::Queued;
 use super::Connection;
 use crate::protocol::timestamp::now_ms;
 use crate::protocol::{data_as, Envelope, MessageType, ProtocolError, Subscribe};
-use crate::server::dialects::metadock;
+use crate::server::dialects::{metadock, semantest};
 use crate::server::sessions::{Dialect, PeerKind};
 use crate::server::Command;
 use crate::store::{Direction, Raw};
@@ -29,9 +29,20 @@ pub(super) struct Subscription {
     sessions: Vec<String>,
     /// Seed 002's targets (`/ws` clients are pushed browser events for these only).
     pub(super) targets: Vec<metadock::Target>,
+    /// Seed 001 channels: their markers come as `channel:NAME` events, whatever the filters.
+    channels: Vec<String>,
 }
 
 impl Subscription {
+    /// The subscribed channel a marker was published on.
+    fn channel_for(&self, e: &crate::store::StoredEvent) -> Option<String> {
+        if e.ty != MessageType::Marker || self.channels.is_empty() {
+            return None;
+        }
+        let env = e.envelope();
+        semantest::channel_of(&env).filter(|c| self.channels.iter().any(|s| s == c)).map(str::to_string)
+    }
+
     fn wants(&self, e: &crate::store::StoredEvent) -> bool {
         (self.types.is_empty() || self.types.contains(&e.ty))
             && (self.sessions.is_empty() || self.sessions.iter().any(|s| *s == *e.session))
@@ -70,19 +81,29 @@ impl Connection {
         {
             sessions.push(id.to_string());
         }
-        self.subscription =
-            Subscription { types, sessions, targets: std::mem::take(&mut self.subscription.targets) };
+        let channels = sub.channels.clone();
+        let targets = std::mem::take(&mut self.subscription.targets);
+        self.subscription = Subscription { types, sessions, targets, channels };
         let mut reply = Envelope::new(
             "subscribe",
             json!({
                 "success": true,
                 "types": self.subscription.types.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
                 "sessions": self.subscription.sessions,
+                "channels": self.subscription.channels,
             }),
         )
         .with_timestamp(now_ms());
         reply.id = env.id.clone();
         self.send_envelope(reply).await;
+    }
+
+    /// Seed 001's `publish`: stored as a `marker` event of this client, acknowledged to it.
+    pub(super) async fn on_publish(&mut self, env: &Envelope) {
+        let marker = semantest::marker(env, &self.id);
+        self.flush();
+        self.connector.store_event(&self.id, MessageType::Marker, &marker, None);
+        self.send_envelope(semantest::published(env)).await;
     }
 
     /// Routes a client's command; the reply comes back to this connection only, once, with the
@@ -166,21 +187,28 @@ impl Connection {
                 self.send_lag_notice();
             }
             let n = events.len();
-            let wanted: Vec<_> =
-                events.into_iter().filter(|e| self.subscription.wants(e) && !self.is_own_reply(e)).collect();
-            for e in wanted {
+            let wanted: Vec<_> = events
+                .into_iter()
+                .filter_map(|e| match self.subscription.channel_for(&e) {
+                    // A subscribed channel's marker in the seed's shape; the rest as stored.
+                    Some(c) => Some((Some(semantest::channel_event(&e.envelope(), &c)), e)),
+                    None if self.subscription.wants(&e) && !self.is_own_reply(&e) => Some((None, e)),
+                    None => None,
+                })
+                .collect();
+            for (text, e) in wanted {
                 // MetaDock clients get their own shape; everyone else shares one serialisation.
-                let push = if self.dialect == Dialect::MetaDock {
-                    match self.metadock_push(&e) {
+                let text = match text {
+                    Some(t) => Some(t),
+                    None if self.dialect == Dialect::MetaDock => match self.metadock_push(&e) {
                         Some(t) => Some(t),
                         None => continue,
-                    }
-                } else {
-                    None
+                    },
+                    None => None,
                 };
                 self.connector.shared.metrics.message_out(e.ty, 0);
                 self.last_streamed_ms = Some(e.timestamp_ms);
-                match push {
+                match text {
                     Some(text) => self.send_text(text).await,
                     None => {
                         let built = self.connector.shared.fanout.get(&e);

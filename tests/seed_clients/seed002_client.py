@@ -1,15 +1,18 @@
-# Seed 002's (MetaDock) Python example, as the seed writes it; only the URL is changed, by the test
-# (tests/dialects_metadock.rs), which replaces ws://127.0.0.1:8080/ws with the connector's /ws.
+# Seed 002 (MetaDock) Python connection flow, as written in ../shared/seeds/002_09b5f15828c1e23e.txt
+# (indentation restored). Changed: only the URL (the seed's "ws://127.0.0.1:8080/ws" is read from
+# SEED_URL). The test's connector accepts the seed's "your-api-key" (api_keys). Driven by
+# tests/seed_clients.rs.
 import asyncio
+import os
 import websockets
 import json
 
+
 async def connect():
-    async with websockets.connect("ws://127.0.0.1:8080/ws") as ws:
+    async with websockets.connect(os.environ["SEED_URL"]) as ws:
         # Receive welcome
         welcome = await ws.recv()
         print(f"Server: {welcome}")
-
         # Authenticate
         await ws.send(json.dumps({
             "type": "auth",
@@ -18,7 +21,6 @@ async def connect():
         }))
         auth_response = await ws.recv()
         print(f"Auth response: {auth_response}")
-
         # Now ready to send commands
         await ws.send(json.dumps({
             "type": "browser",
