@@ -4,9 +4,10 @@
 //!
 //! Usage: `triage-bench [SCENARIO] [--quick] [--seconds N]`; scenarios: all (default), ws_ingest,
 //! http_ingest, latency, render (render and filter with 1 M events), memory, process (startup and
-//! idle CPU of the real binary in tmux), peer, har_export; and `soak` (not part of all: mixed load for
+//! idle CPU of the real binary in tmux), peer, har_export, fanout; and `soak` (not part of all: mixed load for
 //! `--seconds`, default 300, checking that every message is accounted for and memory is bounded).
 
+mod fanout;
 mod har;
 mod limit;
 mod load;
@@ -81,8 +82,18 @@ async fn run(opts: Opts) -> Result<()> {
     }
     let all = opts.scenario == "all";
     let want = |s: &str| all || opts.scenario == s;
-    let known =
-        ["all", "ws_ingest", "http_ingest", "latency", "render", "memory", "process", "peer", "har_export"];
+    let known = [
+        "all",
+        "ws_ingest",
+        "http_ingest",
+        "latency",
+        "render",
+        "memory",
+        "process",
+        "peer",
+        "har_export",
+        "fanout",
+    ];
     if !known.contains(&opts.scenario.as_str()) {
         bail!("unknown scenario {:?}; one of {}", opts.scenario, known.join(", "));
     }
@@ -111,6 +122,9 @@ async fn run(opts: Opts) -> Result<()> {
     }
     if want("har_export") {
         har::export_figures(opts.quick)?;
+    }
+    if want("fanout") {
+        fanout::figures(opts.quick).await?;
     }
     Ok(())
 }
