@@ -7,6 +7,7 @@ pub mod cli;
 pub mod copy;
 #[cfg(test)]
 mod copy_tests;
+pub mod file;
 pub mod har;
 pub mod har_read;
 pub mod request;
