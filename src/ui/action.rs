@@ -123,6 +123,8 @@ pub enum Action {
     ClearPane,
     /// Search: highlight matches without hiding rows.
     Search,
+    /// Write what the Network pane shows (its filter) as HAR under the data dir's `exports/`.
+    ExportHar,
     NextMatch,
     PrevMatch,
     /// Next/previous error or warning (failed request in Network).
@@ -195,6 +197,11 @@ pub enum Effect {
     },
     /// Empty the local store (a replay: there is no browser to tell).
     ClearStore,
+    /// Write the network events this filter matches as HAR under `exports/`, off the UI thread;
+    /// the outcome comes back as a `Notify` naming the file.
+    ExportHar {
+        filter: Option<crate::ui::filter::Filter>,
+    },
     /// Append a mark (or its removal) to the `--record` file.
     RecordMark {
         /// The event's key (`panes::mark_key`), stable from a live session to its replay.

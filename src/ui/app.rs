@@ -254,6 +254,21 @@ impl Loop<'_> {
             Effect::RecordMark { key, marked } => {
                 self.connector.record_mark(&key, marked);
             }
+            Effect::ExportHar { filter } => {
+                update(
+                    state,
+                    Action::Notify { text: "Exporting the Network rows as HAR…".into(), error: false },
+                );
+                let connector = self.connector.clone();
+                let tx = self.tx.clone();
+                tokio::task::spawn_blocking(move || {
+                    let (text, error) = match super::export::export_har(&connector, filter.as_ref()) {
+                        Ok(t) => (t, false),
+                        Err(t) => (t, true),
+                    };
+                    let _ = tx.blocking_send(Action::Notify { text, error });
+                });
+            }
         }
     }
 }

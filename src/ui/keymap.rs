@@ -61,6 +61,7 @@ pub const BINDINGS: &[Binding] = &[
     b("screenshot", Action::Screenshot, "screenshot (visible)", &["s"]),
     b("screenshot_full_page", Action::ScreenshotFullPage, "screenshot (full page)", &["S"]),
     b("open_screenshot", Action::OpenScreenshot, "open screenshot", &["o"]),
+    b("export_har", Action::ExportHar, "export Network as HAR", &["E"]),
     b("clear_pane", Action::ClearPane, "clear this pane", &["c"]),
     b("clear_logs", Action::ClearLogs, "clear everything (asks)", &["C"]),
     b("navigate", Action::Navigate, "navigate (URL prompt)", &["n"]),

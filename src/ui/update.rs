@@ -268,6 +268,9 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             return send(state, "full-page screenshot", cmd, false);
         }
         Action::ClearPane => nav::clear_pane(state),
+        Action::ExportHar => {
+            return vec![Effect::ExportHar { filter: state.views[Pane::Network.index()].filter.clone() }]
+        }
         Action::ClearLogs => state.modal = Modal::Confirm(Confirm::ClearAll),
         Action::Navigate | Action::ExecuteJs => open_prompt(state, &action),
         Action::Reload => return send(state, "reload", Command::browser_action("reload", json!({})), false),

@@ -153,11 +153,20 @@ pub fn result_line(result: &Value) -> (String, bool) {
     }
 }
 
+/// Palette entries the UI carries out itself (no browser command): each runs the keymap binding
+/// of the same name.
+pub const LOCAL_ACTIONS: &[ActionSpec] = &[ActionSpec {
+    name: "export_har",
+    summary: "Export what the Network pane shows as HAR (data dir's exports/)",
+    params: &[],
+}];
+
 /// The palette's entries matching what was typed (name or summary, any case).
 pub fn palette_matches(query: &str) -> Vec<&'static ActionSpec> {
     let q = query.trim().to_ascii_lowercase();
     ACTIONS
         .iter()
+        .chain(LOCAL_ACTIONS)
         .filter(|a| q.is_empty() || a.name.contains(&q) || a.summary.to_ascii_lowercase().contains(&q))
         .collect()
 }
@@ -232,6 +241,11 @@ fn param_prompt(spec: &'static ActionSpec, index: usize, params: Map<String, Val
 
 /// Starts an action from the palette: its first parameter prompt, or the command itself.
 pub fn start_action(state: &mut State, spec: &'static ActionSpec) -> Vec<Effect> {
+    let local = || LOCAL_ACTIONS.iter().any(|l| l.name == spec.name);
+    if let Some(b) = super::super::keymap::BINDINGS.iter().find(|b| b.name == spec.name).filter(|_| local()) {
+        state.modal = Modal::None;
+        return super::update(state, b.action.clone());
+    }
     if spec.params.is_empty() {
         state.modal = Modal::None;
         let cmd = action_command(spec, Map::new());
