@@ -4,6 +4,7 @@
 //! (`GET /api/har`) and the CLI (`triage-tui export --har`).
 
 pub mod cli;
+pub mod console;
 pub mod copy;
 #[cfg(test)]
 mod copy_tests;

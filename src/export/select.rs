@@ -26,11 +26,28 @@ impl Selection {
     /// Parses the filter; a bad expression is a clear error naming it. (`is:marked` matches
     /// nothing here: marks live in the UI, whose exports pass its own filter to `pick_with`.)
     pub fn pick(&self, store: &Store) -> Result<Picked, String> {
-        let filter = match self.filter.as_deref().filter(|f| !f.trim().is_empty()) {
-            Some(f) => Filter::parse(f).map_err(|e| format!("bad filter {f:?}: {e}"))?,
-            None => None,
-        };
-        Ok(self.pick_with(store, filter.as_ref()))
+        Ok(self.pick_with(store, self.compiled()?.as_ref()))
+    }
+
+    /// The filter expression compiled; a bad one is a clear error naming it.
+    pub fn compiled(&self) -> Result<Option<Filter>, String> {
+        match self.filter.as_deref().filter(|f| !f.trim().is_empty()) {
+            Some(f) => Filter::parse(f).map_err(|e| format!("bad filter {f:?}: {e}")),
+            None => Ok(None),
+        }
+    }
+
+    /// The Console pane's events (console messages, browser events, screenshots, command lines)
+    /// that the filter and session pick, oldest first.
+    pub fn pick_console(&self, store: &Store, filter: Option<&Filter>) -> Vec<StoredEvent> {
+        let in_session = |s: &str| self.session.as_deref().filter(|x| !x.is_empty()).is_none_or(|x| x == s);
+        store
+            .log(Category::Console)
+            .iter()
+            .map(|(_, e)| e)
+            .filter(|e| in_session(&e.session) && filter.is_none_or(|f| f.matches_event(e)))
+            .cloned()
+            .collect()
     }
 
     /// Picks with an already compiled filter (the UI's, which knows the marks); `self.filter`

@@ -1,5 +1,6 @@
-//! The `export_har` tool: the store's network requests (and their sockets' frames) as a HAR 1.2
-//! file under the data dir's `exports/`, picked by the same filter and session as `GET /api/har`.
+//! The `export_har` and `export_console` tools: the store's network requests (and their sockets'
+//! frames) as a HAR 1.2 file, and its console messages as NDJSON or text, under the data dir's
+//! `exports/`, picked by the same filter and session as `GET /api/har` and `/api/console/export`.
 //!
 //! It writes a file and returns its path rather than the HAR itself: a HAR of a busy page runs to
 //! megabytes, which would flood a model's context, while the developer wants a file to open in
@@ -10,6 +11,7 @@ use rmcp::model::CallToolResult;
 use serde_json::json;
 
 use super::format::{invalid, ok_json, tool_error};
+use crate::export::console::{self, ConsoleFormat};
 use crate::export::file::{file_name, write_file};
 use crate::export::{har, select::Selection};
 use crate::protocol::{ErrorCode, ProtocolError};
@@ -31,28 +33,65 @@ pub async fn export_har(
         Ok(p) => p,
         Err(e) => return invalid(e),
     };
-    let path = c.exports_dir().join(&name);
+    match save(c, &name, move |f| har::write_to(f, &picked)).await {
+        Ok((path, summary, bytes)) => ok_json(json!({
+            "path": path, "entries": summary.entries, "pages": summary.pages, "bytes": bytes, "format": "HAR 1.2",
+        })),
+        Err(e) => e,
+    }
+}
+
+/// `export_console`: writes the console messages as NDJSON or text and says where, with their count.
+pub async fn export_console(
+    c: &Connector,
+    filter: Option<String>,
+    session: Option<String>,
+    format: Option<String>,
+    asked_name: Option<String>,
+) -> CallToolResult {
+    let format = match ConsoleFormat::parse(format.as_deref().unwrap_or("")) {
+        Ok(f) => f,
+        Err(e) => return invalid(e),
+    };
+    let name = match file_name(asked_name.as_deref(), format.ext(), chrono::Utc::now()) {
+        Ok(n) => n,
+        Err(e) => return invalid(e),
+    };
+    let selection = Selection { filter, session };
+    let filter = match selection.compiled() {
+        Ok(f) => f,
+        Err(e) => return invalid(e),
+    };
+    let events = selection.pick_console(&c.store().read(), filter.as_ref());
+    match save(c, &name, move |f| console::write_to(f, &events, format)).await {
+        Ok((path, messages, bytes)) => ok_json(json!({
+            "path": path, "messages": messages, "bytes": bytes, "format": format.ext(),
+        })),
+        Err(e) => e,
+    }
+}
+
+/// Writes `name` under the exports dir off the runtime (a large export takes a while): its path,
+/// what `write` returned, and its size.
+async fn save<T: Send + 'static>(
+    c: &Connector,
+    name: &str,
+    write: impl FnOnce(&mut std::fs::File) -> std::io::Result<T> + Send + 'static,
+) -> Result<(String, T, u64), CallToolResult> {
+    let path = c.exports_dir().join(name);
     let target = path.clone();
-    // Written off the runtime: a large HAR takes a while.
     let written = tokio::task::spawn_blocking(move || {
         write_file(&target, |f| {
-            let summary = har::write_to(&mut *f, &picked)?;
-            Ok((summary, f.metadata()?.len()))
+            let out = write(&mut *f)?;
+            Ok((out, f.metadata()?.len()))
         })
     })
     .await;
-    let (summary, bytes) = match written {
-        Ok(Ok(w)) => w,
-        Ok(Err(e)) => return server_error(e),
-        Err(e) => return server_error(format!("the HAR export stopped: {e}")),
-    };
-    ok_json(json!({
-        "path": path.display().to_string(),
-        "entries": summary.entries,
-        "pages": summary.pages,
-        "bytes": bytes,
-        "format": "HAR 1.2",
-    }))
+    match written {
+        Ok(Ok((out, bytes))) => Ok((path.display().to_string(), out, bytes)),
+        Ok(Err(e)) => Err(server_error(e)),
+        Err(e) => Err(server_error(format!("the export stopped: {e}"))),
+    }
 }
 
 fn server_error(message: String) -> CallToolResult {

@@ -1,6 +1,7 @@
-//! `GET /api/har?filter=EXPR&session=ID`: the store's network requests and page frames as HAR 1.2,
-//! streamed: the HAR is written off the async runtime in 64 KiB chunks fed to the response body,
-//! so a large export neither blocks the server nor sits whole in memory.
+//! Exports over HTTP, streamed: `GET /api/har?filter=EXPR&session=ID` (network requests and page
+//! frames as HAR 1.2) and `GET /api/console/export?format=ndjson|text&filter=&session=` (the
+//! Console pane's events). Each is written off the async runtime in 64 KiB chunks fed to the
+//! response body, so a large export neither blocks the server nor sits whole in memory.
 
 use std::io::{self, Write};
 
@@ -14,6 +15,7 @@ use tokio::sync::mpsc;
 
 use super::ws::json_error;
 use super::Connector;
+use crate::export::console::{self, ConsoleFormat};
 use crate::export::{har, select::Selection};
 
 #[derive(Debug, Deserialize)]
@@ -28,16 +30,46 @@ pub(super) async fn har(State(c): State<Connector>, Query(p): Query<HarParams>) 
         Ok(p) => p,
         Err(e) => return json_error(StatusCode::BAD_REQUEST, "INVALID_MESSAGE", &e, Value::Null),
     };
+    streamed("application/json", move |sink| har::write_to(sink, &picked).map(drop))
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct ConsoleParams {
+    filter: Option<String>,
+    session: Option<String>,
+    format: Option<String>,
+}
+
+pub(super) async fn console_export(State(c): State<Connector>, Query(p): Query<ConsoleParams>) -> Response {
+    let bad = |e: String| json_error(StatusCode::BAD_REQUEST, "INVALID_MESSAGE", &e, Value::Null);
+    let format = match ConsoleFormat::parse(p.format.as_deref().unwrap_or("")) {
+        Ok(f) => f,
+        Err(e) => return bad(e),
+    };
+    let selection = Selection { filter: p.filter, session: p.session };
+    let filter = match selection.compiled() {
+        Ok(f) => f,
+        Err(e) => return bad(e),
+    };
+    let events = selection.pick_console(&c.store().read(), filter.as_ref());
+    streamed(format.content_type(), move |sink| console::write_to(sink, &events, format).map(drop))
+}
+
+/// A response whose body `write` produces on a blocking thread.
+fn streamed(
+    content_type: &'static str,
+    write: impl FnOnce(&mut ChunkSink) -> io::Result<()> + Send + 'static,
+) -> Response {
     let (tx, rx) = mpsc::channel::<io::Result<Bytes>>(4);
     tokio::task::spawn_blocking(move || {
         let mut sink = ChunkSink { buf: Vec::with_capacity(CHUNK), tx };
-        if let Err(e) = har::write_to(&mut sink, &picked).and_then(|_| sink.send()) {
+        if let Err(e) = write(&mut sink).and_then(|_| sink.send()) {
             // The status line is gone already: an error ends the body early, so the client sees it cut.
             let _ = sink.tx.blocking_send(Err(e));
         }
     });
     let body = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|b| (b, rx)) });
-    ([(header::CONTENT_TYPE, "application/json")], Body::from_stream(body)).into_response()
+    ([(header::CONTENT_TYPE, content_type)], Body::from_stream(body)).into_response()
 }
 
 const CHUNK: usize = 64 * 1024;
