@@ -1,6 +1,6 @@
 //! The UI's `export_har` (issue 14): the real binary in tmux opens a HAR, the Network pane is
 //! filtered, `E` exports what it shows under the data dir's `exports/`, the toast names the file,
-//! and the npm `har-validator` passes it.
+//! and the npm `har-validator` passes it; the palette's `export_console_text` writes the Console rows.
 
 mod common;
 
@@ -72,6 +72,21 @@ fn e_exports_what_the_network_pane_shows_and_the_toast_names_the_file() {
     tmux.keys(&["-l", "export_har"]);
     tmux.keys(&["Enter"]);
     tmux.wait_for("the second export", 20, |_| std::fs::read_dir(&exports).unwrap().count() == 2);
+    // The Console pane's rows as text, from the palette: the toast names the .txt file.
+    tmux.keys(&["1"]);
+    tmux.keys(&[":"]);
+    tmux.keys(&["-l", "export_console_text"]);
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("the console export", 20, |s| s.contains("console messages: "));
+    let txt: Vec<PathBuf> = std::fs::read_dir(&exports)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "txt"))
+        .collect();
+    assert_eq!(txt.len(), 1, "{txt:?}");
+    assert!(screen.contains(&txt[0].display().to_string()), "{screen}");
+    let text = std::fs::read_to_string(&txt[0]).unwrap();
+    assert!(text.lines().all(|l| l.starts_with("20") && l.contains("Z  ")), "a dated line per row:\n{text}");
     tmux.keys(&["q"]);
     tmux.wait_for("the exit", 15, |s| s.contains("EXITED:0"));
 }

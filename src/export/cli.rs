@@ -1,43 +1,83 @@
-//! `triage-tui export --har FILE`: streams `GET /api/har` from the connector running on `--port`
-//! into the file, or reads a `--record` file (`--from`) into a private store and writes the same
-//! HAR from it.
+//! `triage-tui export --har FILE` / `--console FILE [--format ndjson|text]`: streams `GET /api/har`
+//! (or `/api/console/export`) from the connector running on `--port` into the file, or reads a
+//! `--record` file (`--from`) into a private store and writes the same export from it.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
+use super::console::{self, ConsoleFormat};
 use super::file::write_file;
 use super::{har, select::Selection};
 use crate::config::{Config, Paths};
 use crate::server::Connector;
 
+/// Which export, to which file.
+#[derive(Debug, Clone)]
+pub enum ExportWhat {
+    Har(PathBuf),
+    Console(PathBuf, ConsoleFormat),
+}
+
+impl ExportWhat {
+    /// From the command line's `--har`, `--console` and `--format` (clap allows one of the two).
+    pub fn new(har: Option<PathBuf>, console: Option<PathBuf>, format: &str) -> Result<ExportWhat> {
+        match (har, console) {
+            (Some(h), None) => Ok(ExportWhat::Har(h)),
+            (None, Some(c)) => {
+                Ok(ExportWhat::Console(c, ConsoleFormat::parse(format).map_err(anyhow::Error::msg)?))
+            }
+            _ => bail!("export needs one of --har FILE or --console FILE"),
+        }
+    }
+}
+
 /// What `export` was asked for.
 #[derive(Debug, Clone)]
 pub struct ExportArgs {
-    pub har: PathBuf,
+    pub what: ExportWhat,
     pub selection: Selection,
     pub from: Option<PathBuf>,
 }
 
-/// Writes the HAR and says where, and how many entries it holds.
+/// Writes the export and says where, and how much it holds.
 pub fn run(mut config: Config, paths: &Paths, args: ExportArgs) -> Result<String> {
-    let entries = match &args.from {
+    let local = match &args.from {
         Some(recording) => {
             // A private store: nothing is recorded, nothing listens.
             config.record = None;
-            let connector = Connector::new(config, paths)?;
+            let connector = Connector::new(config.clone(), paths)?;
             connector.load_recording(recording)?;
-            let picked = args.selection.pick(&connector.store().read()).map_err(anyhow::Error::msg)?;
-            write_file(&args.har, |f| har::write_to(f, &picked)).map_err(anyhow::Error::msg)?.entries
+            Some(connector)
         }
-        None => {
-            let url = api_url(&config, "/api/har");
-            fetch_to_file(&config, &url, &query(&args.selection), &args.har)?;
-            count_entries(&args.har)?
-        }
+        None => None,
     };
-    Ok(format!("wrote {} ({entries} entries)", args.har.display()))
+    let msg = anyhow::Error::msg;
+    match (&args.what, local) {
+        (ExportWhat::Har(file), Some(c)) => {
+            let picked = args.selection.pick(&c.store().read()).map_err(msg)?;
+            let entries = write_file(file, |f| har::write_to(f, &picked)).map_err(msg)?.entries;
+            Ok(format!("wrote {} ({entries} entries)", file.display()))
+        }
+        (ExportWhat::Har(file), None) => {
+            fetch_to_file(&config, &api_url(&config, "/api/har"), &query(&args.selection), file)?;
+            Ok(format!("wrote {} ({} entries)", file.display(), count_entries(file)?))
+        }
+        (ExportWhat::Console(file, format), Some(c)) => {
+            let filter = args.selection.compiled().map_err(msg)?;
+            let events = args.selection.pick_console(&c.store().read(), filter.as_ref());
+            let n = write_file(file, |f| console::write_to(f, &events, *format)).map_err(msg)?;
+            Ok(format!("wrote {} ({n} messages)", file.display()))
+        }
+        (ExportWhat::Console(file, format), None) => {
+            let mut query = query(&args.selection);
+            query.push(("format", format.ext().to_string()));
+            fetch_to_file(&config, &api_url(&config, "/api/console/export"), &query, file)?;
+            let n = std::io::BufRead::lines(std::io::BufReader::new(std::fs::File::open(file)?)).count();
+            Ok(format!("wrote {} ({n} messages)", file.display()))
+        }
+    }
 }
 
 /// The running connector's address for `path`.

@@ -125,6 +125,8 @@ pub enum Action {
     Search,
     /// Write what the Network pane shows (its filter) as HAR under the data dir's `exports/`.
     ExportHar,
+    /// Write what the Console pane shows (its filter) as NDJSON or text under `exports/`.
+    ExportConsole(crate::export::console::ConsoleFormat),
     NextMatch,
     PrevMatch,
     /// Next/previous error or warning (failed request in Network).
@@ -197,9 +199,10 @@ pub enum Effect {
     },
     /// Empty the local store (a replay: there is no browser to tell).
     ClearStore,
-    /// Write the network events this filter matches as HAR under `exports/`, off the UI thread;
-    /// the outcome comes back as a `Notify` naming the file.
-    ExportHar {
+    /// Write the events this filter matches (network as HAR, console as NDJSON or text) under
+    /// `exports/`, off the UI thread; the outcome comes back as a `Notify` naming the file.
+    Export {
+        what: crate::ui::export::UiExport,
         filter: Option<crate::ui::filter::Filter>,
     },
     /// Append a mark (or its removal) to the `--record` file.

@@ -254,15 +254,15 @@ impl Loop<'_> {
             Effect::RecordMark { key, marked } => {
                 self.connector.record_mark(&key, marked);
             }
-            Effect::ExportHar { filter } => {
+            Effect::Export { what, filter } => {
                 update(
                     state,
-                    Action::Notify { text: "Exporting the Network rows as HAR…".into(), error: false },
+                    Action::Notify { text: format!("Exporting {}…", what.describe()), error: false },
                 );
                 let connector = self.connector.clone();
                 let tx = self.tx.clone();
                 tokio::task::spawn_blocking(move || {
-                    let (text, error) = match super::export::export_har(&connector, filter.as_ref()) {
+                    let (text, error) = match what.run(&connector, filter.as_ref()) {
                         Ok(t) => (t, false),
                         Err(t) => (t, true),
                     };

@@ -269,7 +269,12 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         }
         Action::ClearPane => nav::clear_pane(state),
         Action::ExportHar => {
-            return vec![Effect::ExportHar { filter: state.views[Pane::Network.index()].filter.clone() }]
+            let filter = state.views[Pane::Network.index()].filter.clone();
+            return vec![Effect::Export { what: super::export::UiExport::Har, filter }];
+        }
+        Action::ExportConsole(format) => {
+            let filter = state.views[Pane::Console.index()].filter.clone();
+            return vec![Effect::Export { what: super::export::UiExport::Console(format), filter }];
         }
         Action::ClearLogs => state.modal = Modal::Confirm(Confirm::ClearAll),
         Action::Navigate | Action::ExecuteJs => open_prompt(state, &action),
