@@ -4,7 +4,7 @@
 //!
 //! Usage: `triage-bench [SCENARIO] [--quick] [--seconds N]`; scenarios: all (default), ws_ingest,
 //! http_ingest, latency, render (render and filter with 1 M events), memory, process (startup and
-//! idle CPU of the real binary in tmux), peer, har_export; and `soak` (not part of all: mixed load for
+//! idle CPU of the real binary in tmux), peer, har_export, har_open; and `soak` (not part of all: mixed load for
 //! `--seconds`, default 300, checking that every message is accounted for and memory is bounded).
 
 mod har;
@@ -42,7 +42,7 @@ fn parse_args() -> Result<Opts> {
             }
             "-h" | "--help" => {
                 println!(
-                    "usage: triage-bench [all|ws_ingest|http_ingest|latency|render|memory|process|peer|har_export|soak] [--quick] [--seconds N]"
+                    "usage: triage-bench [all|ws_ingest|http_ingest|latency|render|memory|process|peer|har_export|har_open|soak] [--quick] [--seconds N]"
                 );
                 std::process::exit(0);
             }
@@ -80,8 +80,18 @@ async fn run(opts: Opts) -> Result<()> {
     }
     let all = opts.scenario == "all";
     let want = |s: &str| all || opts.scenario == s;
-    let known =
-        ["all", "ws_ingest", "http_ingest", "latency", "render", "memory", "process", "peer", "har_export"];
+    let known = [
+        "all",
+        "ws_ingest",
+        "http_ingest",
+        "latency",
+        "render",
+        "memory",
+        "process",
+        "peer",
+        "har_export",
+        "har_open",
+    ];
     if !known.contains(&opts.scenario.as_str()) {
         bail!("unknown scenario {:?}; one of {}", opts.scenario, known.join(", "));
     }
@@ -110,6 +120,9 @@ async fn run(opts: Opts) -> Result<()> {
     }
     if want("har_export") {
         har::export_figures(opts.quick)?;
+    }
+    if want("har_open") {
+        har::open_figures(tempdir::TempDir::new()?)?;
     }
     Ok(())
 }
