@@ -94,11 +94,19 @@ pub enum Mode {
         /// The HAR or recording to open.
         file: PathBuf,
     },
-    /// Export HAR 1.2 from the triage-tui running on --port, or from a --record file (--from).
+    /// Export HAR 1.2 (--har) or console messages (--console) from the triage-tui running on
+    /// --port, or from a --record file (--from).
+    #[command(group = clap::ArgGroup::new("what").required(true).args(["har", "console"]))]
     Export {
         /// The HAR file to write.
         #[arg(long, value_name = "FILE")]
-        har: PathBuf,
+        har: Option<PathBuf>,
+        /// The console messages file to write (NDJSON, or text with --format text).
+        #[arg(long, value_name = "FILE")]
+        console: Option<PathBuf>,
+        /// --console's format: ndjson (one event a line) or text (a line per row).
+        #[arg(long, value_name = "ndjson|text", default_value = "ndjson", requires = "console")]
+        format: String,
         /// Only what this filter matches (the `/` filter language of the UI).
         #[arg(long, value_name = "EXPR")]
         filter: Option<String>,

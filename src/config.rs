@@ -156,6 +156,11 @@ impl Paths {
         self.data_dir.join("screenshots")
     }
 
+    /// Where exports (HAR, console) are written by the UI and the MCP tools.
+    pub fn exports_dir(&self) -> PathBuf {
+        self.data_dir.join("exports")
+    }
+
     pub fn themes_dir(&self) -> PathBuf {
         self.config_dir.join("themes")
     }

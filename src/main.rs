@@ -33,9 +33,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             ui::run(config, paths, ui::UiOptions { demo: false, replay: Some(file) })
         }
-        Some(Mode::Export { har, filter, session, from }) => {
+        Some(Mode::Export { har, console, format, filter, session, from }) => {
             let selection = triage_tui::export::select::Selection { filter, session };
-            let args = triage_tui::export::cli::ExportArgs { har, selection, from };
+            let what = triage_tui::export::cli::ExportWhat::new(har, console, &format)?;
+            let args = triage_tui::export::cli::ExportArgs { what, selection, from };
             println!("{}", triage_tui::export::cli::run(config, &paths, args)?);
             Ok(())
         }

@@ -3,21 +3,13 @@
 
 mod common;
 
-use std::path::Path;
 use std::process::Command;
 
 use serde_json::{json, Value};
 
 const BIN: &str = env!("CARGO_BIN_EXE_triage-tui");
 
-/// Runs the npm `har-validator` on a file: "valid", or the schema errors.
-fn validate(file: &Path) {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/node/har_validate.js");
-    let out =
-        Command::new("node").arg(&script).arg(file).output().expect("node runs (scripts/test installs it)");
-    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success() && text.trim() == "valid", "har-validator on {}: {text}", file.display());
-}
+use common::har_validate as validate;
 
 fn network_events() -> Vec<Value> {
     vec![

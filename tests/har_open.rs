@@ -119,3 +119,66 @@ async fn truncated_and_malformed_hars_say_why_and_keep_what_was_read() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a HAR"), "{out:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_playwright_har_opens_with_its_underscored_fields_and_failures() {
+    let srv = common::start().await;
+    let loaded = srv.connector.load_recording(&fixture("playwright.har")).expect("opens");
+    assert_eq!((loaded.events, loaded.skipped_total), (3, 0), "{loaded:?}");
+    let events = srv.events("type=network-request,network-error").await;
+    assert_eq!(events.len(), 3, "{events:?}");
+    let doc = by_url(&events, "https://play.test/");
+    assert_eq!(doc["data"]["body"]["response"], "<html><h1>play</h1></html>\n");
+    assert_eq!(doc["data"]["size"]["transferred"], 412, "_transferSize read");
+    assert_eq!(doc["data"]["headers"]["request"]["accept"], "text/html");
+    assert!(doc["data"]["headers"]["request"].get(":authority").is_none(), "no pseudo-headers");
+    assert_eq!(doc["data"]["remoteAddress"], "[::1]", "as Playwright writes it");
+    assert_eq!(doc["data"]["resourceType"], "document");
+    let login = by_url(&events, "https://play.test/api/login?next=%2Fcart");
+    assert_eq!(
+        (login["data"]["method"].as_str(), login["data"]["status"].as_i64()),
+        (Some("POST"), Some(401))
+    );
+    assert_eq!(login["data"]["body"]["request"], "user=ada&pw=hunter");
+    assert_eq!(
+        login["data"]["headers"]["request"]["authorization"], "[REDACTED]",
+        "redacted like live traffic"
+    );
+    assert_eq!(login["data"]["size"]["transferred"], -1, "-1 stays unknown");
+    // Playwright's failure: status -1 and `_failureText`.
+    let failed = by_url(&events, "https://cdn.play.test/app.js");
+    assert_eq!(
+        (failed["type"].as_str(), failed["data"]["status"].as_i64(), failed["data"]["error"].as_str()),
+        (Some("network-error"), Some(0), Some("net::ERR_CONNECTION_REFUSED"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_charles_har_opens_without_pages_with_comments_offsets_and_frames() {
+    let srv = common::start().await;
+    let loaded = srv.connector.load_recording(&fixture("charles.har")).expect("opens");
+    assert_eq!((loaded.events, loaded.skipped_total), (5, 0), "{loaded:?}");
+    let events = srv.events("type=network-request,network-error").await;
+    assert_eq!(events.len(), 3, "{events:?}");
+    let catalog = by_url(&events, "http://charles.test/catalog?page=2");
+    assert_eq!(catalog["data"]["status"], 200);
+    assert_eq!(catalog["data"]["body"]["response"], "eyJpdGVtcyI6WzEsMl19");
+    assert_eq!(catalog["data"]["body"]["responseEncoding"], "base64");
+    assert_eq!(catalog["data"]["headers"]["request"]["Cookie"], "[REDACTED]");
+    assert_eq!(catalog["data"]["remoteAddress"], "203.0.113.9");
+    // 21:00:00.100+11:00 is 10:00:00.100Z; it arrives at start + time (88 ms).
+    assert_eq!(catalog["timestamp"], 1796119200188i64);
+    let refused = by_url(&events, "https://secure.charles.test");
+    assert_eq!(
+        (refused["type"].as_str(), refused["data"]["error"].as_str()),
+        (Some("network-error"), Some("Connection refused"))
+    );
+    let sock = by_url(&events, "ws://charles.test/feed")["data"]["requestId"].as_str().unwrap().to_string();
+    let (status, frames) = srv.get_json(&format!("/api/websocket/{sock}/frames")).await;
+    assert_eq!(status, 200, "{frames}");
+    let frames = frames.as_array().cloned().unwrap_or_default();
+    let dirs: Vec<&str> = frames.iter().map(|f| f["direction"].as_str().unwrap()).collect();
+    assert_eq!(dirs.len(), 2, "{frames:?}");
+    assert!(dirs.contains(&"client-to-server") && dirs.contains(&"server-to-client"), "{dirs:?}");
+    assert!(frames.iter().any(|f| f["timestamp"] == 1796119201250i64), "{frames:?}");
+}

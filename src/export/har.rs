@@ -2,8 +2,10 @@
 //! with its `_resourceType`, `_initiator`, `_fromCache`, `_transferSize`, `response._error`), page
 //! WebSocket frames go on their socket's entry as Chrome's `_webSocketMessages`, navigations become
 //! `log.pages`. Unknown sizes and timings are `-1`; `send`, `wait` and `receive` are never negative.
+//! The document is streamed to a `Write` entry by entry (`write_to`).
 
 use std::collections::HashMap;
+use std::io::{self, BufWriter, Write};
 
 use base64::Engine;
 use serde_json::{json, Map, Value};
@@ -12,32 +14,47 @@ use super::select::Picked;
 use crate::protocol::redact::REDACTED;
 use crate::store::{Direction, FrameRecord, StoredEvent};
 
-/// A HAR 1.2 document of what was picked.
-pub fn write(picked: &Picked) -> Value {
+/// What a written HAR holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub entries: usize,
+    pub pages: usize,
+}
+
+/// Writes the HAR 1.2 document of what was picked to `out`, one entry at a time: a large export
+/// never holds more than one entry in memory (building the whole log as one `Value` first cost
+/// ten seconds and gigabytes for 100 000 requests). Compact JSON, one entry per line.
+pub fn write_to<W: Write>(out: W, picked: &Picked) -> io::Result<Summary> {
+    let mut out = BufWriter::with_capacity(1 << 16, out);
     let pages = pages(&picked.navigations);
+    out.write_all(b"{\"log\":{\"version\":\"1.2\",\"creator\":")?;
+    serde_json::to_writer(&mut out, &json!({ "name": "triage-tui", "version": env!("CARGO_PKG_VERSION") }))?;
+    out.write_all(b",\"pages\":[")?;
+    for (i, p) in pages.iter().enumerate() {
+        out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
+        serde_json::to_writer(&mut out, &p.json)?;
+    }
+    out.write_all(b"],\"entries\":[")?;
+    let mut summary = Summary { entries: 0, pages: pages.len() };
     let mut redacted = false;
     // Each socket's frames, in order, found once (a scan per entry was quadratic).
     let mut sockets: HashMap<&str, Vec<&FrameRecord>> = HashMap::new();
     for f in &picked.frames {
         sockets.entry(&f.traffic_id).or_default().push(f);
     }
-    let mut entries: Vec<Value> = picked
-        .network
-        .iter()
-        .map(|e| {
-            let data = e.envelope().data;
-            let mut entry = entry(&data, e.timestamp_ms);
-            redacted |= has_redaction(&entry);
-            if let Some(p) = page_of(&pages, &e.session, started_ms(&data, e.timestamp_ms)) {
-                entry["pageref"] = json!(p);
-            }
-            let id = data["requestId"].as_str().or(data["id"].as_str()).unwrap_or("");
-            if let Some(frames) = sockets.remove(id).filter(|_| !id.is_empty()) {
-                entry["_webSocketMessages"] = frames.into_iter().map(message).collect();
-            }
-            entry
-        })
-        .collect();
+    for e in &picked.network {
+        let data = e.envelope().data;
+        let mut entry = entry(&data, e.timestamp_ms);
+        redacted |= has_redaction(&entry);
+        if let Some(p) = page_of(&pages, &e.session, started_ms(&data, e.timestamp_ms)) {
+            entry["pageref"] = json!(p);
+        }
+        let id = data["requestId"].as_str().or(data["id"].as_str()).unwrap_or("");
+        if let Some(frames) = sockets.remove(id).filter(|_| !id.is_empty()) {
+            entry["_webSocketMessages"] = frames.into_iter().map(message).collect();
+        }
+        put(&mut out, &mut summary, &entry)?;
+    }
     // Frames of a socket whose handshake was not captured still get an entry, so none is lost;
     // those entries come in the order of their first frame.
     let mut orphans: Vec<Vec<&FrameRecord>> = sockets.into_values().collect();
@@ -50,20 +67,34 @@ pub fn write(picked: &Picked) -> Value {
         });
         let mut entry = entry(&data, first.timestamp_ms);
         entry["_webSocketMessages"] = frames.into_iter().map(message).collect();
-        entries.push(entry);
+        put(&mut out, &mut summary, &entry)?;
     }
-    let mut log = json!({
-        "version": "1.2",
-        "creator": { "name": "triage-tui", "version": env!("CARGO_PKG_VERSION") },
-        "pages": pages.iter().map(|p| p.json.clone()).collect::<Vec<_>>(),
-        "entries": entries,
-    });
+    out.write_all(b"\n]")?;
     if redacted {
-        log["comment"] = json!(format!(
+        // Known only once every entry is written; a JSON object's keys have no order.
+        out.write_all(b",\"comment\":")?;
+        let comment = format!(
             "Header values shown as {REDACTED} were redacted by triage-tui on capture and stay redacted here."
-        ));
+        );
+        serde_json::to_writer(&mut out, &comment)?;
     }
-    json!({ "log": log })
+    out.write_all(b"}}\n")?;
+    out.flush()?;
+    Ok(summary)
+}
+
+/// The HAR as bytes (tests, the bench and small exports).
+pub fn to_vec(picked: &Picked) -> io::Result<(Vec<u8>, Summary)> {
+    let mut bytes = Vec::new();
+    let summary = write_to(&mut bytes, picked)?;
+    Ok((bytes, summary))
+}
+
+fn put(out: &mut impl Write, summary: &mut Summary, entry: &Value) -> io::Result<()> {
+    out.write_all(if summary.entries == 0 { b"\n" } else { b",\n" })?;
+    serde_json::to_writer(&mut *out, entry)?;
+    summary.entries += 1;
+    Ok(())
 }
 
 struct Page {

@@ -122,7 +122,8 @@ fn envelopes_of(e: &Value, index: usize, session: &str) -> Result<Vec<Value>, St
     let start = e["startedDateTime"].as_str().and_then(ms_of).ok_or("no valid startedDateTime")?;
     let time = non_negative(&e["time"]);
     let id = format!("har-{}", index + 1);
-    let status = res["status"].as_i64().unwrap_or(0);
+    // Playwright writes -1 for a request that got no response.
+    let status = res["status"].as_i64().unwrap_or(0).max(0);
     let content = &res["content"];
     let transferred = e["response"]["_transferSize"]
         .as_i64()
@@ -171,8 +172,10 @@ fn envelopes_of(e: &Value, index: usize, session: &str) -> Result<Vec<Value>, St
     if !e["_initiator"].is_null() {
         data["initiator"] = e["_initiator"].clone();
     }
-    // Chrome writes `response._error`; some tools put it on the entry.
-    if let Some(err) = res["_error"].as_str().or(e["_error"].as_str()).filter(|s| !s.is_empty()) {
+    // Chrome and Charles write `response._error`, Playwright `response._failureText`; some tools
+    // put it on the entry.
+    let err = res["_error"].as_str().or(res["_failureText"].as_str()).or(e["_error"].as_str());
+    if let Some(err) = err.filter(|s| !s.is_empty()) {
         data["error"] = json!(err);
     }
     if let Some(c) = e["_fromCache"].as_str() {

@@ -4,9 +4,11 @@
 //! (`GET /api/har`) and the CLI (`triage-tui export --har`).
 
 pub mod cli;
+pub mod console;
 pub mod copy;
 #[cfg(test)]
 mod copy_tests;
+pub mod file;
 pub mod har;
 pub mod har_read;
 pub mod request;

@@ -136,6 +136,18 @@ pub struct WaitFor {
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct ConsoleExport {
+    /// The TUI's filter language, as list_console_messages: level:error, text, -term negates.
+    pub filter: Option<String>,
+    /// Only this browser session (an id from list_sessions).
+    pub session: Option<String>,
+    /// "ndjson" (default) or "text".
+    pub format: Option<String>,
+    /// A bare file name (letters, digits, '.', '_', '-'; ".ndjson"/".txt" added); default triage-<UTC time>.
+    pub file_name: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 pub struct HarExport {
     /// The TUI's filter language, as list_network_requests: method:POST, status:>=400, url:/api, -term negates.
     pub filter: Option<String>,

@@ -1,40 +1,21 @@
-//! The `export_har` tool: the store's network requests (and their sockets' frames) as a HAR 1.2
-//! file under the data dir's `exports/`, picked by the same filter and session as `GET /api/har`.
+//! The `export_har` and `export_console` tools: the store's network requests (and their sockets'
+//! frames) as a HAR 1.2 file, and its console messages as NDJSON or text, under the data dir's
+//! `exports/`, picked by the same filter and session as `GET /api/har` and `/api/console/export`.
 //!
 //! It writes a file and returns its path rather than the HAR itself: a HAR of a busy page runs to
 //! megabytes, which would flood a model's context, while the developer wants a file to open in
 //! DevTools' Network panel or attach to a bug. chrome-devtools-mcp hands big artifacts over the same
 //! way (a trace or a memory snapshot is saved to a file and its path returned).
 
-use std::path::PathBuf;
-
 use rmcp::model::CallToolResult;
 use serde_json::json;
 
 use super::format::{invalid, ok_json, tool_error};
+use crate::export::console::{self, ConsoleFormat};
+use crate::export::file::{file_name, write_file};
 use crate::export::{har, select::Selection};
 use crate::protocol::{ErrorCode, ProtocolError};
 use crate::server::Connector;
-
-/// Where exports go: `<data dir>/exports`, beside `screenshots/`.
-fn exports_dir(c: &Connector) -> PathBuf {
-    let data_dir = c.screenshots_dir().parent().map(PathBuf::from).unwrap_or_else(std::env::temp_dir);
-    data_dir.join("exports")
-}
-
-/// The file name to write: the caller's bare name (`.har` added when missing), or a timestamped one.
-pub fn file_name(asked: Option<&str>, now: chrono::DateTime<chrono::Utc>) -> Result<String, String> {
-    let Some(name) = asked.map(str::trim).filter(|n| !n.is_empty()) else {
-        return Ok(format!("triage-{}.har", now.format("%Y%m%dT%H%M%S%.3fZ")));
-    };
-    let plain = name.chars().all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '.' | '_' | '-'));
-    if !plain || name.starts_with('.') {
-        return Err(format!(
-            "file_name {name:?}: give a bare name of letters, digits, '.', '_' or '-' (it is written under the data dir's exports/)"
-        ));
-    }
-    Ok(if name.ends_with(".har") { name.to_string() } else { format!("{name}.har") })
-}
 
 /// `export_har`: writes the HAR and says where, with its entry count.
 pub async fn export_har(
@@ -43,7 +24,7 @@ pub async fn export_har(
     session: Option<String>,
     asked_name: Option<String>,
 ) -> CallToolResult {
-    let name = match file_name(asked_name.as_deref(), chrono::Utc::now()) {
+    let name = match file_name(asked_name.as_deref(), "har", chrono::Utc::now()) {
         Ok(n) => n,
         Err(e) => return invalid(e),
     };
@@ -52,48 +33,67 @@ pub async fn export_har(
         Ok(p) => p,
         Err(e) => return invalid(e),
     };
-    let doc = har::write(&picked);
-    let entries = doc["log"]["entries"].as_array().map_or(0, Vec::len);
-    let pages = doc["log"]["pages"].as_array().map_or(0, Vec::len);
-    let text = match serde_json::to_string_pretty(&doc) {
-        Ok(t) => t,
-        Err(e) => return server_error(format!("the HAR could not be serialised: {e}")),
+    match save(c, &name, move |f| har::write_to(f, &picked)).await {
+        Ok((path, summary, bytes)) => ok_json(json!({
+            "path": path, "entries": summary.entries, "pages": summary.pages, "bytes": bytes, "format": "HAR 1.2",
+        })),
+        Err(e) => e,
+    }
+}
+
+/// `export_console`: writes the console messages as NDJSON or text and says where, with their count.
+pub async fn export_console(
+    c: &Connector,
+    filter: Option<String>,
+    session: Option<String>,
+    format: Option<String>,
+    asked_name: Option<String>,
+) -> CallToolResult {
+    let format = match ConsoleFormat::parse(format.as_deref().unwrap_or("")) {
+        Ok(f) => f,
+        Err(e) => return invalid(e),
     };
-    let dir = exports_dir(c);
-    let path = dir.join(&name);
-    if let Err(e) = tokio::fs::create_dir_all(&dir).await {
-        return server_error(format!("cannot create {}: {e}", dir.display()));
+    let name = match file_name(asked_name.as_deref(), format.ext(), chrono::Utc::now()) {
+        Ok(n) => n,
+        Err(e) => return invalid(e),
+    };
+    let selection = Selection { filter, session };
+    let filter = match selection.compiled() {
+        Ok(f) => f,
+        Err(e) => return invalid(e),
+    };
+    let events = selection.pick_console(&c.store().read(), filter.as_ref());
+    match save(c, &name, move |f| console::write_to(f, &events, format)).await {
+        Ok((path, messages, bytes)) => ok_json(json!({
+            "path": path, "messages": messages, "bytes": bytes, "format": format.ext(),
+        })),
+        Err(e) => e,
     }
-    if let Err(e) = tokio::fs::write(&path, text.as_bytes()).await {
-        return server_error(format!("cannot write {}: {e}", path.display()));
+}
+
+/// Writes `name` under the exports dir off the runtime (a large export takes a while): its path,
+/// what `write` returned, and its size.
+async fn save<T: Send + 'static>(
+    c: &Connector,
+    name: &str,
+    write: impl FnOnce(&mut std::fs::File) -> std::io::Result<T> + Send + 'static,
+) -> Result<(String, T, u64), CallToolResult> {
+    let path = c.exports_dir().join(name);
+    let target = path.clone();
+    let written = tokio::task::spawn_blocking(move || {
+        write_file(&target, |f| {
+            let out = write(&mut *f)?;
+            Ok((out, f.metadata()?.len()))
+        })
+    })
+    .await;
+    match written {
+        Ok(Ok((out, bytes))) => Ok((path.display().to_string(), out, bytes)),
+        Ok(Err(e)) => Err(server_error(e)),
+        Err(e) => Err(server_error(format!("the export stopped: {e}"))),
     }
-    ok_json(json!({
-        "path": path.display().to_string(),
-        "entries": entries,
-        "pages": pages,
-        "bytes": text.len(),
-        "format": "HAR 1.2",
-    }))
 }
 
 fn server_error(message: String) -> CallToolResult {
     tool_error(&ProtocolError::new(ErrorCode::ServerError, message))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_are_bare_and_end_in_har() {
-        let now = chrono::DateTime::from_timestamp(1_700_000_000, 5_000_000).unwrap();
-        assert_eq!(file_name(None, now).unwrap(), "triage-20231114T221320.005Z.har");
-        assert_eq!(file_name(Some("  "), now).unwrap(), "triage-20231114T221320.005Z.har");
-        assert_eq!(file_name(Some("checkout"), now).unwrap(), "checkout.har");
-        assert_eq!(file_name(Some("bug-12.har"), now).unwrap(), "bug-12.har");
-        for bad in ["../x", "/etc/passwd", "a/b", ".hidden", "c:\\x", "a b"] {
-            let e = file_name(Some(bad), now).unwrap_err();
-            assert!(e.contains("bare name"), "{bad}: {e}");
-        }
-    }
 }

@@ -65,7 +65,7 @@ pub struct TriageMcp {
 
 const INSTRUCTIONS: &str = "triage-tui reads the browser for you: console messages, network requests, the page's \
 WebSocket frames, screenshots, and runs commands in the page. Lists are paged (page 0 is the newest); use the ids \
-they return with get_console_message / get_network_request. export_har saves the requests as a HAR file. wait_for returns the next event matching a filter. \
+they return with get_console_message / get_network_request. export_har saves the requests as a HAR file, export_console the console messages as NDJSON or text. wait_for returns the next event matching a filter. \
 The developer sees every call you make in the triage-tui Console.";
 
 impl TriageMcp {

@@ -157,6 +157,15 @@ impl TriageMcp {
         export::export_har(&self.connector, q.filter, q.session, q.file_name).await
     }
 
+    #[tool(
+        description = "Save console messages as a file under the data dir's exports/: NDJSON (one event a line, as the \
+                       REST API gives them) or text (a line per message: UTC time, level, source, text); returns its path \
+                       and message count. Same filter language and session as list_console_messages."
+    )]
+    async fn export_console(&self, Parameters(q): Parameters<ConsoleExport>) -> CallToolResult {
+        export::export_console(&self.connector, q.filter, q.session, q.format, q.file_name).await
+    }
+
     // browser-tools-mcp's names, same meaning, so existing prompts and configs keep working.
 
     #[tool(

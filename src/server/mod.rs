@@ -102,6 +102,7 @@ struct PendingCommand {
 pub(crate) struct Shared {
     pub config: Config,
     pub screenshots_dir: PathBuf,
+    pub exports_dir: PathBuf,
     pub store: SharedStore,
     pub sessions: sessions::Registry,
     pub metrics: metrics::Metrics,
@@ -159,6 +160,7 @@ impl Connector {
         Ok(Connector {
             shared: Arc::new(Shared {
                 screenshots_dir: paths.screenshots_dir(),
+                exports_dir: paths.exports_dir(),
                 store,
                 sessions: sessions::Registry::default(),
                 metrics: metrics::Metrics::default(),
@@ -218,6 +220,11 @@ impl Connector {
 
     pub fn screenshots_dir(&self) -> &std::path::Path {
         &self.shared.screenshots_dir
+    }
+
+    /// `<data dir>/exports`, where the UI and the MCP tools write exports.
+    pub fn exports_dir(&self) -> &std::path::Path {
+        &self.shared.exports_dir
     }
 
     /// A receiver woken after every change to the store.

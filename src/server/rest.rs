@@ -43,6 +43,7 @@ pub(super) fn router(connector: Connector) -> Router {
         .route("/api/websocket/{traffic_id}/frames", get(frames).delete(delete_frames))
         .route("/api/websocket/{traffic_id}/count", get(frame_count))
         .route("/api/har", get(super::har_http::har))
+        .route("/api/console/export", get(super::har_http::console_export))
         .route("/extension-ws", get(extension_ws))
         .route("/mcp-ws", get(client_ws))
         .route("/ws", get(metadock_ws))

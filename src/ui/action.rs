@@ -123,6 +123,10 @@ pub enum Action {
     ClearPane,
     /// Search: highlight matches without hiding rows.
     Search,
+    /// Write what the Network pane shows (its filter) as HAR under the data dir's `exports/`.
+    ExportHar,
+    /// Write what the Console pane shows (its filter) as NDJSON or text under `exports/`.
+    ExportConsole(crate::export::console::ConsoleFormat),
     NextMatch,
     PrevMatch,
     /// Next/previous error or warning (failed request in Network).
@@ -195,6 +199,12 @@ pub enum Effect {
     },
     /// Empty the local store (a replay: there is no browser to tell).
     ClearStore,
+    /// Write the events this filter matches (network as HAR, console as NDJSON or text) under
+    /// `exports/`, off the UI thread; the outcome comes back as a `Notify` naming the file.
+    Export {
+        what: crate::ui::export::UiExport,
+        filter: Option<crate::ui::filter::Filter>,
+    },
     /// Append a mark (or its removal) to the `--record` file.
     RecordMark {
         /// The event's key (`panes::mark_key`), stable from a live session to its replay.

@@ -254,6 +254,21 @@ impl Loop<'_> {
             Effect::RecordMark { key, marked } => {
                 self.connector.record_mark(&key, marked);
             }
+            Effect::Export { what, filter } => {
+                update(
+                    state,
+                    Action::Notify { text: format!("Exporting {}…", what.describe()), error: false },
+                );
+                let connector = self.connector.clone();
+                let tx = self.tx.clone();
+                tokio::task::spawn_blocking(move || {
+                    let (text, error) = match what.run(&connector, filter.as_ref()) {
+                        Ok(t) => (t, false),
+                        Err(t) => (t, true),
+                    };
+                    let _ = tx.blocking_send(Action::Notify { text, error });
+                });
+            }
         }
     }
 }

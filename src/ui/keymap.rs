@@ -8,6 +8,7 @@ use std::path::Path;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::action::{Action, Pane};
+use crate::export::console::ConsoleFormat;
 
 /// A bindable action: its config name, what help says, and its default keys.
 pub struct Binding {
@@ -61,6 +62,8 @@ pub const BINDINGS: &[Binding] = &[
     b("screenshot", Action::Screenshot, "screenshot (visible)", &["s"]),
     b("screenshot_full_page", Action::ScreenshotFullPage, "screenshot (full page)", &["S"]),
     b("open_screenshot", Action::OpenScreenshot, "open screenshot", &["o"]),
+    b("export_har", Action::ExportHar, "export Network as HAR", &["E"]),
+    b("export_console", Action::ExportConsole(ConsoleFormat::Ndjson), "export Console NDJSON", &["X"]),
     b("clear_pane", Action::ClearPane, "clear this pane", &["c"]),
     b("clear_logs", Action::ClearLogs, "clear everything (asks)", &["C"]),
     b("navigate", Action::Navigate, "navigate (URL prompt)", &["n"]),

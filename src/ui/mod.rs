@@ -8,6 +8,7 @@
 pub mod action;
 pub mod app;
 pub mod clipboard;
+pub mod export;
 pub mod filter;
 pub mod group;
 pub mod histogram;

@@ -268,6 +268,14 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             return send(state, "full-page screenshot", cmd, false);
         }
         Action::ClearPane => nav::clear_pane(state),
+        Action::ExportHar => {
+            let filter = state.views[Pane::Network.index()].filter.clone();
+            return vec![Effect::Export { what: super::export::UiExport::Har, filter }];
+        }
+        Action::ExportConsole(format) => {
+            let filter = state.views[Pane::Console.index()].filter.clone();
+            return vec![Effect::Export { what: super::export::UiExport::Console(format), filter }];
+        }
         Action::ClearLogs => state.modal = Modal::Confirm(Confirm::ClearAll),
         Action::Navigate | Action::ExecuteJs => open_prompt(state, &action),
         Action::Reload => return send(state, "reload", Command::browser_action("reload", json!({})), false),

@@ -226,3 +226,16 @@ impl Peer {
 
 pub const PNG_1X1: &str =
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
+
+/// Runs the npm `har-validator` (installed into `.test-deps/node` by scripts/test) on a file:
+/// passes when it prints "valid", else panics with the schema errors.
+pub fn har_validate(file: &std::path::Path) {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/node/har_validate.js");
+    let out = std::process::Command::new("node")
+        .arg(&script)
+        .arg(file)
+        .output()
+        .expect("node runs (scripts/test installs it)");
+    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && text.trim() == "valid", "har-validator on {}: {text}", file.display());
+}

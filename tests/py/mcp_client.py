@@ -78,7 +78,7 @@ async def full(client, base):
         "list_console_messages", "get_console_message", "list_network_requests", "get_network_request",
         "list_websocket_frames", "list_sessions", "take_screenshot", "navigate", "reload", "go_back",
         "go_forward", "evaluate_script", "click", "type_text", "browser_action", "clear_logs",
-        "get_selected_element", "wait_for", "export_har", "getConsoleLogs", "getConsoleErrors", "getNetworkLogs",
+        "get_selected_element", "wait_for", "export_har", "export_console", "getConsoleLogs", "getConsoleErrors", "getNetworkLogs",
         "getNetworkErrors", "takeScreenshot", "getSelectedElement", "wipeLogs",
     ]:
         check(n in names, f"tool {n} listed", sorted(names))
@@ -140,6 +140,25 @@ async def full(client, base):
     check("bare name" in text_of(bad), "a path is refused as a file name", text_of(bad))
     bad = await call(client, "export_har", {"filter": "status:loud"}, error=True)
     check(text_of(bad).startswith("INVALID_MESSAGE"), "a bad filter is a tool error", text_of(bad))
+
+    # export_console: the same filter language, NDJSON by default or text, a file under exports/.
+    # (The Console pane also shows this client's own calls, so the filter text appears there too.)
+    flt = "\"log line 7\" -level:error"
+    nd = data_of(await call(client, "export_console", {"filter": flt}))
+    check(nd["path"].endswith(".ndjson") and os.sep + "exports" + os.sep in nd["path"], "export_console ndjson", nd)
+    with open(nd["path"]) as f:
+        rows = [json.loads(line) for line in f]
+    logs = [r for r in rows if r["type"] != "assistant-command"]
+    check(len(rows) == nd["messages"] and len(logs) == 11, "one envelope a line", rows[:2])
+    check(all("log line 7" in r["data"]["message"] for r in logs), "the filtered messages", logs[:2])
+    txt = data_of(await call(client, "export_console", {"filter": flt, "format": "text", "file_name": "console"}))
+    check(txt["path"].endswith(os.sep + "console.txt") and txt["messages"] == nd["messages"] + 1, "export_console text", txt)
+    with open(txt["path"]) as f:
+        lines = f.read().splitlines()
+    check(len(lines) == txt["messages"] and all(l[:4].isdigit() and "Z  " in l for l in lines), "a line per message", lines[:2])
+    check(sum("log line 7" in l and "  log  " in l for l in lines) == 11, "the rows' level and text", lines)
+    bad = await call(client, "export_console", {"format": "xml"}, error=True)
+    check("ndjson or text" in text_of(bad), "a bad format is a tool error", text_of(bad))
 
     frames = data_of(await call(client, "list_websocket_frames"))
     check(frames["total"] == 2 and frames["rows"][0]["data"] == "{\"op\":\"hello\"}", "page frames", frames)

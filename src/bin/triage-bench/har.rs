@@ -1,6 +1,7 @@
-//! The HAR export figure: `export_har_100k_ms`, the time to pick 100 000 network requests from
-//! the store, build their HAR 1.2 document and serialise it (what `GET /api/har` and the MCP
-//! `export_har` tool do), best of three runs (`--quick`: one).
+//! The HAR figures: `export_har_100k_ms`, the time to pick 100 000 network requests from the
+//! store and stream their HAR 1.2 document to bytes (what `GET /api/har` and the MCP
+//! `export_har` tool do), best of three runs (`--quick`: one); and `open_har_100mb_ms`, the time
+//! `open FILE` takes to load every entry of a generated HAR of about 100 MB (one run).
 
 use std::time::Instant;
 
@@ -53,12 +54,37 @@ pub fn export_figures(quick: bool) -> Result<()> {
     for _ in 0..runs {
         let started = Instant::now();
         let picked = Selection::default().pick(&store).map_err(anyhow::Error::msg)?;
-        let text = har::write(&picked).to_string();
+        let (bytes_out, _) = har::to_vec(&picked)?;
+        let text = String::from_utf8(bytes_out)?;
         best = best.min(started.elapsed().as_secs_f64() * 1000.0);
         bytes = text.len();
         anyhow::ensure!(text.contains(&format!("/api/orders/{}?", N - 1)), "the HAR holds the last request");
     }
     figure("export_har_100k_ms", best, "ms");
     figure("export_har_100k_bytes", bytes as f64, "bytes");
+    Ok(())
+}
+
+pub fn open_figures(dir: crate::tempdir::TempDir) -> Result<()> {
+    // About 815 bytes an entry: 130 000 entries make a little over 100 MiB.
+    const N: usize = 130_000;
+    let file = dir.path().join("big.har");
+    let picked = Selection::default().pick(&store_of(N)).map_err(anyhow::Error::msg)?;
+    har::write_to(std::fs::File::create(&file)?, &picked)?;
+    drop(picked);
+    let bytes = std::fs::metadata(&file)?.len();
+    let paths = triage_tui::config::Paths {
+        config_dir: dir.path().join("config"),
+        config_file: dir.path().join("config/config.toml"),
+        config_file_used: false,
+        data_dir: dir.path().join("data"),
+    };
+    let connector = triage_tui::server::Connector::new(triage_tui::config::Config::default(), &paths)?;
+    let started = Instant::now();
+    let loaded = connector.load_recording(&file)?;
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    anyhow::ensure!(loaded.events == N && loaded.skipped_total == 0, "every entry loaded: {loaded:?}");
+    figure("open_har_100mb_ms", ms, "ms");
+    figure("open_har_100mb_bytes", bytes as f64, "bytes");
     Ok(())
 }

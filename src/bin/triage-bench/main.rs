@@ -4,8 +4,9 @@
 //!
 //! Usage: `triage-bench [SCENARIO] [--quick] [--seconds N]`; scenarios: all (default), ws_ingest,
 //! http_ingest, latency, render (render and filter with 1 M events), memory, process (startup and
-//! idle CPU of the real binary in tmux), peer, har_export, fanout; and `soak` (not part of all: mixed load for
-//! `--seconds`, default 300, checking that every message is accounted for and memory is bounded).
+//! idle CPU of the real binary in tmux), peer, har_export, har_open, fanout; and `soak` (not part of
+//! all: mixed load for `--seconds`, default 300, checking that every message is accounted for and
+//! memory is bounded).
 
 mod fanout;
 mod har;
@@ -44,7 +45,7 @@ fn parse_args() -> Result<Opts> {
             }
             "-h" | "--help" => {
                 println!(
-                    "usage: triage-bench [all|ws_ingest|http_ingest|latency|render|memory|process|peer|har_export|soak] [--quick] [--seconds N]"
+                    "usage: triage-bench [all|ws_ingest|http_ingest|latency|render|memory|process|peer|har_export|har_open|soak] [--quick] [--seconds N]"
                 );
                 std::process::exit(0);
             }
@@ -92,6 +93,7 @@ async fn run(opts: Opts) -> Result<()> {
         "process",
         "peer",
         "har_export",
+        "har_open",
         "fanout",
     ];
     if !known.contains(&opts.scenario.as_str()) {
@@ -122,6 +124,9 @@ async fn run(opts: Opts) -> Result<()> {
     }
     if want("har_export") {
         har::export_figures(opts.quick)?;
+    }
+    if want("har_open") {
+        har::open_figures(tempdir::TempDir::new()?)?;
     }
     if want("fanout") {
         fanout::figures(opts.quick).await?;

@@ -153,11 +153,43 @@ pub fn result_line(result: &Value) -> (String, bool) {
     }
 }
 
+/// Palette entries the UI carries out itself (no browser command).
+pub const LOCAL_ACTIONS: &[ActionSpec] = &[
+    ActionSpec {
+        name: "export_har",
+        summary: "Export what the Network pane shows as HAR (data dir's exports/)",
+        params: &[],
+    },
+    ActionSpec {
+        name: "export_console",
+        summary: "Export what the Console pane shows as NDJSON (data dir's exports/)",
+        params: &[],
+    },
+    ActionSpec {
+        name: "export_console_text",
+        summary: "Export what the Console pane shows as text, a line per row (exports/)",
+        params: &[],
+    },
+];
+
+/// The UI action a `LOCAL_ACTIONS` entry runs.
+fn local_action(name: &str) -> Option<super::super::action::Action> {
+    use super::super::action::Action;
+    use crate::export::console::ConsoleFormat;
+    match name {
+        "export_har" => Some(Action::ExportHar),
+        "export_console" => Some(Action::ExportConsole(ConsoleFormat::Ndjson)),
+        "export_console_text" => Some(Action::ExportConsole(ConsoleFormat::Text)),
+        _ => None,
+    }
+}
+
 /// The palette's entries matching what was typed (name or summary, any case).
 pub fn palette_matches(query: &str) -> Vec<&'static ActionSpec> {
     let q = query.trim().to_ascii_lowercase();
     ACTIONS
         .iter()
+        .chain(LOCAL_ACTIONS)
         .filter(|a| q.is_empty() || a.name.contains(&q) || a.summary.to_ascii_lowercase().contains(&q))
         .collect()
 }
@@ -232,6 +264,10 @@ fn param_prompt(spec: &'static ActionSpec, index: usize, params: Map<String, Val
 
 /// Starts an action from the palette: its first parameter prompt, or the command itself.
 pub fn start_action(state: &mut State, spec: &'static ActionSpec) -> Vec<Effect> {
+    if let Some(action) = local_action(spec.name) {
+        state.modal = Modal::None;
+        return super::update(state, action);
+    }
     if spec.params.is_empty() {
         state.modal = Modal::None;
         let cmd = action_command(spec, Map::new());

@@ -190,7 +190,7 @@ fn navigate_and_execute_js_prompt_then_send() {
 
 #[test]
 fn palette_offers_every_action_and_prompts_for_parameters() {
-    assert_eq!(palette_matches("").len(), ACTIONS.len());
+    assert_eq!(palette_matches("").len(), ACTIONS.len() + super::commands::LOCAL_ACTIONS.len());
     let mut s = with_browser();
     press(&mut s, ":");
     press(&mut s, "set_viewport");
@@ -500,4 +500,44 @@ fn sessions_pane_moves_between_sessions() {
     assert_eq!(s.session_selected.as_deref(), Some("ext-1"));
     press(&mut s, "/");
     assert_eq!(s.modal, Modal::None, "no filter on Sessions");
+}
+
+#[test]
+fn export_har_from_its_key_and_the_palette_carries_the_network_filter() {
+    let mut s = with_browser();
+    press(&mut s, "2");
+    press(&mut s, "/");
+    press(&mut s, "status:200");
+    press_code(&mut s, KeyCode::Enter);
+    let filter_of = |effects: &[Effect]| match effects {
+        [Effect::Export { what: crate::ui::export::UiExport::Har, filter }] => {
+            filter.as_ref().map(|f| f.text().to_string())
+        }
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(filter_of(&press(&mut s, "E")).as_deref(), Some("status:200"));
+    press(&mut s, "1");
+    press(&mut s, ":");
+    press(&mut s, "export_har");
+    // From the Console pane too: the export is the Network pane's.
+    assert_eq!(filter_of(&press_code(&mut s, KeyCode::Enter)).as_deref(), Some("status:200"));
+    assert_eq!(s.modal, Modal::None);
+}
+
+#[test]
+fn export_console_carries_the_console_filter_and_its_format() {
+    use crate::export::console::ConsoleFormat;
+    use crate::ui::export::UiExport;
+    let mut s = with_browser();
+    press(&mut s, "/");
+    press(&mut s, "level:error");
+    press_code(&mut s, KeyCode::Enter);
+    assert!(matches!(&press(&mut s, "X")[..],
+        [Effect::Export { what: UiExport::Console(ConsoleFormat::Ndjson), filter: Some(f) }] if f.text() == "level:error"));
+    press(&mut s, ":");
+    press(&mut s, "export_console_text");
+    assert!(matches!(
+        &press_code(&mut s, KeyCode::Enter)[..],
+        [Effect::Export { what: UiExport::Console(ConsoleFormat::Text), filter: Some(_) }]
+    ));
 }
