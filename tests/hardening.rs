@@ -453,3 +453,43 @@ async fn every_http_body_limit_is_the_documented_one() {
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["code"], "MESSAGE_TOO_LARGE", "{body}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_reads_late_still_gets_the_end_of_a_burst() {
+    // The regression: each wake-up read only what the write queue had room for and then waited for
+    // the next stored event, so when the page went quiet the rest of a burst never came.
+    let srv = start_with(|c| {
+        c.heartbeat_interval_ms = 60_000;
+        c.heartbeat_timeout_ms = 120_000;
+        c.rate_limit_per_sec = 0;
+    })
+    .await;
+    let mut late = tiny_buffer_peer(&srv, "/mcp-ws", "mcp-server-v1").await;
+    late.send(Message::text(
+        json!({"type": "subscribe", "id": "s1", "data": {"types": ["console-log"]}}).to_string(),
+    ))
+    .await
+    .expect("subscribe");
+    let mut browser = srv.browser("burst").await;
+    const BURST: usize = 3_000;
+    let text = "z".repeat(200);
+    for i in 0..BURST {
+        browser.send(console_log(i, &text)).await;
+    }
+    // The page is quiet from here on: nothing else will be stored to wake the stream.
+    let mut next = 0;
+    while next < BURST {
+        let msg = tokio::time::timeout(WAIT * 2, late.next())
+            .await
+            .unwrap_or_else(|_| panic!("the stream stopped after {next} of {BURST} events"))
+            .expect("open")
+            .expect("frame");
+        let Message::Text(t) = msg else { continue };
+        let v: Value = serde_json::from_str(t.as_str()).expect("json");
+        assert_ne!(v["type"], "events-missed", "{v}");
+        if v["type"] == "console-log" {
+            assert_eq!(v["id"], format!("log-{next}"), "in order, none skipped");
+            next += 1;
+        }
+    }
+}

@@ -22,17 +22,13 @@ impl Store {
     /// Events (and page frames) after `cursor`, oldest first, at most `max`; advances the cursor.
     /// Also returns how many the reader missed because they were evicted before it got to them.
     pub fn read_since(&self, cursor: &mut Cursor, max: usize) -> (Vec<StoredEvent>, u64) {
-        self.read_since_within(cursor, max, usize::MAX)
+        let read = self.read_since_within(cursor, max, usize::MAX);
+        (read.events, read.missed)
     }
 
     /// As [`Store::read_since`], stopping once the events' bytes reach `max_bytes` (at least one
     /// event is returned when any is there), so a reader takes only what it has room for.
-    pub fn read_since_within(
-        &self,
-        cursor: &mut Cursor,
-        max: usize,
-        max_bytes: usize,
-    ) -> (Vec<StoredEvent>, u64) {
+    pub fn read_since_within(&self, cursor: &mut Cursor, max: usize, max_bytes: usize) -> Read {
         let mut missed = 0;
         // (source: 0-2 logs, 3 frames; index; event)
         let mut batch: Vec<(usize, u64, StoredEvent)> = Vec::new();
@@ -61,6 +57,11 @@ impl Store {
             }
         }
         batch.sort_by_key(|(_, _, e)| e.seq);
+        // More may follow when a log or the frame scan stopped at `max`, or the batch was cut.
+        let mut more = page_frames == max || batch.len() > max;
+        for (i, log) in self.logs.iter().enumerate() {
+            more |= log.end().saturating_sub(cursor.logs[i]) > max as u64;
+        }
         batch.truncate(max);
         if max_bytes != usize::MAX {
             let mut bytes = 0usize;
@@ -71,6 +72,7 @@ impl Store {
                     bytes > max_bytes
                 })
                 .map_or(batch.len(), |i| i.max(1));
+            more |= keep < batch.len();
             batch.truncate(keep);
         }
         for (src, idx, _) in &batch {
@@ -83,7 +85,7 @@ impl Store {
             // Every page frame scanned was delivered: skip the connector frames around them too.
             cursor.frames = cursor.frames.max(frames_scanned_to);
         }
-        (batch.into_iter().map(|(_, _, e)| e).collect(), missed)
+        Read { events: batch.into_iter().map(|(_, _, e)| e).collect(), missed, more }
     }
 
     /// How many events (not counting page frames) were stored after `cursor`.
@@ -101,4 +103,14 @@ impl Store {
         *cursor = now;
         events + page_frames as u64
     }
+}
+
+/// What [`Store::read_since_within`] read.
+pub struct Read {
+    /// Events and page frames, oldest first.
+    pub events: Vec<StoredEvent>,
+    /// How many the reader missed because they were evicted before it got to them.
+    pub missed: u64,
+    /// Whether the read stopped at its limits with more after it: read again without waiting.
+    pub more: bool,
 }

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::protocol::{Envelope, MessageType, Timestamp};
-pub use cursor::Cursor;
+pub use cursor::{Cursor, Read};
 pub use frames::{Direction, FrameLog, FrameOrigin, FrameRecord};
 use log::ENTRY_OVERHEAD;
 pub use log::{Log, Weigh};

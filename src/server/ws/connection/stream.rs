@@ -177,7 +177,7 @@ impl Connection {
                 self.stream_waiting = true;
                 return;
             }
-            let (events, missed) = {
+            let crate::store::Read { events, missed, more } = {
                 let store = self.connector.shared.store.read();
                 let (count, bytes) = self.out.stream_room();
                 store.read_since_within(&mut self.cursor, count.min(STREAM_BATCH), bytes)
@@ -186,7 +186,6 @@ impl Connection {
             if self.missed_unreported > 0 {
                 self.send_lag_notice();
             }
-            let n = events.len();
             let wanted: Vec<_> = events
                 .into_iter()
                 .filter_map(|e| match self.subscription.channel_for(&e) {
@@ -219,7 +218,9 @@ impl Connection {
                     return;
                 }
             }
-            if n < STREAM_BATCH {
+            // A read cut short by the queue's room is continued at once (or when the queue
+            // drains, above), not at the next stored event, which may never come.
+            if !more {
                 return;
             }
             tokio::task::yield_now().await;
