@@ -75,6 +75,8 @@ pub struct Config {
     pub broker_buffer: usize,
     /// How long a seed 004 (MCP-RS) session made with `POST /api/sessions` lives, in seconds.
     pub session_expiry_secs: u64,
+    /// Reload a tab once when it is first attached after it loaded, so its load is captured.
+    pub reload_on_attach: bool,
 }
 
 impl Default for Config {
@@ -110,6 +112,7 @@ impl Default for Config {
             broker_stream_maxlen: 100_000,
             broker_buffer: 100_000,
             session_expiry_secs: 24 * 60 * 60,
+            reload_on_attach: false,
         }
     }
 }
@@ -236,6 +239,9 @@ pub fn apply_env(config: &mut Config, env: impl Fn(&str) -> Option<String>) -> R
     }
     if let Some(v) = env("TRIAGE_REDACT_HEADERS") {
         config.redact_headers = bool_of("TRIAGE_REDACT_HEADERS", &v)?;
+    }
+    if let Some(v) = env("TRIAGE_RELOAD_ON_ATTACH") {
+        config.reload_on_attach = bool_of("TRIAGE_RELOAD_ON_ATTACH", &v)?;
     }
     if let Some(v) = env("TRIAGE_THEME") {
         config.theme = v;

@@ -6,6 +6,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use base64::Engine;
 use serde_json::{json, Value};
 
+use super::sessions::PageEvent;
 use super::Connector;
 use crate::protocol::shape::{FrameShape, Inspected, Scanned};
 use crate::protocol::timestamp::now_ms;
@@ -34,16 +35,17 @@ impl Connector {
                 }
             }
             MessageType::BrowserEvent => {
-                let url = env.data.get("url").and_then(Value::as_str).map(str::to_string);
-                let title = env.data.get("title").and_then(Value::as_str).map(str::to_string);
-                self.shared.sessions.update_details(session, |d| {
-                    if url.is_some() {
-                        d.url = url;
-                    }
-                    if title.is_some() {
-                        d.title = title;
-                    }
-                });
+                let d = &env.data;
+                let page = PageEvent {
+                    event: d.get("event").and_then(Value::as_str),
+                    url: d.get("url").and_then(Value::as_str),
+                    title: d.get("title").and_then(Value::as_str),
+                    attached_at: d.get("attachedAt").and_then(Value::as_f64).map(|t| t as i64),
+                    already_loaded: d.get("alreadyLoaded").and_then(Value::as_bool),
+                };
+                if page.matters() {
+                    self.shared.sessions.update_details(session, |d| d.note(&page));
+                }
             }
             MessageType::ScreenshotResponse => {
                 self.save_screenshot(&mut env).await;
@@ -221,17 +223,15 @@ impl Connector {
             Inspected::Console(c) => classify_parts(ty, c.level.as_deref(), None, None),
             Inspected::Network(n) => classify_parts(ty, None, n.status.and_then(|s| s.as_u64()), None),
             Inspected::BrowserEvent(b) => {
-                let (url, title) =
-                    (b.url.as_deref().map(str::to_string), b.title.as_deref().map(str::to_string));
-                if url.is_some() || title.is_some() {
-                    self.shared.sessions.update_details(session, |d| {
-                        if url.is_some() {
-                            d.url = url;
-                        }
-                        if title.is_some() {
-                            d.title = title;
-                        }
-                    });
+                let page = PageEvent {
+                    event: b.event.as_deref(),
+                    url: b.url.as_deref(),
+                    title: b.title.as_deref(),
+                    attached_at: b.attached_at.map(|t| t as i64),
+                    already_loaded: b.already_loaded,
+                };
+                if page.matters() {
+                    self.shared.sessions.update_details(session, |d| d.note(&page));
                 }
                 classify_parts(ty, None, None, None)
             }

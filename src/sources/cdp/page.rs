@@ -117,7 +117,7 @@ impl Page {
                 url: Some(url.clone()),
                 title: Some(title.clone()),
                 client_type: Some("cdp".into()),
-                user_agent: None,
+                ..PeerDetails::default()
             },
             stats: stats.clone(),
             tx,
@@ -157,6 +157,10 @@ impl Page {
         if waiting {
             let _ = self.ctx.call("Runtime.runIfWaitingForDebugger", json!({})).await;
         }
+        let reload = self.ctx.connector.config().reload_on_attach;
+        let (at, data) = super::attached::began(&self.ctx, waiting, reload).await;
+        self.emit(MessageType::BrowserEvent, data, Some(at));
+        self.flush();
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
