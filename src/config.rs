@@ -77,6 +77,9 @@ pub struct Config {
     pub session_expiry_secs: u64,
     /// Reload a tab once when it is first attached after it loaded, so its load is captured.
     pub reload_on_attach: bool,
+    /// Console and Network events are held this long (ms) and listed by their timestamp, so one
+    /// arriving late by another route is placed where it happened (0: listed by arrival).
+    pub reorder_window_ms: u64,
 }
 
 impl Default for Config {
@@ -113,6 +116,7 @@ impl Default for Config {
             broker_buffer: 100_000,
             session_expiry_secs: 24 * 60 * 60,
             reload_on_attach: false,
+            reorder_window_ms: 250,
         }
     }
 }
@@ -242,6 +246,9 @@ pub fn apply_env(config: &mut Config, env: impl Fn(&str) -> Option<String>) -> R
     }
     if let Some(v) = env("TRIAGE_RELOAD_ON_ATTACH") {
         config.reload_on_attach = bool_of("TRIAGE_RELOAD_ON_ATTACH", &v)?;
+    }
+    if let Some(v) = env("TRIAGE_REORDER_WINDOW_MS") {
+        config.reorder_window_ms = parse("TRIAGE_REORDER_WINDOW_MS", &v)?;
     }
     if let Some(v) = env("TRIAGE_THEME") {
         config.theme = v;

@@ -77,7 +77,7 @@ impl Connector {
         let raw = raw.unwrap_or_else(|| Raw::from(env.to_json().into_bytes()));
         let event = StoredEvent { seq: 0, ty, level, status, timestamp_ms, session: session.clone(), raw };
         let recorded = self.shared.recorder.as_ref().map(|_| event.clone());
-        self.shared.store.write().append(event);
+        self.shared.store.write().append_staged([Staged::Event(event)]);
         if let Some(e) = recorded {
             self.record(&e.envelope_json());
         }
