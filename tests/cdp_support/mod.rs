@@ -4,6 +4,8 @@
 //! left behind and removes temp dirs on every exit path.
 #![allow(dead_code)]
 
+pub mod recorder;
+
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
