@@ -491,8 +491,8 @@ pub enum Staged {
 }
 
 impl Store {
-    /// Appends staged items in order, assigning their seqs; Console and Network events go
-    /// through the reorder window when one is set. Returns how many were events (held ones too).
+    /// Appends staged items in order, assigning their seqs; console messages and requests go
+    /// through the reorder window when one is set (screenshots, navigations: at once). Returns how many were events (held ones too).
     pub fn append_staged(&mut self, batch: impl IntoIterator<Item = Staged>) -> usize {
         let mut events = 0;
         let now = crate::protocol::timestamp::now_ms();
@@ -501,7 +501,13 @@ impl Store {
             match item {
                 Staged::Event(e)
                     if window
-                        && matches!(Category::of(e.ty), Some(Category::Console | Category::Network)) =>
+                        && matches!(
+                            e.ty,
+                            MessageType::ConsoleLog
+                                | MessageType::ConsoleError
+                                | MessageType::NetworkRequest
+                                | MessageType::NetworkError
+                        ) =>
                 {
                     self.reorder.push(e, now);
                     events += 1;
