@@ -4,6 +4,8 @@
 //! never jumps. One held longer than the window is released anyway; an event arriving after a
 //! later-stamped one was released is appended where it arrives (documented in docs/protocol.md).
 
+use std::collections::VecDeque;
+
 use super::StoredEvent;
 
 /// The most events held at once; past it everything held is released (a flood).
@@ -13,8 +15,10 @@ pub const MAX_HELD: usize = 20_000;
 #[derive(Debug, Default)]
 pub struct Reorder {
     window_ms: i64,
-    /// (event timestamp, arrival time, arrival number, event), ascending.
-    held: Vec<(i64, i64, u64, StoredEvent)>,
+    /// (event timestamp, arrival number, event), ascending.
+    held: VecDeque<(i64, u64, StoredEvent)>,
+    /// (arrival time, event timestamp, arrival number) in arrival order: the front is due first.
+    arrived: VecDeque<(i64, i64, u64)>,
     arrivals: u64,
 }
 
@@ -39,29 +43,53 @@ impl Reorder {
     pub fn push(&mut self, event: StoredEvent, now: i64) {
         self.arrivals += 1;
         let key = (event.timestamp_ms, self.arrivals);
-        let at = self.held.partition_point(|(ts, _, n, _)| (*ts, *n) <= key);
-        self.held.insert(at, (event.timestamp_ms, now, self.arrivals, event));
+        // Most events arrive in order: found from the back in one step.
+        let at = if self.held.back().is_none_or(|(ts, n, _)| (*ts, *n) <= key) {
+            self.held.len()
+        } else {
+            self.held.partition_point(|(ts, n, _)| (*ts, *n) <= key)
+        };
+        self.held.insert(at, (event.timestamp_ms, self.arrivals, event));
+        self.arrived.push_back((now, event_ts(&self.held, at), self.arrivals));
     }
 
     /// When the next held event falls due (ms), if any.
     pub fn next_due(&self) -> Option<i64> {
-        self.held.iter().map(|(_, arrived, _, _)| arrived + self.window_ms).min()
+        self.arrived.front().map(|(at, _, _)| at + self.window_ms)
     }
 
     /// Releases, in timestamp order, every event held for the window by `now`, and every event
     /// stamped no later than one of those (it must not be listed after it).
     pub fn take_due(&mut self, now: i64) -> Vec<StoredEvent> {
-        let cut = self.held.iter().rposition(|(_, arrived, _, _)| arrived + self.window_ms <= now);
-        match cut {
-            Some(i) => self.held.drain(..=i).map(|(_, _, _, e)| e).collect(),
-            None => Vec::new(),
+        let mut last: Option<(i64, u64)> = None;
+        while let Some(&(at, ts, n)) = self.arrived.front() {
+            if at + self.window_ms > now {
+                break;
+            }
+            self.arrived.pop_front();
+            last = last.max(Some((ts, n)));
         }
+        let Some(key) = last else { return Vec::new() };
+        let end = self.held.partition_point(|(ts, n, _)| (*ts, *n) <= key);
+        // Arrival entries of events released early with these stay until their turn: popping
+        // them releases nothing held or only later arrivals stamped before a listed event,
+        // which could not be placed anyway.
+        let out = self.held.drain(..end).map(|(_, _, e)| e).collect();
+        if self.held.is_empty() {
+            self.arrived.clear();
+        }
+        out
     }
 
     /// Everything held, in timestamp order (shutdown, or the window set to 0).
     pub fn take_all(&mut self) -> Vec<StoredEvent> {
-        self.held.drain(..).map(|(_, _, _, e)| e).collect()
+        self.arrived.clear();
+        self.held.drain(..).map(|(_, _, e)| e).collect()
     }
+}
+
+fn event_ts(held: &VecDeque<(i64, u64, StoredEvent)>, at: usize) -> i64 {
+    held[at].0
 }
 
 #[cfg(test)]
