@@ -160,29 +160,30 @@ async fn triage_stores_what_devtools_shows_for_a_real_page() {
         assert!(Instant::now() < deadline, "the protocol client saw no second page");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    // Requests finish after their last console line: wait until every one is stored.
-    let seen = protocol_requests(&rec);
-    assert!(seen.len() >= 9, "the protocol saw the page's requests: {seen:#?}");
-    let stored = loop {
+    // Requests finish after their last console line (on both sides): compare until they agree
+    // or the wait ends, then assert on the last look.
+    let sorted = |mut v: Vec<Seen>| {
+        v.sort_by(|a, b| a.url.cmp(&b.url).then(a.status.cmp(&b.status)));
+        v
+    };
+    let (seen, stored) = loop {
+        let seen = protocol_requests(&rec);
         let events = api.events().await;
-        let reqs: Vec<Seen> = events
+        let stored: Vec<Seen> = events
             .iter()
             .filter(|e| matches!(s(e, "/type"), "network-request" | "network-error"))
             .filter(|e| s(e, "/data/resourceType") != "WebSocket")
             .map(stored_request)
             .collect();
-        if reqs.len() >= seen.len() || Instant::now() > deadline {
-            break reqs;
+        let (seen, stored) = (sorted(seen), sorted(stored));
+        if (seen.len() >= 9 && seen == stored) || Instant::now() > deadline {
+            break (seen, stored);
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
-
-    // Every request, once, as the protocol saw it (in the order each was reported).
-    let mut want: Vec<&Seen> = seen.iter().collect();
-    let mut got: Vec<&Seen> = stored.iter().collect();
-    want.sort_by(|a, b| a.url.cmp(&b.url).then(a.status.cmp(&b.status)));
-    got.sort_by(|a, b| a.url.cmp(&b.url).then(a.status.cmp(&b.status)));
-    assert_eq!(got, want, "stored requests differ from the protocol's");
+    assert!(seen.len() >= 9, "the protocol saw the page's requests: {seen:#?}");
+    // Every request, once, as the protocol saw it.
+    assert_eq!(stored, seen, "stored requests differ from the protocol's");
     let etags: Vec<i64> = seen.iter().filter(|r| r.url.ends_with("/etag")).map(|r| r.status).collect();
     assert_eq!(etags, [200, 304], "the page revalidated /etag");
     let revalidated = stored.iter().find(|r| r.url.ends_with("/etag") && r.status == 304).expect("a 304");
