@@ -80,6 +80,11 @@ pub struct Config {
     pub broker_buffer: usize,
     /// How long a seed 004 (MCP-RS) session made with `POST /api/sessions` lives, in seconds.
     pub session_expiry_secs: u64,
+    /// Reload a tab once when it is first attached after it loaded, so its load is captured.
+    pub reload_on_attach: bool,
+    /// Console and Network events are held this long (ms) and listed by their timestamp, so one
+    /// arriving late by another route is placed where it happened (0: listed by arrival).
+    pub reorder_window_ms: u64,
 }
 
 impl Default for Config {
@@ -118,6 +123,8 @@ impl Default for Config {
             broker_stream_maxlen: 100_000,
             broker_buffer: 100_000,
             session_expiry_secs: 24 * 60 * 60,
+            reload_on_attach: false,
+            reorder_window_ms: 250,
         }
     }
 }
@@ -260,6 +267,12 @@ pub fn apply_env(config: &mut Config, env: impl Fn(&str) -> Option<String>) -> R
     }
     if let Some(v) = env("TRIAGE_REDACT_HEADERS") {
         config.redact_headers = bool_of("TRIAGE_REDACT_HEADERS", &v)?;
+    }
+    if let Some(v) = env("TRIAGE_RELOAD_ON_ATTACH") {
+        config.reload_on_attach = bool_of("TRIAGE_RELOAD_ON_ATTACH", &v)?;
+    }
+    if let Some(v) = env("TRIAGE_REORDER_WINDOW_MS") {
+        config.reorder_window_ms = parse("TRIAGE_REORDER_WINDOW_MS", &v)?;
     }
     if let Some(v) = env("TRIAGE_THEME") {
         config.theme = v;

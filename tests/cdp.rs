@@ -7,7 +7,7 @@
 
 mod cdp_support;
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
@@ -292,34 +292,6 @@ async fn commands(api: &Api, id: &str, pages: std::net::SocketAddr) {
     }
     let (status, cleared) = api.command(json!({ "type": "clear-logs", "sessionId": id })).await;
     assert_eq!(status, 200, "{cleared}");
-}
-
-/// Starts Chromium with remote debugging on a free port, as a user would for `--attach`.
-fn start_chromium(guard: &mut Guard, chromium: &std::path::Path, url: &str) -> u16 {
-    let profile = guard.temp_dir("profile");
-    let mut cmd = Command::new(chromium);
-    cmd.args(["--headless=new", "--disable-gpu", "--no-first-run", "--remote-debugging-port=0"])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .arg(url)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    if std::fs::read_to_string("/proc/self/status")
-        .is_ok_and(|s| s.lines().any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0")))
-    {
-        cmd.arg("--no-sandbox");
-    }
-    guard.browsers.push(cmd.spawn().expect("start chromium"));
-    let deadline = Instant::now() + WAIT;
-    loop {
-        if let Some(port) = std::fs::read_to_string(profile.join("DevToolsActivePort"))
-            .ok()
-            .and_then(|t| t.lines().next().and_then(|l| l.trim().parse().ok()))
-        {
-            return port;
-        }
-        assert!(Instant::now() < deadline, "chromium wrote no DevToolsActivePort");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -204,4 +204,47 @@ proptest! {
             }
         }
     }
+
+    /// The reorder window loses and duplicates nothing, each release is in timestamp order, and
+    /// an event is listed after a later-stamped one only if it arrived after that one was listed.
+    #[test]
+    fn the_reorder_window_keeps_everything_and_lists_by_time(
+        events in proptest::collection::vec((0i64..5_000, 0i64..120), 0..60),
+        polls in proptest::collection::vec(0i64..400, 0..8),
+    ) {
+        use triage_tui::store::reorder::Reorder;
+        let mut r = Reorder::new(250);
+        let mut now = 0;
+        let mut arrived = Vec::new();
+        // (event number, timestamp, when it was listed)
+        let mut out: Vec<(usize, i64, i64)> = Vec::new();
+        let mut polls = polls.into_iter();
+        let take = |batch: Vec<StoredEvent>, at: i64, out: &mut Vec<(usize, i64, i64)>| {
+            for e in batch {
+                out.push((String::from_utf8_lossy(&e.raw).parse().unwrap(), e.timestamp_ms, at));
+            }
+        };
+        for (i, (ts, gap)) in events.iter().enumerate() {
+            now += gap;
+            let mut e = stored(MessageType::ConsoleLog, &i.to_string());
+            e.timestamp_ms = *ts;
+            r.push(e, now);
+            arrived.push(now);
+            if i % 7 == 6 {
+                now += polls.next().unwrap_or(0);
+                let batch = r.take_due(now);
+                prop_assert!(batch.windows(2).all(|w| w[0].timestamp_ms <= w[1].timestamp_ms));
+                take(batch, now, &mut out);
+            }
+        }
+        take(r.take_all(), i64::MAX, &mut out);
+        for (a, b) in out.iter().zip(out.iter().skip(1)) {
+            if a.1 > b.1 {
+                prop_assert!(arrived[b.0] >= a.2, "{b:?} listed after the later {a:?} though it arrived first");
+            }
+        }
+        let mut seen: Vec<usize> = out.iter().map(|o| o.0).collect();
+        seen.sort_unstable();
+        prop_assert_eq!(seen, (0..events.len()).collect::<Vec<_>>());
+    }
 }

@@ -160,6 +160,7 @@ fn session(id: &str, kind: PeerKind, url: Option<&str>) -> SessionInfo {
         messages: 42,
         messages_out: 3,
         rate_limited: 0,
+        attached_after_load: None,
     }
 }
 
@@ -539,4 +540,30 @@ fn search_matches_are_highlighted_in_place() {
     assert!((at..at + 10).all(|x| buf[(x, 4)].bg == warn), "the match is highlighted");
     assert!(buf[(at + 11, 4)].bg != warn, "and only the match");
     assert_eq!(s.views[0].items.len(), 5, "no row is hidden");
+}
+
+#[test]
+fn a_tab_attached_after_its_load_says_what_is_not_captured_until_it_navigates() {
+    let (mut s, store) = populated((100, 30));
+    let mut sessions = s.sessions.clone();
+    sessions[0].attached_after_load = Some(T0);
+    s.set_sessions(sessions.clone());
+    // The UI shows UTC here (`state` sets it): the attach time to the second.
+    let at = chrono::DateTime::from_timestamp_millis(T0).unwrap().format("%H:%M:%S");
+    let notice = format!("opened before {at} (attach) are not captured — r reloads");
+    s.pane = Pane::Network;
+    let net = draw(&mut s, &store);
+    let line = net.lines().nth(1).unwrap_or("");
+    assert_eq!(line, format!("Requests and sockets {notice}"), "{net}");
+    assert!(net.lines().nth(2).is_some_and(|l| l.contains("method")), "the header follows:\n{net}");
+    s.pane = Pane::Frames;
+    let frames = draw(&mut s, &store);
+    assert_eq!(frames.lines().nth(1), Some(format!("Sockets {notice}").as_str()), "{frames}");
+    s.pane = Pane::Console;
+    assert!(!draw(&mut s, &store).contains("not captured"), "Console has no such notice");
+    // A navigation after the attach: the server clears the mark, and the notice goes.
+    sessions[0].attached_after_load = None;
+    s.set_sessions(sessions);
+    s.pane = Pane::Network;
+    assert!(!draw(&mut s, &store).contains("not captured"));
 }

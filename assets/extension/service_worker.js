@@ -6,7 +6,7 @@
 
 import * as cdp from './lib/cdp.js';
 import { clearLogs, browserAction, screenshot, normalizeNavigationUrl } from './lib/actions.js';
-import { enableDomains, handleEvent } from './lib/capture.js';
+import { enableDomains, handleEvent, noteAttach } from './lib/capture.js';
 import { handleBinding, startPicker, stopPicker } from './lib/picker.js';
 import { TabSession } from './lib/session.js';
 import { DEFAULTS, MODES, loadSettings, sanitize } from './lib/settings.js';
@@ -38,7 +38,15 @@ const ctx = {
     if (handleBinding(session, p) && session.lastSelection) lastSelection = { tabId: session.tabId, ...session.lastSelection };
   },
   changed: () => scheduleBadges(),
+  // The server's reload_on_attach: a tab that had loaded before we attached is reloaded once.
+  reloadOnAttach: (session) => {
+    if (!session.alreadyLoaded || reloadedTabs.has(session.tabId)) return;
+    reloadedTabs.add(session.tabId);
+    cdp.send(session.tabId, 'Page.reload', {}).catch((err) => console.warn(`[triage] reload on attach: ${err.message}`));
+  },
 };
+/** Tabs reload_on_attach reloaded already (once per tab). */
+const reloadedTabs = new Set();
 
 const ready = init();
 
@@ -111,6 +119,7 @@ async function attachTab(tabId) {
     try {
       await cdp.attach(tabId);
       await enableDomains(session);
+      await noteAttach(session);
     } catch (err) {
       sessions.delete(tabId);
       session.stop('attach failed');

@@ -7,6 +7,7 @@
 pub mod actions;
 pub mod console_format;
 pub mod messages;
+pub mod network_facts;
 pub mod redact;
 pub mod shape;
 pub mod timestamp;

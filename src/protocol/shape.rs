@@ -194,6 +194,10 @@ pub struct BrowserEventShape<'a> {
     #[serde(borrow)]
     pub title: Text<'a>,
     pub success: Option<bool>,
+    #[serde(rename = "attachedAt")]
+    pub attached_at: Option<f64>,
+    #[serde(rename = "alreadyLoaded")]
+    pub already_loaded: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -6,6 +6,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use base64::Engine;
 use serde_json::{json, Value};
 
+use super::sessions::{PageEvent, DOWNLOAD_STARTING};
 use super::Connector;
 use crate::protocol::shape::{FrameShape, Inspected, Scanned};
 use crate::protocol::timestamp::now_ms;
@@ -34,19 +35,19 @@ impl Connector {
                 }
             }
             MessageType::BrowserEvent => {
-                // A download's URL is not the page's.
-                let url = (env.data.get("event").and_then(Value::as_str) != Some("download_starting"))
-                    .then(|| env.data.get("url").and_then(Value::as_str).map(str::to_string))
-                    .flatten();
-                let title = env.data.get("title").and_then(Value::as_str).map(str::to_string);
-                self.shared.sessions.update_details(session, |d| {
-                    if url.is_some() {
-                        d.url = url;
-                    }
-                    if title.is_some() {
-                        d.title = title;
-                    }
-                });
+                let d = &env.data;
+                let event = d.get("event").and_then(Value::as_str);
+                let page = PageEvent {
+                    event,
+                    // A download's URL is not the page's.
+                    url: d.get("url").and_then(Value::as_str).filter(|_| event != Some(DOWNLOAD_STARTING)),
+                    title: d.get("title").and_then(Value::as_str),
+                    attached_at: d.get("attachedAt").and_then(Value::as_f64).map(|t| t as i64),
+                    already_loaded: d.get("alreadyLoaded").and_then(Value::as_bool),
+                };
+                if page.matters() {
+                    self.shared.sessions.update_details(session, |d| d.note(&page));
+                }
             }
             MessageType::ScreenshotResponse => {
                 self.save_screenshot(&mut env).await;
@@ -78,7 +79,7 @@ impl Connector {
         let raw = raw.unwrap_or_else(|| Raw::from(env.to_json().into_bytes()));
         let event = StoredEvent { seq: 0, ty, level, status, timestamp_ms, session: session.clone(), raw };
         let recorded = self.shared.recorder.as_ref().map(|_| event.clone());
-        self.shared.store.write().append(event);
+        self.shared.store.write().append_staged([Staged::Event(event)]);
         if let Some(e) = recorded {
             self.record(&e.envelope_json());
         }
@@ -224,21 +225,16 @@ impl Connector {
             Inspected::Console(c) => classify_parts(ty, c.level.as_deref(), None, None),
             Inspected::Network(n) => classify_parts(ty, None, n.status.and_then(|s| s.as_u64()), None),
             Inspected::BrowserEvent(b) => {
-                // A download's URL is not the page's.
-                let page_url = b.event.as_deref() != Some("download_starting");
-                let (url, title) = (
-                    b.url.as_deref().filter(|_| page_url).map(str::to_string),
-                    b.title.as_deref().map(str::to_string),
-                );
-                if url.is_some() || title.is_some() {
-                    self.shared.sessions.update_details(session, |d| {
-                        if url.is_some() {
-                            d.url = url;
-                        }
-                        if title.is_some() {
-                            d.title = title;
-                        }
-                    });
+                let page = PageEvent {
+                    event: b.event.as_deref(),
+                    // A download's URL is not the page's.
+                    url: b.url.as_deref().filter(|_| b.event.as_deref() != Some(DOWNLOAD_STARTING)),
+                    title: b.title.as_deref(),
+                    attached_at: b.attached_at.map(|t| t as i64),
+                    already_loaded: b.already_loaded,
+                };
+                if page.matters() {
+                    self.shared.sessions.update_details(session, |d| d.note(&page));
                 }
                 classify_parts(ty, None, None, None)
             }

@@ -13,6 +13,7 @@ mod har_http;
 mod http;
 pub(crate) mod ingest;
 pub mod metrics;
+mod reorder_flush;
 mod replay;
 mod rest;
 pub mod sessions;
@@ -572,8 +573,15 @@ impl Bound {
     /// Serves until [`Connector::shutdown`] is called.
     pub async fn serve(self) -> Result<()> {
         let token = self.connector.shutdown_token();
+        let reorder = tokio::spawn(reorder_flush::run(self.connector.clone(), token.clone()));
         let app = rest::router(self.connector.clone());
+        let connector = self.connector.clone();
         http::serve(self.listener, self.tls, app, self.connector, token).await;
+        reorder.abort();
+        // Nothing held is lost: what the window still holds is listed as it stands.
+        if connector.shared.store.write().release_all() > 0 {
+            connector.notify_changed();
+        }
         Ok(())
     }
 

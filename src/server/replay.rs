@@ -67,6 +67,8 @@ impl Connector {
                 }
             }
         }
+        // A recording is listed whole and at once, as it was recorded (no reorder window).
+        self.shared.store.write().release_all();
         self.notify_changed();
         if loaded.events == 0 {
             let first =

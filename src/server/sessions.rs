@@ -70,6 +70,54 @@ pub struct PeerDetails {
     /// The browser window (an extension's window id, a CDP browser context) the tab is in: a
     /// seed 002 layout.
     pub window_id: Option<String>,
+    /// When capture began on a page that had already loaded (epoch ms): what it requested
+    /// before is not captured. Cleared by the first navigation after.
+    pub attached_after_load: Option<i64>,
+}
+
+/// What a `browser-event` tells about its session's page.
+#[derive(Debug, Default)]
+pub struct PageEvent<'a> {
+    pub event: Option<&'a str>,
+    pub url: Option<&'a str>,
+    pub title: Option<&'a str>,
+    pub attached_at: Option<i64>,
+    pub already_loaded: Option<bool>,
+}
+
+impl PageEvent<'_> {
+    /// Whether it changes anything in [`PeerDetails`] (the hot path skips the lock otherwise).
+    pub fn matters(&self) -> bool {
+        self.url.is_some()
+            || self.title.is_some()
+            || matches!(self.event, Some(ATTACHED) | Some(NAVIGATION_STARTING))
+    }
+}
+
+/// The `browser-event` a source sends once capture begins (`attachedAt`, `alreadyLoaded`).
+pub const ATTACHED: &str = "attached";
+/// A main-frame navigation: from here on the page's requests are captured.
+pub const NAVIGATION_STARTING: &str = "navigation_starting";
+/// A download began: its URL is the file's, not the page's.
+pub const DOWNLOAD_STARTING: &str = "download_starting";
+
+impl PeerDetails {
+    pub fn note(&mut self, e: &PageEvent<'_>) {
+        if let Some(u) = e.url {
+            self.url = Some(u.to_string());
+        }
+        if let Some(t) = e.title {
+            self.title = Some(t.to_string());
+        }
+        match e.event {
+            Some(ATTACHED) if e.already_loaded == Some(true) => {
+                self.attached_after_load =
+                    Some(e.attached_at.unwrap_or_else(crate::protocol::timestamp::now_ms));
+            }
+            Some(ATTACHED) | Some(NAVIGATION_STARTING) => self.attached_after_load = None,
+            _ => {}
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -107,6 +155,9 @@ pub struct SessionInfo {
     pub messages: u64,
     pub messages_out: u64,
     pub rate_limited: u64,
+    /// Capture began after the page had loaded, at this time (epoch ms); `null` once the page
+    /// navigated (or reloaded) after that.
+    pub attached_after_load: Option<i64>,
 }
 
 #[derive(Debug, Default)]
@@ -212,6 +263,7 @@ impl Registry {
                 messages: e.stats.messages_in.load(Relaxed),
                 messages_out: e.stats.messages_out.load(Relaxed),
                 rate_limited: e.stats.rate_limited.load(Relaxed),
+                attached_after_load: e.details.attached_after_load,
             })
             .collect();
         list.sort_by(|a, b| (a.connected_at, &a.session_id).cmp(&(b.connected_at, &b.session_id)));

@@ -11,6 +11,7 @@
 mod cursor;
 pub mod frames;
 mod log;
+pub mod reorder;
 pub mod screenshots;
 
 use std::sync::Arc;
@@ -235,6 +236,8 @@ pub struct Store {
     generation: u64,
     /// The most the held events and frames may weigh; the oldest go first past it.
     max_bytes: usize,
+    /// Console and Network events waiting to be placed by their timestamp (window 0: none).
+    reorder: reorder::Reorder,
 }
 
 /// The store as the connector, the UI and the API share it.
@@ -249,7 +252,36 @@ impl Store {
             stored_total: 0,
             generation: 0,
             max_bytes: DEFAULT_MAX_STORE_BYTES,
+            reorder: reorder::Reorder::new(0),
         }
+    }
+
+    /// Sets the reorder window (ms); 0 releases what is held and appends as events arrive.
+    pub fn set_reorder_window(&mut self, window_ms: i64) {
+        let held = self.reorder.take_all();
+        self.reorder = reorder::Reorder::new(window_ms);
+        self.append_all(held);
+    }
+
+    /// When the next held event falls due (epoch ms).
+    pub fn reorder_next_due(&self) -> Option<i64> {
+        self.reorder.next_due()
+    }
+
+    /// Appends the held events due by `now`; returns how many.
+    pub fn release_due(&mut self, now: i64) -> usize {
+        let due = self.reorder.take_due(now);
+        self.append_all(due)
+    }
+
+    /// Appends everything held (shutdown: nothing is lost); returns how many.
+    pub fn release_all(&mut self) -> usize {
+        let held = self.reorder.take_all();
+        self.append_all(held)
+    }
+
+    fn append_all(&mut self, events: Vec<StoredEvent>) -> usize {
+        events.into_iter().filter_map(|e| self.append(e)).count()
     }
 
     /// Sets the byte budget (and applies it at once).
@@ -329,6 +361,7 @@ impl Store {
             log.clear();
         }
         self.frames.clear_all();
+        self.reorder.take_all();
         self.generation += 1;
     }
 
@@ -459,11 +492,27 @@ pub enum Staged {
 }
 
 impl Store {
-    /// Appends staged items in order, assigning their seqs. Returns how many were events.
+    /// Appends staged items in order, assigning their seqs; console messages and requests go
+    /// through the reorder window when one is set (screenshots, navigations: at once). Returns how many were events (held ones too).
     pub fn append_staged(&mut self, batch: impl IntoIterator<Item = Staged>) -> usize {
         let mut events = 0;
+        let now = crate::protocol::timestamp::now_ms();
+        let window = self.reorder.window_ms() > 0;
         for item in batch {
             match item {
+                Staged::Event(e)
+                    if window
+                        && matches!(
+                            e.ty,
+                            MessageType::ConsoleLog
+                                | MessageType::ConsoleError
+                                | MessageType::NetworkRequest
+                                | MessageType::NetworkError
+                        ) =>
+                {
+                    self.reorder.push(e, now);
+                    events += 1;
+                }
                 Staged::Event(e) => {
                     if self.append(e).is_some() {
                         events += 1;
@@ -476,6 +525,11 @@ impl Store {
                 }
             }
         }
+        // Bounded: a flood larger than this within one window is released as it stands.
+        if self.reorder.len() > reorder::MAX_HELD {
+            self.release_all();
+        }
+        self.release_due(now);
         events
     }
 }

@@ -26,6 +26,8 @@ pub struct Areas {
     pub tabs: Rect,
     pub header: Rect,
     pub list: Rect,
+    /// The line above the list saying what was not captured (a tab attached after its load).
+    pub notice: Option<Rect>,
     pub detail: Option<Rect>,
     /// The prompt line (filter, search, navigate, JavaScript) when one is open.
     pub input: Option<Rect>,
@@ -62,9 +64,16 @@ pub fn layout(viewport: (u16, u16), state: &State) -> Areas {
     } else {
         (body, None)
     };
+    let mut list_part = list_part;
+    let notice =
+        (list_part.height >= 3 && panes::attach_notice::capture_notice(state).is_some()).then(|| {
+            list_part.y += 1;
+            list_part.height -= 1;
+            Rect::new(list_part.x, list_part.y - 1, list_part.width, 1)
+        });
     let header = Rect::new(list_part.x, list_part.y, list_part.width, 1.min(list_part.height));
     let list = Rect::new(list_part.x, list_part.y + 1, list_part.width, list_part.height.saturating_sub(1));
-    Areas { tabs, header, list, detail, input, footer, status }
+    Areas { tabs, header, list, notice, detail, input, footer, status }
 }
 
 fn count_label(n: usize) -> String {
@@ -382,6 +391,11 @@ pub fn render(state: &State, frame: &mut Frame) {
     frame.buffer_mut().set_style(screen, state.theme.base());
     render_tabs(frame, state, areas.tabs);
     render_header(frame, state, areas.header);
+    if let (Some(r), Some(text)) = (areas.notice, panes::attach_notice::capture_notice(state)) {
+        let style = Style::default().fg(state.theme.warn).add_modifier(Modifier::BOLD);
+        frame
+            .render_widget(Paragraph::new(Line::styled(fit(&text, r.width as usize).into_owned(), style)), r);
+    }
     render_list(frame, state, areas.list);
     if let Some(d) = areas.detail {
         render_detail(frame, state, d);

@@ -4,6 +4,8 @@
 //! left behind and removes temp dirs on every exit path.
 #![allow(dead_code)]
 
+pub mod recorder;
+
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -150,8 +152,14 @@ pub fn page_url(pages: SocketAddr) -> String {
 /// Starts `triage-tui serve --port 0 ARGS…`; returns its base URL and, when it launched one,
 /// the browser's pid.
 pub fn start_server(guard: &mut Guard, args: &[&str]) -> (String, Option<u32>) {
+    start_server_config(guard, args, "")
+}
+
+/// [`start_server`] with `config_toml` as its config file.
+pub fn start_server_config(guard: &mut Guard, args: &[&str], config_toml: &str) -> (String, Option<u32>) {
     let data = guard.temp_dir("data");
     let config = guard.temp_dir("config");
+    std::fs::write(config.join("config.toml"), config_toml).expect("config file");
     let log = config.join("serve.stderr");
     let stderr = std::fs::File::create(&log).expect("server log file");
     guard.server_log = Some(log);
@@ -276,4 +284,32 @@ pub fn s<'a>(v: &'a Value, ptr: &str) -> &'a str {
 
 pub fn num(v: &Value, ptr: &str) -> Option<f64> {
     v.pointer(ptr).and_then(Value::as_f64)
+}
+
+/// Starts Chromium with remote debugging on a free port, as a user would for `--attach`.
+pub fn start_chromium(guard: &mut Guard, chromium: &Path, url: &str) -> u16 {
+    let profile = guard.temp_dir("profile");
+    let mut cmd = Command::new(chromium);
+    cmd.args(["--headless=new", "--disable-gpu", "--no-first-run", "--remote-debugging-port=0"])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(url)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    if std::fs::read_to_string("/proc/self/status")
+        .is_ok_and(|s| s.lines().any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0")))
+    {
+        cmd.arg("--no-sandbox");
+    }
+    guard.browsers.push(cmd.spawn().expect("start chromium"));
+    let deadline = Instant::now() + WAIT;
+    loop {
+        if let Some(port) = std::fs::read_to_string(profile.join("DevToolsActivePort"))
+            .ok()
+            .and_then(|t| t.lines().next().and_then(|l| l.trim().parse().ok()))
+        {
+            return port;
+        }
+        assert!(Instant::now() < deadline, "chromium wrote no DevToolsActivePort");
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }

@@ -42,7 +42,8 @@ pub fn temp_dir(tag: &str) -> PathBuf {
 }
 
 pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> TestServer {
-    let mut config = Config { port: 0, ..Config::default() };
+    // Listed by arrival: these tests send in order and read at once (tests/reorder.rs tests the window).
+    let mut config = Config { port: 0, reorder_window_ms: 0, ..Config::default() };
     tweak(&mut config);
     let dir = temp_dir("srv");
     let paths = Paths {

@@ -40,6 +40,25 @@ export async function enableDomains(session) {
   await cdp.send(tabId, 'Runtime.enable');
 }
 
+/**
+ * Capture begins: say whether the page had loaded already (what it requested before is then not
+ * captured, and the panes say so). Queued before the socket connects, so it goes first.
+ */
+export async function noteAttach(session) {
+  let readyState = null;
+  try {
+    const r = await cdp.send(session.tabId, 'Runtime.evaluate', { expression: 'document.readyState', returnByValue: true });
+    readyState = r && r.result && typeof r.result.value === 'string' ? r.result.value : null;
+  } catch {
+    /* no document: nothing was missed */
+  }
+  session.alreadyLoaded = readyState !== null && session.url !== 'about:blank';
+  session.emit('browser-event', {
+    event: 'attached', url: session.url, attachedAt: session.attachedAt, alreadyLoaded: session.alreadyLoaded,
+    readyState, timestamp: session.attachedAt,
+  }, session.attachedAt);
+}
+
 /** Dispatch one CDP event of this tab. */
 export function handleEvent(session, method, params) {
   const handler = HANDLERS[method];

@@ -293,6 +293,7 @@ export class TabSession {
     // Every 25 s, or faster when the server announces a shorter interval (never below 5 s).
     this.heartbeatMs = hb > 0 ? Math.max(5000, Math.min(HEARTBEAT_MS, hb)) : HEARTBEAT_MS;
     this.startHeartbeat();
+    if (data.reloadOnAttach && this.ctx.reloadOnAttach) this.ctx.reloadOnAttach(this);
     this.state = 'connected';
     this.attempt = 0;
     this.lastError = null;

@@ -7,6 +7,7 @@
 //! extension's; commands arrive on the session's outbound queue like an extension's.
 
 mod actions;
+mod attached;
 mod client;
 mod console;
 pub mod launch;

@@ -11,6 +11,7 @@ use serde_json::{json, Map, Value};
 
 use super::client::Client;
 use super::console::truncate;
+use crate::protocol::network_facts::WireFacts;
 use crate::protocol::timestamp::now_ms;
 use crate::protocol::MessageType;
 
@@ -35,11 +36,9 @@ struct Request {
     wall_ms: f64,
     initiator: Option<String>,
     response: Option<Value>,
-    /// The status `Network.responseReceivedExtraInfo` gives (304 for a revalidation).
-    raw_status: Option<i64>,
-    data_length: u64,
+    /// Status, sizes and cache as DevTools shows them (the wire status, encoded and decoded bytes).
+    facts: WireFacts,
     end_ts: Option<f64>,
-    encoded_length: Option<f64>,
     redirected_to: Option<String>,
     /// When the last response byte (or the headers) arrived; for requests that never finish.
     last_seen: Option<std::time::Instant>,
@@ -120,9 +119,10 @@ impl Net {
                 if let (Some(redirect), Some(mut prev)) =
                     (p.get("redirectResponse"), self.requests.remove(&id))
                 {
+                    prev.facts.response_status = redirect["status"].as_i64();
                     prev.response = Some(redirect.clone());
                     prev.end_ts = p["timestamp"].as_f64();
-                    prev.encoded_length = redirect["encodedDataLength"].as_f64();
+                    prev.facts.encoded_length = redirect["encodedDataLength"].as_f64();
                     prev.redirected_to = p["request"]["url"].as_str().map(str::to_string);
                     out.push((MessageType::NetworkRequest, data_of(&id, &prev, None, body_cap)));
                 }
@@ -147,10 +147,8 @@ impl Net {
                     wall_ms: p["wallTime"].as_f64().map_or(now_ms() as f64, |w| w * 1000.0),
                     initiator: p["initiator"]["type"].as_str().map(str::to_string),
                     response: None,
-                    raw_status: extra.status,
-                    data_length: 0,
+                    facts: WireFacts { wire_status: extra.status, ..WireFacts::default() },
                     end_ts: None,
-                    encoded_length: None,
                     redirected_to: None,
                     last_seen: None,
                     reported: false,
@@ -166,7 +164,7 @@ impl Net {
                 match self.requests.get_mut(&id) {
                     Some(req) => {
                         req.raw_response_headers = Some(p["headers"].clone());
-                        req.raw_status = status;
+                        req.facts.wire_status = status;
                     }
                     None => self.stash(id, |e| {
                         e.response_headers = Some(p["headers"].clone());
@@ -176,7 +174,12 @@ impl Net {
             }
             "Network.responseReceived" => {
                 if let Some(req) = self.requests.get_mut(&id) {
-                    req.response = Some(p["response"].clone());
+                    let r = &p["response"];
+                    req.facts.response_status = r["status"].as_i64();
+                    req.facts.from_disk_cache = r["fromDiskCache"].as_bool() == Some(true);
+                    req.facts.from_prefetch_cache = r["fromPrefetchCache"].as_bool() == Some(true);
+                    req.facts.from_service_worker = r["fromServiceWorker"].as_bool() == Some(true);
+                    req.response = Some(r.clone());
                     req.last_seen = Some(std::time::Instant::now());
                     req.end_ts = p["timestamp"].as_f64();
                     if let Some(t) = p["type"].as_str() {
@@ -195,19 +198,23 @@ impl Net {
             }
             "Network.dataReceived" => {
                 if let Some(req) = self.requests.get_mut(&id) {
-                    req.data_length += p["dataLength"].as_u64().unwrap_or(0);
+                    req.facts.decoded_length += p["dataLength"].as_u64().unwrap_or(0);
                     req.last_seen = Some(std::time::Instant::now());
                     req.end_ts = p["timestamp"].as_f64();
+                }
+            }
+            "Network.requestServedFromCache" => {
+                if let Some(req) = self.requests.get_mut(&id) {
+                    req.facts.from_memory_cache = true;
                 }
             }
             "Network.loadingFinished" => {
                 if let Some(mut req) = self.requests.remove(&id).filter(|r| !r.reported) {
                     req.end_ts = p["timestamp"].as_f64();
-                    req.encoded_length = p["encodedDataLength"].as_f64();
-                    let status = req.response.as_ref().and_then(|r| r["status"].as_i64()).unwrap_or(0);
+                    req.facts.encoded_length = p["encodedDataLength"].as_f64();
+                    let status = req.facts.status();
                     let mut body = None;
-                    if body_cap > 0 && req.method != "OPTIONS" && status != 204 && req.raw_status != Some(304)
-                    {
+                    if body_cap > 0 && req.method != "OPTIONS" && status != 204 && status != 304 {
                         body = Some(if fetch_bodies {
                             fetch_body(client, &req, &id).await
                         } else {
@@ -435,7 +442,7 @@ fn data_of(id: &str, req: &Request, body: Option<Body>, cap: usize) -> Value {
     let empty = json!({});
     let res_headers =
         res.map(|r| req.raw_response_headers.as_ref().unwrap_or(&r["headers"])).unwrap_or(&empty);
-    let status = req.raw_status.or_else(|| res.and_then(|r| r["status"].as_i64())).unwrap_or(0);
+    let status = req.facts.status();
     let status_text = res.and_then(|r| r["statusText"].as_str()).unwrap_or("");
     let request_body = req.post_data.as_deref().filter(|_| cap > 0).map(|b| truncate(b, cap));
     let mut d = json!({
@@ -449,13 +456,14 @@ fn data_of(id: &str, req: &Request, body: Option<Body>, cap: usize) -> Value {
         "duration": req.end_ts.map(|e| round((e - req.start_ts) * 1000.0)),
         "size": {
             "request": headers_size(req_headers) + req.post_data.as_ref().map_or(0, String::len),
-            "response": req.encoded_length.or_else(|| res.and_then(|r| r["encodedDataLength"].as_f64())).unwrap_or(0.0),
-            "body": req.data_length,
+            "response": req.facts.encoded_length.or_else(|| res.and_then(|r| r["encodedDataLength"].as_f64())).unwrap_or(0.0),
+            "body": req.facts.decoded_length,
         },
         "headers": { "request": headers_map(req_headers), "response": headers_map(res_headers) },
         "body": { "request": request_body, "response": null },
         "timing": timing_of(req),
     });
+    req.facts.apply(&mut d);
     match body {
         Some(Body::Text(t)) => {
             if t.len() > cap {

@@ -117,8 +117,8 @@ impl Page {
                 url: Some(url.clone()),
                 title: Some(title.clone()),
                 client_type: Some("cdp".into()),
-                user_agent: None,
                 window_id: info["browserContextId"].as_str().map(str::to_string),
+                ..PeerDetails::default()
             },
             stats: stats.clone(),
             tx,
@@ -158,6 +158,10 @@ impl Page {
         if waiting {
             let _ = self.ctx.call("Runtime.runIfWaitingForDebugger", json!({})).await;
         }
+        let reload = self.ctx.connector.config().reload_on_attach;
+        let (at, data) = super::attached::began(&self.ctx, waiting, reload).await;
+        self.emit(MessageType::BrowserEvent, data, Some(at));
+        self.flush();
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {

@@ -2,6 +2,7 @@
 //! One file per pane; this module holds the shared row/detail types and formatting helpers.
 //! Everything here is built from one parsed event at a time (only visible rows are built).
 
+pub mod attach_notice;
 pub mod console;
 pub mod elements;
 pub mod frames;

@@ -113,6 +113,7 @@ impl Connection {
                 "supportedProtocols": SUBPROTOCOLS,
                 "maxMessageSize": config.max_message_bytes,
                 "heartbeatInterval": config.heartbeat_interval_ms,
+                "reloadOnAttach": config.reload_on_attach,
             }),
         )
         .with_timestamp(now_ms());
