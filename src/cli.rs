@@ -69,6 +69,10 @@ pub struct Cli {
     /// This connector's name on the broker [default: HOST:PORT; env TRIAGE_NAME].
     #[arg(long, global = true)]
     pub name: Option<String>,
+
+    /// PEM CA file for a rediss:// broker's certificate [default: system roots; env TRIAGE_BROKER_CA].
+    #[arg(long, global = true, value_name = "FILE")]
+    pub broker_ca: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -120,6 +124,7 @@ impl Cli {
             },
             broker: self.broker.clone(),
             name: self.name.clone(),
+            broker_ca: self.broker_ca.clone(),
         }
     }
 }

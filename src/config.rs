@@ -69,6 +69,9 @@ pub struct Config {
     pub broker: Option<String>,
     /// This connector's name on the broker; default `HOST:PORT`.
     pub name: Option<String>,
+    /// PEM CA file a `rediss://` broker's certificate is checked against (redis-cli's `--cacert`);
+    /// default: the system's roots.
+    pub broker_ca: Option<PathBuf>,
     /// Entries the broker's stream keeps (approximately; the oldest go first).
     pub broker_stream_maxlen: usize,
     /// Events waiting to be published while the broker is down; the oldest past it are dropped and counted.
@@ -107,6 +110,7 @@ impl Default for Config {
             browser: BrowserOptions::default(),
             broker: None,
             name: None,
+            broker_ca: None,
             broker_stream_maxlen: 100_000,
             broker_buffer: 100_000,
             session_expiry_secs: 24 * 60 * 60,
@@ -125,6 +129,7 @@ pub struct Overrides {
     pub browser: BrowserFlags,
     pub broker: Option<String>,
     pub name: Option<String>,
+    pub broker_ca: Option<PathBuf>,
 }
 
 /// Where things are read from and written to.
@@ -252,6 +257,9 @@ pub fn apply_env(config: &mut Config, env: impl Fn(&str) -> Option<String>) -> R
     if let Some(v) = env("TRIAGE_NAME") {
         config.name = Some(v);
     }
+    if let Some(v) = env("TRIAGE_BROKER_CA") {
+        config.broker_ca = Some(PathBuf::from(v));
+    }
     config.browser.apply_env(&env)?;
     Ok(())
 }
@@ -277,6 +285,9 @@ pub fn apply_overrides(config: &mut Config, o: &Overrides) {
     }
     if let Some(n) = &o.name {
         config.name = Some(n.clone());
+    }
+    if let Some(ca) = &o.broker_ca {
+        config.broker_ca = Some(ca.clone());
     }
     config.browser.apply_flags(&o.browser);
 }
