@@ -90,6 +90,15 @@ async fn redis_down_then_back_publishing_resumes_and_counts_reconcile() {
     let mut browser = a.browser("tab-a").await;
     browser.send(json!({"id": "before", "type": "console-log", "data": {"message": "before"}})).await;
     b.wait_events("type=console-log", 1).await;
+    let remote = format!("ci-a/{}", browser.session);
+    let stale_on_b = async || {
+        let (_, list) = b.get_json("/api/sessions").await;
+        let list = list["sessions"].as_array().cloned().unwrap_or_default();
+        let s = list.iter().find(|s| s["sessionId"] == remote.as_str()).cloned().unwrap_or_default();
+        assert!(!s.is_null(), "B lists A's session: {list:?}");
+        s["stale"] == true
+    };
+    assert!(!stale_on_b().await, "fresh while the broker is up");
 
     redis.kill();
     for i in 0..5 {
@@ -102,8 +111,12 @@ async fn redis_down_then_back_publishing_resumes_and_counts_reconcile() {
     // A keeps storing locally and says so.
     assert_eq!(a.wait_events("type=console-log", 6).await.len(), 6);
     until("A to notice", async || a.get_json("/health").await.1["redis"] == "disconnected").await;
+    // B cannot hear A: A's session stays listed, marked stale.
+    until("B to mark A's session stale", async || stale_on_b().await).await;
 
     redis.restart();
+    // A re-advertises on the fresh (empty) Redis; B clears the mark.
+    until("B to clear the stale mark", async || !stale_on_b().await).await;
     until("B to receive what waited", async || b.events("type=console-log").await.len() == 6).await;
     let (_, health) = a.get_json("/health").await;
     assert_eq!(health["redis"], "connected");

@@ -46,6 +46,7 @@ fn mcp_session() -> SessionInfo {
         messages: 3,
         messages_out: 0,
         rate_limited: 0,
+        stale: false,
     }
 }
 

@@ -159,6 +159,7 @@ fn session(id: &str, kind: PeerKind, url: Option<&str>) -> SessionInfo {
         messages: 42,
         messages_out: 3,
         rate_limited: 0,
+        stale: false,
     }
 }
 

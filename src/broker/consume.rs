@@ -34,6 +34,7 @@ pub(super) async fn run(connector: Connector, broker: Arc<Broker>, client: redis
             Ok(c) => c,
             Err(e) => {
                 tracing::warn!("broker: cannot connect to read the stream: {e}");
+                super::advertise::mark_stale(&connector, |_| true);
                 tokio::select! {
                     _ = stop.cancelled() => return,
                     _ = tokio::time::sleep(backoff) => {}
@@ -63,6 +64,7 @@ pub(super) async fn run(connector: Connector, broker: Arc<Broker>, client: redis
             };
             match reply {
                 Ok(Some(reply)) => {
+                    broker.status.connected.store(true, Relaxed);
                     let mut staged = Vec::new();
                     let (events, commands): (Vec<_>, Vec<_>) =
                         reply.keys.into_iter().partition(|k| k.key == STREAM_KEY);
@@ -79,10 +81,11 @@ pub(super) async fn run(connector: Connector, broker: Arc<Broker>, client: redis
                     broker.status.received.fetch_add(staged.len() as u64, Relaxed);
                     connector.append_staged(&mut staged);
                 }
-                Ok(None) => {}
+                Ok(None) => broker.status.connected.store(true, Relaxed),
                 Err(e) => {
                     tracing::warn!("broker: reading the stream failed: {e}");
                     broker.status.connected.store(false, Relaxed);
+                    super::advertise::mark_stale(&connector, |_| true);
                     continue 'connect;
                 }
             }

@@ -39,6 +39,7 @@ fn tab(id: &str, title: &str, url: &str, last_active: i64) -> SessionInfo {
         messages: 0,
         messages_out: 0,
         rate_limited: 0,
+        stale: false,
     }
 }
 

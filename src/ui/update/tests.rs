@@ -38,6 +38,7 @@ fn browser(id: &str) -> SessionInfo {
         messages: 0,
         messages_out: 0,
         rate_limited: 0,
+        stale: false,
     }
 }
 
