@@ -164,6 +164,82 @@ async fn a_command_sent_through_b_reaches_a_browser_on_a_and_answers_b_only() {
 }
 
 #[tokio::test]
+async fn a_remote_clear_logs_clears_the_holders_store_not_the_requesters() {
+    let redis = Redis::start();
+    let a = connector_on(&redis, "ci-a").await;
+    let b = connector_on(&redis, "ci-b").await;
+    let mut on_a = a.browser("tab-a").await;
+    let mut on_b = b.browser("tab-b").await;
+    on_a.send(json!({"type": "console-log", "data": {"message": "on A"}})).await;
+    on_b.send(json!({"type": "console-log", "data": {"message": "on B"}})).await;
+    b.wait_events("type=console-log", 2).await;
+    a.wait_events("type=console-log", 2).await;
+    let remote = format!("ci-a/{}", on_a.session);
+    let call =
+        b.spawn_command(json!({"id": "clear-1", "type": "clear-logs", "sessionId": remote, "data": {}}));
+    let cmd = on_a.recv_type("clear-logs").await;
+    on_a.send(json!({"id": cmd["id"], "type": "command-result", "data": {"success": true}})).await;
+    let reply = call.await.unwrap();
+    assert_eq!(reply["type"], "command-result", "{reply}");
+    assert!(a.events("type=console-log").await.is_empty(), "the holder's store is cleared");
+    let left = b.events("type=console-log").await;
+    assert!(left.iter().any(|e| e["data"]["message"] == "on B"), "the requester keeps its own: {left:?}");
+}
+
+#[tokio::test]
+async fn a_connector_that_starts_reads_a_recent_window_not_the_whole_stream() {
+    let redis = Redis::start();
+    let event = |m: &str| json!({"type": "console-log", "data": {"message": m}}).to_string();
+    // An entry from long ago (its id is its time), and one from now.
+    let old = redis.cli(&[
+        "XADD",
+        "triage:events",
+        "1000-0",
+        "c",
+        "ci-old",
+        "s",
+        "ext-1",
+        "t",
+        "console-log",
+        "e",
+        &event("ancient"),
+    ]);
+    assert!(old.contains("1000-0"), "{old}");
+    redis.cli(&[
+        "XADD",
+        "triage:events",
+        "*",
+        "c",
+        "ci-new",
+        "s",
+        "ext-2",
+        "t",
+        "console-log",
+        "e",
+        &event("recent"),
+    ]);
+    let b = connector_on(&redis, "ci-b").await;
+    let got = b.wait_events("type=console-log", 1).await;
+    assert_eq!(got[0]["data"]["message"], "recent", "{got:?}");
+    // Anything later still arrives after the window's entries; the ancient one never does.
+    redis.cli(&[
+        "XADD",
+        "triage:events",
+        "*",
+        "c",
+        "ci-new",
+        "s",
+        "ext-2",
+        "t",
+        "console-log",
+        "e",
+        &event("later"),
+    ]);
+    let got = b.wait_events("type=console-log", 2).await;
+    assert!(got.iter().all(|e| e["data"]["message"] != "ancient"), "{got:?}");
+}
+
+#[tokio::test]
 async fn a_connector_that_dies_disappears_from_the_others() {
     let redis = Redis::start();
     let a = connector_on(&redis, "ci-a").await;

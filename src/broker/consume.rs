@@ -3,6 +3,9 @@
 //! registered as a remote browser (the Sessions pane lists it under its connector).
 //!
 //! The last stream id read is kept, so after a reconnect nothing is read (and stored) twice.
+//! On start it reads the last [`HISTORY_MS`] of the stream (a viewer that joins sees what just
+//! happened, not the whole capped stream) and only commands sent from then on; both positions
+//! come from Redis's clock (`TIME`), which also stamps the entry ids, not from this machine's.
 
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
@@ -20,14 +23,14 @@ use crate::store::{classify, Raw, SessionId, Staged, StoredEvent};
 
 const BATCH: usize = 512;
 const BLOCK_MS: u64 = 1_000;
+/// How far back a connector that starts reads the fleet's events: 15 minutes.
+pub const HISTORY_MS: u64 = 15 * 60 * 1000;
 
 pub(super) async fn run(connector: Connector, broker: Arc<Broker>, client: redis::Client) {
     let stop = connector.shutdown_token();
-    // From the start of what the stream still holds: a viewer that joins sees recent history.
-    let mut last_id = "0-0".to_string();
-    // Only commands sent from now on: an old command is not run again after a restart.
     let inbox = super::route::inbox_key(&broker.name);
-    let mut inbox_id = format!("{}-0", now_ms());
+    // Set at the first connection (from Redis's clock), then the last ids read.
+    let mut positions: Option<(String, String)> = None;
     let mut backoff = Duration::from_millis(100);
     'connect: loop {
         let mut conn = match client.get_multiplexed_async_connection().await {
@@ -44,6 +47,23 @@ pub(super) async fn run(connector: Connector, broker: Arc<Broker>, client: redis
             }
         };
         conn.set_response_timeout(Duration::from_millis(BLOCK_MS + 5_000));
+        if positions.is_none() {
+            match redis::cmd("TIME").query_async::<(u64, u64)>(&mut conn).await {
+                Ok((secs, micros)) => {
+                    let now = secs * 1000 + micros / 1000;
+                    positions = Some((format!("{}-0", now.saturating_sub(HISTORY_MS)), format!("{now}-0")));
+                }
+                Err(e) => {
+                    tracing::warn!("broker: cannot read Redis's clock: {e}");
+                    tokio::select! {
+                        _ = stop.cancelled() => return,
+                        _ = tokio::time::sleep(backoff) => {}
+                    }
+                    continue 'connect;
+                }
+            }
+        }
+        let Some((last_id, inbox_id)) = positions.as_mut() else { continue 'connect };
         backoff = Duration::from_millis(100);
         loop {
             let mut xread = redis::cmd("XREAD");
@@ -55,8 +75,8 @@ pub(super) async fn run(connector: Connector, broker: Arc<Broker>, client: redis
                 .arg("STREAMS")
                 .arg(STREAM_KEY)
                 .arg(&inbox)
-                .arg(&last_id)
-                .arg(&inbox_id);
+                .arg(&*last_id)
+                .arg(&*inbox_id);
             let read = xread.query_async::<Option<StreamReadReply>>(&mut conn);
             let reply = tokio::select! {
                 _ = stop.cancelled() => return,
@@ -69,11 +89,11 @@ pub(super) async fn run(connector: Connector, broker: Arc<Broker>, client: redis
                     let (events, commands): (Vec<_>, Vec<_>) =
                         reply.keys.into_iter().partition(|k| k.key == STREAM_KEY);
                     for entry in commands.into_iter().flat_map(|k| k.ids) {
-                        inbox_id = entry.id.clone();
+                        *inbox_id = entry.id.clone();
                         super::route::handle(&connector, &broker, &entry);
                     }
                     for entry in events.into_iter().flat_map(|k| k.ids) {
-                        last_id = entry.id.clone();
+                        *last_id = entry.id.clone();
                         if let Some(s) = stage(&connector, &broker, &entry) {
                             staged.push(s);
                         }

@@ -127,6 +127,12 @@ impl Redis {
         out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default()
     }
 
+    /// `redis-cli ARGS` on the plain port; its output.
+    pub fn cli(&self, args: &[&str]) -> String {
+        let out = Command::new("redis-cli").args(["-p", &self.port.to_string()]).args(args).output();
+        out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default()
+    }
+
     pub fn xlen(&self) -> u64 {
         let out = Command::new("redis-cli")
             .args(["-p", &self.port.to_string(), "XLEN", "triage:events"])
