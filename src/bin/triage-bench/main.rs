@@ -4,9 +4,10 @@
 //!
 //! Usage: `triage-bench [SCENARIO] [--quick] [--seconds N]`; scenarios: all (default), ws_ingest,
 //! http_ingest, latency, render (render and filter with 1 M events), memory, process (startup and
-//! idle CPU of the real binary in tmux), peer, har_export; and `soak` (not part of all: mixed load for
+//! idle CPU of the real binary in tmux), peer, har_export, broker (with a local redis-server); and `soak` (not part of all: mixed load for
 //! `--seconds`, default 300, checking that every message is accounted for and memory is bounded).
 
+mod broker;
 mod har;
 mod load;
 mod soak;
@@ -42,7 +43,7 @@ fn parse_args() -> Result<Opts> {
             }
             "-h" | "--help" => {
                 println!(
-                    "usage: triage-bench [all|ws_ingest|http_ingest|latency|render|memory|process|peer|har_export|soak] [--quick] [--seconds N]"
+                    "usage: triage-bench [all|ws_ingest|http_ingest|latency|render|memory|process|peer|har_export|broker|soak] [--quick] [--seconds N]"
                 );
                 std::process::exit(0);
             }
@@ -80,8 +81,18 @@ async fn run(opts: Opts) -> Result<()> {
     }
     let all = opts.scenario == "all";
     let want = |s: &str| all || opts.scenario == s;
-    let known =
-        ["all", "ws_ingest", "http_ingest", "latency", "render", "memory", "process", "peer", "har_export"];
+    let known = [
+        "all",
+        "ws_ingest",
+        "http_ingest",
+        "latency",
+        "render",
+        "memory",
+        "process",
+        "peer",
+        "har_export",
+        "broker",
+    ];
     if !known.contains(&opts.scenario.as_str()) {
         bail!("unknown scenario {:?}; one of {}", opts.scenario, known.join(", "));
     }
@@ -111,6 +122,9 @@ async fn run(opts: Opts) -> Result<()> {
     if want("har_export") {
         har::export_figures(opts.quick)?;
     }
+    if want("broker") {
+        broker::figures(opts.quick).await?;
+    }
     Ok(())
 }
 
@@ -120,7 +134,12 @@ fn num_cores() -> usize {
 
 /// A connector on 127.0.0.1:0 with limits opened up for load.
 async fn connector(capacities: Capacities) -> Result<(Connector, SocketAddr, tempdir::TempDir)> {
-    let config = Config {
+    start_in(load_config(capacities), tempdir::TempDir::new()?).await
+}
+
+/// The config of [`connector`]: 127.0.0.1:0, limits opened up for load.
+fn load_config(capacities: Capacities) -> Config {
+    Config {
         port: 0,
         rate_limit_per_sec: 0,
         max_connections: 1024,
@@ -128,8 +147,7 @@ async fn connector(capacities: Capacities) -> Result<(Connector, SocketAddr, tem
         // Ingest and memory figures are for the counts asked for: no byte budget evicts them.
         max_store_bytes: usize::MAX,
         ..Config::default()
-    };
-    start_in(config, tempdir::TempDir::new()?).await
+    }
 }
 
 /// Starts a connector with `config`, its files in `dir` (removed when the returned dir drops).
@@ -169,6 +187,18 @@ async fn wait_stored(c: &Connector, target: u64, since: Instant, limit: Duration
 async fn ingest_rate(conns: usize, per_conn: u64, network: bool, with_ui: bool) -> Result<f64> {
     let caps = Capacities { console: 4_000_000, network: 4_000_000, ..Capacities::default() };
     let (c, addr, _dir) = connector(caps).await?;
+    ingest_rate_on(&c, addr, conns, per_conn, network, with_ui).await
+}
+
+/// [`ingest_rate`] against a connector already started (`broker.rs` starts one with a broker).
+async fn ingest_rate_on(
+    c: &Connector,
+    addr: SocketAddr,
+    conns: usize,
+    per_conn: u64,
+    network: bool,
+    with_ui: bool,
+) -> Result<f64> {
     let mut sockets = Vec::new();
     for i in 0..conns {
         sockets.push(load::connect_browser(addr, &format!("tab-{i}")).await?);
@@ -183,8 +213,9 @@ async fn ingest_rate(conns: usize, per_conn: u64, network: bool, with_ui: bool) 
             |i| if network { load::network_message(&mut rng, i) } else { load::console_message(&mut rng, i) },
         )
         .collect();
-    let base = stored_events(&c);
+    let base = stored_events(c);
     let total = per_conn * conns as u64;
+    let published_base = broker::published(c);
     let stop = tokio_util::sync::CancellationToken::new();
     let ui_task = with_ui.then(|| tokio::spawn(ui_loop(c.clone(), stop.clone())));
     let start = Instant::now();
@@ -196,7 +227,11 @@ async fn ingest_rate(conns: usize, per_conn: u64, network: bool, with_ui: bool) 
             Ok::<_, anyhow::Error>(ws)
         }));
     }
-    let elapsed = wait_stored(&c, base + total, start, Duration::from_secs(300)).await?;
+    let mut elapsed = wait_stored(c, base + total, start, Duration::from_secs(300)).await?;
+    // With a broker, ingest is done when every event is also on the stream.
+    if let Some(published_base) = published_base {
+        elapsed = broker::wait_published(c, published_base + total, start).await?;
+    }
     for t in tasks {
         t.await??;
     }
