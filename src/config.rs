@@ -72,7 +72,7 @@ pub struct Config {
     /// PEM CA file a `rediss://` broker's certificate is checked against (redis-cli's `--cacert`);
     /// default: the system's roots.
     pub broker_ca: Option<PathBuf>,
-    /// Entries the broker's stream keeps (approximately; the oldest go first).
+    /// Entries the broker's stream keeps (approximately; the oldest go first); each holds up to 64 events.
     pub broker_stream_maxlen: usize,
     /// Events waiting to be published while the broker is down; the oldest past it are dropped and counted.
     pub broker_buffer: usize,
@@ -111,7 +111,7 @@ impl Default for Config {
             broker: None,
             name: None,
             broker_ca: None,
-            broker_stream_maxlen: 100_000,
+            broker_stream_maxlen: 10_000,
             broker_buffer: 100_000,
             session_expiry_secs: 24 * 60 * 60,
         }

@@ -40,10 +40,10 @@ async fn a_browser_on_one_connector_is_seen_by_another() {
     assert!(listed.contains(&remote_session) && listed.contains("\"remote\""), "{listed}");
 
     // No loops: B does not publish what it read, A stores each of its events once.
-    until("A's two events on the stream", async || redis.xlen() == 2).await;
+    until("A's two events on the stream", async || redis.stream_events() == 2).await;
     browser.send(json!({"id": "from-a-3", "type": "console-log", "data": {"message": "third"}})).await;
     b.wait_events("type=console-log", 2).await;
-    until("the third on the stream", async || redis.xlen() == 3).await;
+    until("the third on the stream", async || redis.stream_events() == 3).await;
     assert_eq!(a.events("type=console-log,network-request").await.len(), 3);
     let (_, health_b) = b.get_json("/health").await;
     assert_eq!(health_b["redis"], "connected");

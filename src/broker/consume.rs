@@ -94,9 +94,7 @@ pub(super) async fn run(connector: Connector, broker: Arc<Broker>, client: redis
                     }
                     for entry in events.into_iter().flat_map(|k| k.ids) {
                         *last_id = entry.id.clone();
-                        if let Some(s) = stage(&connector, &broker, &entry) {
-                            staged.push(s);
-                        }
+                        stage_entry(&connector, &broker, &entry, &mut staged);
                     }
                     broker.status.received.fetch_add(staged.len() as u64, Relaxed);
                     connector.append_staged(&mut staged);
@@ -113,19 +111,35 @@ pub(super) async fn run(connector: Connector, broker: Arc<Broker>, client: redis
     }
 }
 
-/// One stream entry as a staged event, or `None` for this connector's own entries and
-/// entries that are not events.
-fn stage(connector: &Connector, broker: &Arc<Broker>, entry: &StreamId) -> Option<Staged> {
-    let from: String = entry.get("c")?;
+/// The events of one stream entry (packed `s0 t0 e0 …` with `n`, or a single `s t e`), staged;
+/// none for this connector's own entries. A field that is not an event is skipped.
+fn stage_entry(connector: &Connector, broker: &Arc<Broker>, entry: &StreamId, out: &mut Vec<Staged>) {
+    let Some(from) = entry.get::<String>("c") else { return };
     if from == broker.name {
-        return None;
+        return;
     }
-    let session: String = entry.get("s")?;
-    let ty = MessageType::parse(&entry.get::<String>("t")?)?;
-    let raw: Vec<u8> = entry.get("e")?;
+    match entry.get::<usize>("n") {
+        Some(n) => {
+            let n = n.min(super::publish::PACK);
+            out.extend((0..n).filter_map(|i| stage(connector, broker, entry, &from, &i.to_string())));
+        }
+        None => out.extend(stage(connector, broker, entry, &from, "")),
+    }
+}
+
+fn stage(
+    connector: &Connector,
+    broker: &Arc<Broker>,
+    entry: &StreamId,
+    from: &str,
+    i: &str,
+) -> Option<Staged> {
+    let session: String = entry.get(&format!("s{i}"))?;
+    let ty = MessageType::parse(&entry.get::<String>(&format!("t{i}"))?)?;
+    let raw: Vec<u8> = entry.get(&format!("e{i}"))?;
     let env: Envelope = serde_json::from_slice(&raw).ok()?;
     let id: SessionId = SessionId::from(format!("{from}/{session}"));
-    register(connector, broker, &id, &from);
+    register(connector, broker, &id, from);
     let (level, status) = classify(&env, ty);
     let timestamp_ms = env.timestamp.map_or_else(now_ms, |t| t.0);
     if let Some((_, _, _, stats)) = connector.registry().sender(&id) {

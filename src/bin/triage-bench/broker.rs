@@ -71,9 +71,15 @@ impl Redis {
     }
 }
 
-/// Events this connector published to its broker, or `None` with no broker.
+/// Events this connector's publisher is done with (published, or dropped when its buffer
+/// overflowed), or `None` with no broker.
 pub fn published(c: &Connector) -> Option<u64> {
-    c.health().get("broker").map(|b| b["published"].as_u64().unwrap_or(0))
+    let count = |b: &serde_json::Value, k: &str| b[k].as_u64().unwrap_or(0);
+    c.health().get("broker").map(|b| count(b, "published") + count(b, "dropped"))
+}
+
+fn dropped(c: &Connector) -> u64 {
+    c.health()["broker"]["dropped"].as_u64().unwrap_or(0)
 }
 
 /// Waits until `target` events are published (bounded); the time since `since`.
@@ -117,6 +123,7 @@ pub async fn figures(quick: bool) -> Result<()> {
     let local = ingest_rate(4, per_conn, false, false).await?;
     let (c, addr, _dir) = broker_connector(&redis, "bench-ingest", caps).await?;
     let with_broker = ingest_rate_on(&c, addr, 4, per_conn, false, false).await?;
+    figure("ws_ingest_with_broker_dropped_events", dropped(&c) as f64, "ev");
     figure("ws_ingest_local_events_per_sec", local, "ev/s");
     figure("ws_ingest_with_broker_events_per_sec", with_broker, "ev/s");
     figure("ws_ingest_with_broker_vs_local_ratio", with_broker / local, "x");
