@@ -28,8 +28,17 @@ pub(super) async fn run(connector: Connector, broker: Arc<Broker>, mut redis: Co
     let stop = connector.shutdown_token();
     let mut backoff = Duration::from_millis(100);
     loop {
-        loop {
-            let (events, _) = connector.store().read().read_since(&mut cursor, BATCH);
+        if stop.is_cancelled() {
+            return;
+        }
+        // While Redis answers, the store is the buffer: read a batch ahead only, so a flood does
+        // not overflow `pending`. While it is down, read on into the bounded buffer (the store may
+        // evict what waits there), dropping and counting the oldest past it.
+        let ahead = if broker.status.connected.load(Relaxed) { BATCH } else { usize::MAX };
+        while pending.len() < ahead {
+            let (events, missed) = connector.store().read().read_since(&mut cursor, BATCH);
+            // Evicted from the store before the publisher got to them.
+            broker.status.dropped.fetch_add(missed, Relaxed);
             if events.is_empty() {
                 break;
             }
@@ -40,7 +49,7 @@ pub(super) async fn run(connector: Connector, broker: Arc<Broker>, mut redis: Co
             pending.pop_front();
             broker.status.dropped.fetch_add(1, Relaxed);
         }
-        while !pending.is_empty() {
+        if !pending.is_empty() {
             let n = pending.len().min(BATCH);
             let mut pipe = redis::pipe();
             let batch: Vec<&StoredEvent> = pending.iter().take(n).collect();
@@ -63,6 +72,8 @@ pub(super) async fn run(connector: Connector, broker: Arc<Broker>, mut redis: Co
                     broker.status.publish_lag_ms.store((now_ms() - oldest).max(0), Relaxed);
                     broker.status.connected.store(true, Relaxed);
                     backoff = Duration::from_millis(100);
+                    // More may wait in the store: no need to wait for a change.
+                    continue;
                 }
                 Err(e) => {
                     tracing::warn!("broker: cannot publish ({} waiting): {e}", pending.len());
@@ -72,7 +83,6 @@ pub(super) async fn run(connector: Connector, broker: Arc<Broker>, mut redis: Co
                         _ = tokio::time::sleep(backoff) => {}
                     }
                     backoff = (backoff * 2).min(Duration::from_secs(5));
-                    break;
                 }
             }
         }
