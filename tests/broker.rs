@@ -189,52 +189,20 @@ async fn a_remote_clear_logs_clears_the_holders_store_not_the_requesters() {
 #[tokio::test]
 async fn a_connector_that_starts_reads_a_recent_window_not_the_whole_stream() {
     let redis = Redis::start();
-    let event = |m: &str| json!({"type": "console-log", "data": {"message": m}}).to_string();
-    // An entry from long ago (its id is its time), and one from now.
-    let old = redis.cli(&[
-        "XADD",
-        "triage:events",
-        "1000-0",
-        "c",
-        "ci-old",
-        "s",
-        "ext-1",
-        "t",
-        "console-log",
-        "e",
-        &event("ancient"),
-    ]);
+    // A single-event entry of connector `c` with id `id` (its time; `*` is now).
+    let add = |id: &str, c: &str, m: &str| {
+        let e = json!({"type": "console-log", "data": {"message": m}}).to_string();
+        redis.cli(&["XADD", "triage:events", id, "c", c, "s", "ext-1", "t", "console-log", "e", &e])
+    };
+    // An entry from long ago, and one from now.
+    let old = add("1000-0", "ci-old", "ancient");
     assert!(old.contains("1000-0"), "{old}");
-    redis.cli(&[
-        "XADD",
-        "triage:events",
-        "*",
-        "c",
-        "ci-new",
-        "s",
-        "ext-2",
-        "t",
-        "console-log",
-        "e",
-        &event("recent"),
-    ]);
+    add("*", "ci-new", "recent");
     let b = connector_on(&redis, "ci-b").await;
     let got = b.wait_events("type=console-log", 1).await;
     assert_eq!(got[0]["data"]["message"], "recent", "{got:?}");
     // Anything later still arrives after the window's entries; the ancient one never does.
-    redis.cli(&[
-        "XADD",
-        "triage:events",
-        "*",
-        "c",
-        "ci-new",
-        "s",
-        "ext-2",
-        "t",
-        "console-log",
-        "e",
-        &event("later"),
-    ]);
+    add("*", "ci-new", "later");
     let got = b.wait_events("type=console-log", 2).await;
     assert!(got.iter().all(|e| e["data"]["message"] != "ancient"), "{got:?}");
 }
