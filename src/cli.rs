@@ -77,6 +77,9 @@ pub struct Cli {
     /// The PEM private key of --tls-cert [env TRIAGE_TLS_KEY].
     #[arg(long, global = true, value_name = "FILE")]
     pub tls_key: Option<PathBuf>,
+    /// PEM CA file for a rediss:// broker's certificate [default: system roots; env TRIAGE_BROKER_CA].
+    #[arg(long, global = true, value_name = "FILE")]
+    pub broker_ca: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -138,6 +141,7 @@ impl Cli {
             name: self.name.clone(),
             tls_cert: self.tls_cert.clone(),
             tls_key: self.tls_key.clone(),
+            broker_ca: self.broker_ca.clone(),
         }
     }
 }

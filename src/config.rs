@@ -74,7 +74,10 @@ pub struct Config {
     pub broker: Option<String>,
     /// This connector's name on the broker; default `HOST:PORT`.
     pub name: Option<String>,
-    /// Entries the broker's stream keeps (approximately; the oldest go first).
+    /// PEM CA file a `rediss://` broker's certificate is checked against (redis-cli's `--cacert`);
+    /// default: the system's roots.
+    pub broker_ca: Option<PathBuf>,
+    /// Entries the broker's stream keeps (approximately; the oldest go first); each holds up to 64 events.
     pub broker_stream_maxlen: usize,
     /// Events waiting to be published while the broker is down; the oldest past it are dropped and counted.
     pub broker_buffer: usize,
@@ -120,7 +123,8 @@ impl Default for Config {
             browser: BrowserOptions::default(),
             broker: None,
             name: None,
-            broker_stream_maxlen: 100_000,
+            broker_ca: None,
+            broker_stream_maxlen: 10_000,
             broker_buffer: 100_000,
             session_expiry_secs: 24 * 60 * 60,
             reload_on_attach: false,
@@ -142,6 +146,7 @@ pub struct Overrides {
     pub name: Option<String>,
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
+    pub broker_ca: Option<PathBuf>,
 }
 
 /// Where things are read from and written to.
@@ -289,6 +294,9 @@ pub fn apply_env(config: &mut Config, env: impl Fn(&str) -> Option<String>) -> R
     if let Some(v) = env("TRIAGE_NAME") {
         config.name = Some(v);
     }
+    if let Some(v) = env("TRIAGE_BROKER_CA") {
+        config.broker_ca = Some(PathBuf::from(v));
+    }
     config.browser.apply_env(&env)?;
     Ok(())
 }
@@ -320,6 +328,9 @@ pub fn apply_overrides(config: &mut Config, o: &Overrides) {
     }
     if let Some(k) = &o.tls_key {
         config.tls_key = Some(k.clone());
+    }
+    if let Some(ca) = &o.broker_ca {
+        config.broker_ca = Some(ca.clone());
     }
     config.browser.apply_flags(&o.browser);
 }

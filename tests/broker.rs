@@ -4,141 +4,13 @@
 mod common;
 
 use std::net::TcpListener;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use common::redis::{connector_on, until, Redis};
 use common::tmux::Tmux;
 use common::*;
 use serde_json::json;
-
-struct Redis {
-    child: Option<Child>,
-    port: u16,
-    dir: PathBuf,
-    extra: Vec<String>,
-}
-
-impl Redis {
-    /// Starts redis-server on a free port (retrying if another process took it first).
-    fn start() -> Redis {
-        Redis::start_with(&[])
-    }
-
-    fn start_with(extra: &[&str]) -> Redis {
-        let dir = temp_dir("redis");
-        for _ in 0..10 {
-            let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-            let extra = extra.iter().map(|s| s.to_string()).collect();
-            let mut r = Redis { child: None, port, dir: dir.clone(), extra };
-            if r.spawn() {
-                return r;
-            }
-        }
-        panic!("redis-server did not start (is it installed? scripts/test installs it)");
-    }
-
-    fn spawn(&mut self) -> bool {
-        let mut child = Command::new("redis-server")
-            .args([
-                "--port",
-                &self.port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .arg("--dir")
-            .arg(&self.dir)
-            .args(&self.extra)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server runs");
-        for _ in 0..200 {
-            if answers_ping(self.port) {
-                self.child = Some(child);
-                return true;
-            }
-            if child.try_wait().ok().flatten().is_some() {
-                return false;
-            }
-            std::thread::sleep(Duration::from_millis(25));
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        false
-    }
-
-    fn kill(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-
-    fn restart(&mut self) {
-        assert!(self.spawn(), "redis-server restarts on its port");
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    fn get(&self, key: &str) -> String {
-        let out = Command::new("redis-cli").args(["-p", &self.port.to_string(), "GET", key]).output();
-        out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default()
-    }
-
-    fn xlen(&self) -> u64 {
-        let out = Command::new("redis-cli")
-            .args(["-p", &self.port.to_string(), "XLEN", "triage:events"])
-            .output()
-            .expect("redis-cli runs");
-        String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(0)
-    }
-}
-
-/// Whether a Redis answers on `port` (`+PONG`, or `-NOAUTH` with a password): a port another
-/// test's server took between our probe and redis-server's bind must not pass for Redis.
-fn answers_ping(port: u16) -> bool {
-    use std::io::{Read, Write};
-    let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else { return false };
-    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
-    let mut reply = [0u8; 7];
-    s.write_all(b"PING\r\n").is_ok()
-        && s.read_exact(&mut reply).is_ok()
-        && (reply.starts_with(b"+PONG") || reply.starts_with(b"-NOAUTH"))
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        self.kill();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-async fn connector_on(redis: &Redis, name: &str) -> TestServer {
-    let (url, name) = (redis.url(), name.to_string());
-    let srv = start_with(|c| {
-        c.broker = Some(url);
-        c.name = Some(name);
-    })
-    .await;
-    triage_tui::broker::start(&srv.connector).await.expect("broker connects");
-    srv
-}
-
-/// Polls `f` until it holds (bounded by a generous WAIT); never a speed assertion.
-async fn until(what: &str, mut f: impl AsyncFnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + WAIT * 3;
-    while !f().await {
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 #[tokio::test]
 async fn a_browser_on_one_connector_is_seen_by_another() {
@@ -168,10 +40,10 @@ async fn a_browser_on_one_connector_is_seen_by_another() {
     assert!(listed.contains(&remote_session) && listed.contains("\"remote\""), "{listed}");
 
     // No loops: B does not publish what it read, A stores each of its events once.
-    until("A's two events on the stream", async || redis.xlen() == 2).await;
+    until("A's two events on the stream", async || redis.stream_events() == 2).await;
     browser.send(json!({"id": "from-a-3", "type": "console-log", "data": {"message": "third"}})).await;
     b.wait_events("type=console-log", 2).await;
-    until("the third on the stream", async || redis.xlen() == 3).await;
+    until("the third on the stream", async || redis.stream_events() == 3).await;
     assert_eq!(a.events("type=console-log,network-request").await.len(), 3);
     let (_, health_b) = b.get_json("/health").await;
     assert_eq!(health_b["redis"], "connected");
@@ -218,6 +90,15 @@ async fn redis_down_then_back_publishing_resumes_and_counts_reconcile() {
     let mut browser = a.browser("tab-a").await;
     browser.send(json!({"id": "before", "type": "console-log", "data": {"message": "before"}})).await;
     b.wait_events("type=console-log", 1).await;
+    let remote = format!("ci-a/{}", browser.session);
+    let stale_on_b = async || {
+        let (_, list) = b.get_json("/api/sessions").await;
+        let list = list["sessions"].as_array().cloned().unwrap_or_default();
+        let s = list.iter().find(|s| s["sessionId"] == remote.as_str()).cloned().unwrap_or_default();
+        assert!(!s.is_null(), "B lists A's session: {list:?}");
+        s["stale"] == true
+    };
+    assert!(!stale_on_b().await, "fresh while the broker is up");
 
     redis.kill();
     for i in 0..5 {
@@ -230,8 +111,12 @@ async fn redis_down_then_back_publishing_resumes_and_counts_reconcile() {
     // A keeps storing locally and says so.
     assert_eq!(a.wait_events("type=console-log", 6).await.len(), 6);
     until("A to notice", async || a.get_json("/health").await.1["redis"] == "disconnected").await;
+    // B cannot hear A: A's session stays listed, marked stale.
+    until("B to mark A's session stale", async || stale_on_b().await).await;
 
     redis.restart();
+    // A re-advertises on the fresh (empty) Redis; B clears the mark.
+    until("B to clear the stale mark", async || !stale_on_b().await).await;
     until("B to receive what waited", async || b.events("type=console-log").await.len() == 6).await;
     let (_, health) = a.get_json("/health").await;
     assert_eq!(health["redis"], "connected");
@@ -276,6 +161,50 @@ async fn a_command_sent_through_b_reaches_a_browser_on_a_and_answers_b_only() {
         .post_json("/api/commands", json!({"type": "browser-action", "sessionId": "ci-a/ext-gone", "data": {"action": "execute_js", "params": {"script": "1"}}}))
         .await;
     assert_ne!(status, 200, "{body}");
+}
+
+#[tokio::test]
+async fn a_remote_clear_logs_clears_the_holders_store_not_the_requesters() {
+    let redis = Redis::start();
+    let a = connector_on(&redis, "ci-a").await;
+    let b = connector_on(&redis, "ci-b").await;
+    let mut on_a = a.browser("tab-a").await;
+    let mut on_b = b.browser("tab-b").await;
+    on_a.send(json!({"type": "console-log", "data": {"message": "on A"}})).await;
+    on_b.send(json!({"type": "console-log", "data": {"message": "on B"}})).await;
+    b.wait_events("type=console-log", 2).await;
+    a.wait_events("type=console-log", 2).await;
+    let remote = format!("ci-a/{}", on_a.session);
+    let call =
+        b.spawn_command(json!({"id": "clear-1", "type": "clear-logs", "sessionId": remote, "data": {}}));
+    let cmd = on_a.recv_type("clear-logs").await;
+    on_a.send(json!({"id": cmd["id"], "type": "command-result", "data": {"success": true}})).await;
+    let reply = call.await.unwrap();
+    assert_eq!(reply["type"], "command-result", "{reply}");
+    assert!(a.events("type=console-log").await.is_empty(), "the holder's store is cleared");
+    let left = b.events("type=console-log").await;
+    assert!(left.iter().any(|e| e["data"]["message"] == "on B"), "the requester keeps its own: {left:?}");
+}
+
+#[tokio::test]
+async fn a_connector_that_starts_reads_a_recent_window_not_the_whole_stream() {
+    let redis = Redis::start();
+    // A single-event entry of connector `c` with id `id` (its time; `*` is now).
+    let add = |id: &str, c: &str, m: &str| {
+        let e = json!({"type": "console-log", "data": {"message": m}}).to_string();
+        redis.cli(&["XADD", "triage:events", id, "c", c, "s", "ext-1", "t", "console-log", "e", &e])
+    };
+    // An entry from long ago, and one from now.
+    let old = add("1000-0", "ci-old", "ancient");
+    assert!(old.contains("1000-0"), "{old}");
+    add("*", "ci-new", "recent");
+    let b = connector_on(&redis, "ci-b").await;
+    let got = b.wait_events("type=console-log", 1).await;
+    assert_eq!(got[0]["data"]["message"], "recent", "{got:?}");
+    // Anything later still arrives after the window's entries; the ancient one never does.
+    add("*", "ci-new", "later");
+    let got = b.wait_events("type=console-log", 2).await;
+    assert!(got.iter().all(|e| e["data"]["message"] != "ancient"), "{got:?}");
 }
 
 #[tokio::test]

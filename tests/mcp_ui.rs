@@ -48,6 +48,7 @@ fn mcp_session() -> SessionInfo {
         messages_out: 0,
         rate_limited: 0,
         attached_after_load: None,
+        stale: false,
     }
 }
 

@@ -161,6 +161,7 @@ fn session(id: &str, kind: PeerKind, url: Option<&str>) -> SessionInfo {
         messages_out: 3,
         rate_limited: 0,
         attached_after_load: None,
+        stale: false,
     }
 }
 

@@ -2,6 +2,9 @@
 //! expires, and drops the remote sessions whose connector stopped advertising them, so a
 //! connector that dies disappears from the others within 30 s. Advertising every few seconds
 //! also re-advertises after the broker comes back, empty or not.
+//!
+//! While the broker is down the remote sessions are marked stale (their connector cannot be
+//! heard); the mark clears when the broker is back and their connector advertises them again.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -23,6 +26,9 @@ pub(super) async fn run(connector: Connector, broker: Arc<Broker>) {
     let stop = connector.shutdown_token();
     let mut redis = broker.redis.clone();
     let mut tick = tokio::time::interval(EVERY);
+    // Since when the broker has answered without a break: after an outage every connector gets
+    // a full TTL to re-advertise before its sessions count as gone.
+    let mut up_since: Option<i64> = None;
     loop {
         tokio::select! {
             _ = stop.cancelled() => return,
@@ -43,11 +49,22 @@ pub(super) async fn run(connector: Connector, broker: Arc<Broker>) {
             .await;
         if let Err(e) = set {
             tracing::debug!("broker: cannot advertise sessions: {e}");
+            mark_stale(&connector, |_| true);
+            up_since = None;
             continue;
         }
+        let up_since = *up_since.get_or_insert_with(now_ms);
         match live_remote_sessions(&mut redis, &broker.name).await {
-            Ok(live) => expire(&connector, &live),
-            Err(e) => tracing::debug!("broker: cannot read advertisements: {e}"),
+            Ok(live) => {
+                mark_stale(&connector, |id| if live.contains(id) { Some(false) } else { None });
+                if now_ms() - up_since >= (TTL_S * 1000) as i64 {
+                    expire(&connector, &live);
+                }
+            }
+            Err(e) => {
+                tracing::debug!("broker: cannot read advertisements: {e}");
+                mark_stale(&connector, |_| true);
+            }
         }
     }
 }
@@ -57,7 +74,24 @@ async fn live_remote_sessions(
     redis: &mut redis::aio::ConnectionManager,
     own: &str,
 ) -> redis::RedisResult<HashSet<SessionId>> {
-    let keys: Vec<String> = redis::cmd("KEYS").arg(format!("{PREFIX}*")).query_async(redis).await?;
+    // SCAN, not KEYS: a shared Redis is not blocked while it walks its keys.
+    let mut keys: Vec<String> = Vec::new();
+    let mut cursor = 0u64;
+    loop {
+        let (next, page): (u64, Vec<String>) = redis::cmd("SCAN")
+            .arg(cursor)
+            .arg("MATCH")
+            .arg(format!("{PREFIX}*"))
+            .arg("COUNT")
+            .arg(500)
+            .query_async(redis)
+            .await?;
+        keys.extend(page);
+        if next == 0 {
+            break;
+        }
+        cursor = next;
+    }
     let mut live = HashSet::new();
     for key in keys {
         let name = &key[PREFIX.len()..];
@@ -75,6 +109,16 @@ async fn live_remote_sessions(
         }
     }
     Ok(live)
+}
+
+/// Sets (`Some(true)`), clears (`Some(false)`) or leaves (`None`) each remote session's stale mark.
+pub(super) fn mark_stale<M: Into<Option<bool>>>(connector: &Connector, mark: impl Fn(&str) -> M) {
+    for s in connector.sessions().into_iter().filter(|s| s.kind == PeerKind::Remote) {
+        let Some(stale) = mark(&s.session_id).into() else { continue };
+        if let Some((_, _, _, stats)) = connector.registry().sender(&s.session_id) {
+            stats.stale.store(stale, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
 }
 
 /// Drops remote sessions no connector advertises any more (their connector died or let go)

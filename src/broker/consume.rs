@@ -3,6 +3,9 @@
 //! registered as a remote browser (the Sessions pane lists it under its connector).
 //!
 //! The last stream id read is kept, so after a reconnect nothing is read (and stored) twice.
+//! On start it reads the last [`HISTORY_MS`] of the stream (a viewer that joins sees what just
+//! happened, not the whole capped stream) and only commands sent from then on; both positions
+//! come from Redis's clock (`TIME`), which also stamps the entry ids, not from this machine's.
 
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
@@ -20,20 +23,21 @@ use crate::store::{classify, Raw, SessionId, Staged, StoredEvent};
 
 const BATCH: usize = 512;
 const BLOCK_MS: u64 = 1_000;
+/// How far back a connector that starts reads the fleet's events: 15 minutes.
+pub const HISTORY_MS: u64 = 15 * 60 * 1000;
 
 pub(super) async fn run(connector: Connector, broker: Arc<Broker>, client: redis::Client) {
     let stop = connector.shutdown_token();
-    // From the start of what the stream still holds: a viewer that joins sees recent history.
-    let mut last_id = "0-0".to_string();
-    // Only commands sent from now on: an old command is not run again after a restart.
     let inbox = super::route::inbox_key(&broker.name);
-    let mut inbox_id = format!("{}-0", now_ms());
+    // Set at the first connection (from Redis's clock), then the last ids read.
+    let mut positions: Option<(String, String)> = None;
     let mut backoff = Duration::from_millis(100);
     'connect: loop {
         let mut conn = match client.get_multiplexed_async_connection().await {
             Ok(c) => c,
             Err(e) => {
                 tracing::warn!("broker: cannot connect to read the stream: {e}");
+                super::advertise::mark_stale(&connector, |_| true);
                 tokio::select! {
                     _ = stop.cancelled() => return,
                     _ = tokio::time::sleep(backoff) => {}
@@ -43,6 +47,23 @@ pub(super) async fn run(connector: Connector, broker: Arc<Broker>, client: redis
             }
         };
         conn.set_response_timeout(Duration::from_millis(BLOCK_MS + 5_000));
+        if positions.is_none() {
+            match redis::cmd("TIME").query_async::<(u64, u64)>(&mut conn).await {
+                Ok((secs, micros)) => {
+                    let now = secs * 1000 + micros / 1000;
+                    positions = Some((format!("{}-0", now.saturating_sub(HISTORY_MS)), format!("{now}-0")));
+                }
+                Err(e) => {
+                    tracing::warn!("broker: cannot read Redis's clock: {e}");
+                    tokio::select! {
+                        _ = stop.cancelled() => return,
+                        _ = tokio::time::sleep(backoff) => {}
+                    }
+                    continue 'connect;
+                }
+            }
+        }
+        let Some((last_id, inbox_id)) = positions.as_mut() else { continue 'connect };
         backoff = Duration::from_millis(100);
         loop {
             let mut xread = redis::cmd("XREAD");
@@ -54,8 +75,8 @@ pub(super) async fn run(connector: Connector, broker: Arc<Broker>, client: redis
                 .arg("STREAMS")
                 .arg(STREAM_KEY)
                 .arg(&inbox)
-                .arg(&last_id)
-                .arg(&inbox_id);
+                .arg(&*last_id)
+                .arg(&*inbox_id);
             let read = xread.query_async::<Option<StreamReadReply>>(&mut conn);
             let reply = tokio::select! {
                 _ = stop.cancelled() => return,
@@ -63,26 +84,26 @@ pub(super) async fn run(connector: Connector, broker: Arc<Broker>, client: redis
             };
             match reply {
                 Ok(Some(reply)) => {
+                    broker.status.connected.store(true, Relaxed);
                     let mut staged = Vec::new();
                     let (events, commands): (Vec<_>, Vec<_>) =
                         reply.keys.into_iter().partition(|k| k.key == STREAM_KEY);
                     for entry in commands.into_iter().flat_map(|k| k.ids) {
-                        inbox_id = entry.id.clone();
+                        *inbox_id = entry.id.clone();
                         super::route::handle(&connector, &broker, &entry);
                     }
                     for entry in events.into_iter().flat_map(|k| k.ids) {
-                        last_id = entry.id.clone();
-                        if let Some(s) = stage(&connector, &broker, &entry) {
-                            staged.push(s);
-                        }
+                        *last_id = entry.id.clone();
+                        stage_entry(&connector, &broker, &entry, &mut staged);
                     }
                     broker.status.received.fetch_add(staged.len() as u64, Relaxed);
                     connector.append_staged(&mut staged);
                 }
-                Ok(None) => {}
+                Ok(None) => broker.status.connected.store(true, Relaxed),
                 Err(e) => {
                     tracing::warn!("broker: reading the stream failed: {e}");
                     broker.status.connected.store(false, Relaxed);
+                    super::advertise::mark_stale(&connector, |_| true);
                     continue 'connect;
                 }
             }
@@ -90,19 +111,35 @@ pub(super) async fn run(connector: Connector, broker: Arc<Broker>, client: redis
     }
 }
 
-/// One stream entry as a staged event, or `None` for this connector's own entries and
-/// entries that are not events.
-fn stage(connector: &Connector, broker: &Arc<Broker>, entry: &StreamId) -> Option<Staged> {
-    let from: String = entry.get("c")?;
+/// The events of one stream entry (packed `s0 t0 e0 …` with `n`, or a single `s t e`), staged;
+/// none for this connector's own entries. A field that is not an event is skipped.
+fn stage_entry(connector: &Connector, broker: &Arc<Broker>, entry: &StreamId, out: &mut Vec<Staged>) {
+    let Some(from) = entry.get::<String>("c") else { return };
     if from == broker.name {
-        return None;
+        return;
     }
-    let session: String = entry.get("s")?;
-    let ty = MessageType::parse(&entry.get::<String>("t")?)?;
-    let raw: Vec<u8> = entry.get("e")?;
+    match entry.get::<usize>("n") {
+        Some(n) => {
+            let n = n.min(super::publish::PACK);
+            out.extend((0..n).filter_map(|i| stage(connector, broker, entry, &from, &i.to_string())));
+        }
+        None => out.extend(stage(connector, broker, entry, &from, "")),
+    }
+}
+
+fn stage(
+    connector: &Connector,
+    broker: &Arc<Broker>,
+    entry: &StreamId,
+    from: &str,
+    i: &str,
+) -> Option<Staged> {
+    let session: String = entry.get(&format!("s{i}"))?;
+    let ty = MessageType::parse(&entry.get::<String>(&format!("t{i}"))?)?;
+    let raw: Vec<u8> = entry.get(&format!("e{i}"))?;
     let env: Envelope = serde_json::from_slice(&raw).ok()?;
     let id: SessionId = SessionId::from(format!("{from}/{session}"));
-    register(connector, broker, &id, &from);
+    register(connector, broker, &id, from);
     let (level, status) = classify(&env, ty);
     let timestamp_ms = env.timestamp.map_or_else(now_ms, |t| t.0);
     if let Some((_, _, _, stats)) = connector.registry().sender(&id) {

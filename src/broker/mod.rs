@@ -9,6 +9,7 @@ mod advertise;
 mod consume;
 mod publish;
 mod route;
+mod tls;
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering::Relaxed};
@@ -116,9 +117,8 @@ pub async fn start(connector: &Connector) -> Result<()> {
     if name.is_empty() || name.contains('/') || name.contains(char::is_whitespace) {
         return Err(anyhow!("--name {name:?}: a connector name is non-empty, with no '/' and no spaces"));
     }
-    let client = redis::Client::open(url.as_str())
-        .map_err(|e| anyhow!("--broker {}: not a Redis URL: {e}", redacted(&url)))?;
-    let fail = |e: redis::RedisError| anyhow!("--broker {}: cannot reach Redis: {e}", redacted(&url));
+    let client = tls::client(&url, config.broker_ca.as_deref())?;
+    let fail = |e: redis::RedisError| tls::explain(&url, &e);
     // Checked once, now, so a typo is an error at start rather than a silent retry loop.
     let mut probe = client.get_multiplexed_async_connection().await.map_err(fail)?;
     let _: String = redis::cmd("PING").query_async(&mut probe).await.map_err(fail)?;

@@ -1,5 +1,9 @@
 //! The publisher: what the store appends from this connector's own browsers goes to the stream,
 //! in pipelined batches; while Redis is down it waits in a bounded buffer, overflow counted.
+//!
+//! One stream entry packs up to [`PACK`] events (fields `c`, `n`, then `s0 t0 e0`, `s1 t1 e1`, …):
+//! one XADD per event capped the publisher at what one Redis takes in commands per second, below
+//! what a connector ingests. Under light load an entry holds one event, so latency is unchanged.
 
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering::Relaxed;
@@ -14,6 +18,8 @@ use crate::server::Connector;
 use crate::store::StoredEvent;
 
 const BATCH: usize = 512;
+/// Events per stream entry at most.
+pub const PACK: usize = 64;
 
 pub(super) async fn run(connector: Connector, broker: Arc<Broker>, mut redis: ConnectionManager) {
     let mut changes = connector.changes();
@@ -22,8 +28,17 @@ pub(super) async fn run(connector: Connector, broker: Arc<Broker>, mut redis: Co
     let stop = connector.shutdown_token();
     let mut backoff = Duration::from_millis(100);
     loop {
-        loop {
-            let (events, _) = connector.store().read().read_since(&mut cursor, BATCH);
+        if stop.is_cancelled() {
+            return;
+        }
+        // While Redis answers, the store is the buffer: read a batch ahead only, so a flood does
+        // not overflow `pending`. While it is down, read on into the bounded buffer (the store may
+        // evict what waits there), dropping and counting the oldest past it.
+        let ahead = if broker.status.connected.load(Relaxed) { BATCH } else { usize::MAX };
+        while pending.len() < ahead {
+            let (events, missed) = connector.store().read().read_since(&mut cursor, BATCH);
+            // Evicted from the store before the publisher got to them.
+            broker.status.dropped.fetch_add(missed, Relaxed);
             if events.is_empty() {
                 break;
             }
@@ -34,25 +49,20 @@ pub(super) async fn run(connector: Connector, broker: Arc<Broker>, mut redis: Co
             pending.pop_front();
             broker.status.dropped.fetch_add(1, Relaxed);
         }
-        while !pending.is_empty() {
+        if !pending.is_empty() {
             let n = pending.len().min(BATCH);
             let mut pipe = redis::pipe();
-            for e in pending.iter().take(n) {
-                pipe.cmd("XADD")
-                    .arg(STREAM_KEY)
-                    .arg("MAXLEN")
-                    .arg("~")
-                    .arg(broker.maxlen)
-                    .arg("*")
-                    .arg("c")
-                    .arg(&broker.name)
-                    .arg("s")
-                    .arg(&*e.session)
-                    .arg("t")
-                    .arg(e.ty.as_str())
-                    .arg("e")
-                    .arg(&*e.raw)
-                    .ignore();
+            let batch: Vec<&StoredEvent> = pending.iter().take(n).collect();
+            for pack in batch.chunks(PACK) {
+                let xadd = pipe.cmd("XADD");
+                xadd.arg(STREAM_KEY).arg("MAXLEN").arg("~").arg(broker.maxlen).arg("*");
+                xadd.arg("c").arg(&broker.name).arg("n").arg(pack.len());
+                for (i, e) in pack.iter().enumerate() {
+                    xadd.arg(format!("s{i}")).arg(&*e.session);
+                    xadd.arg(format!("t{i}")).arg(e.ty.as_str());
+                    xadd.arg(format!("e{i}")).arg(&*e.raw);
+                }
+                xadd.ignore();
             }
             match pipe.query_async::<()>(&mut redis).await {
                 Ok(()) => {
@@ -62,6 +72,8 @@ pub(super) async fn run(connector: Connector, broker: Arc<Broker>, mut redis: Co
                     broker.status.publish_lag_ms.store((now_ms() - oldest).max(0), Relaxed);
                     broker.status.connected.store(true, Relaxed);
                     backoff = Duration::from_millis(100);
+                    // More may wait in the store: no need to wait for a change.
+                    continue;
                 }
                 Err(e) => {
                     tracing::warn!("broker: cannot publish ({} waiting): {e}", pending.len());
@@ -71,7 +83,6 @@ pub(super) async fn run(connector: Connector, broker: Arc<Broker>, mut redis: Co
                         _ = tokio::time::sleep(backoff) => {}
                     }
                     backoff = (backoff * 2).min(Duration::from_secs(5));
-                    break;
                 }
             }
         }

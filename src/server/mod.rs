@@ -415,7 +415,14 @@ impl Connector {
         if cmd.ty == MessageType::BrowserAction {
             crate::protocol::validate(&Envelope::new(cmd.ty.as_str(), cmd.data.clone()), cmd.ty)?;
         }
-        if cmd.ty == MessageType::ClearLogs {
+        // A clear-logs for a browser of another connector clears that connector's store (it runs
+        // the command there), not this one's.
+        let remote_target = cmd
+            .target
+            .as_deref()
+            .and_then(|t| self.shared.sessions.sender(t))
+            .is_some_and(|(_, kind, _, _)| kind == PeerKind::Remote);
+        if cmd.ty == MessageType::ClearLogs && !remote_target {
             self.clear_store();
         }
         let target: SessionId = match &cmd.target {

@@ -2,7 +2,7 @@
 //! queue that carries messages to each.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
@@ -58,6 +58,8 @@ pub struct SessionStats {
     pub messages_out: AtomicU64,
     pub rate_limited: AtomicU64,
     pub last_active_ms: AtomicI64,
+    /// A remote session whose connector cannot be heard right now (the broker is down).
+    pub stale: AtomicBool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -158,6 +160,9 @@ pub struct SessionInfo {
     /// Capture began after the page had loaded, at this time (epoch ms); `null` once the page
     /// navigated (or reloaded) after that.
     pub attached_after_load: Option<i64>,
+    /// A remote session not heard from while the broker is down (present only when true).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub stale: bool,
 }
 
 #[derive(Debug, Default)]
@@ -264,6 +269,7 @@ impl Registry {
                 messages_out: e.stats.messages_out.load(Relaxed),
                 rate_limited: e.stats.rate_limited.load(Relaxed),
                 attached_after_load: e.details.attached_after_load,
+                stale: e.stats.stale.load(Relaxed),
             })
             .collect();
         list.sort_by(|a, b| (a.connected_at, &a.session_id).cmp(&(b.connected_at, &b.session_id)));

@@ -142,6 +142,7 @@ fn same_sessions(a: &[crate::server::SessionInfo], b: &[crate::server::SessionIn
                 && x.messages_out == y.messages_out
                 && x.url == y.url
                 && x.tab_id == y.tab_id
+                && x.stale == y.stale
         })
 }
 

@@ -1,6 +1,7 @@
 //! Test harness: a real connector on 127.0.0.1:0, real WebSocket clients, real HTTP.
 #![allow(dead_code)]
 
+pub mod redis;
 pub mod tmux;
 
 use std::net::SocketAddr;

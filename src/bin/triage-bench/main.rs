@@ -4,10 +4,11 @@
 //!
 //! Usage: `triage-bench [SCENARIO] [--quick] [--seconds N]`; scenarios: all (default), ws_ingest,
 //! http_ingest, latency, render (render and filter with 1 M events), memory, process (startup and
-//! idle CPU of the real binary in tmux), peer, har_export, har_open, fanout; and `soak` (not part of
-//! all: mixed load for `--seconds`, default 300, checking that every message is accounted for and
-//! memory is bounded).
+//! idle CPU of the real binary in tmux), peer, har_export, har_open, fanout, broker (with a local
+//! redis-server); and `soak` (not part of all: mixed load for `--seconds`, default 300, checking
+//! that every message is accounted for and memory is bounded).
 
+mod broker;
 mod fanout;
 mod har;
 mod limit;
@@ -45,7 +46,7 @@ fn parse_args() -> Result<Opts> {
             }
             "-h" | "--help" => {
                 println!(
-                    "usage: triage-bench [all|ws_ingest|http_ingest|latency|render|memory|process|peer|har_export|har_open|soak] [--quick] [--seconds N]"
+                    "usage: triage-bench [all|ws_ingest|http_ingest|latency|render|memory|process|peer|har_export|har_open|fanout|broker|soak] [--quick] [--seconds N]"
                 );
                 std::process::exit(0);
             }
@@ -95,6 +96,7 @@ async fn run(opts: Opts) -> Result<()> {
         "har_export",
         "har_open",
         "fanout",
+        "broker",
     ];
     if !known.contains(&opts.scenario.as_str()) {
         bail!("unknown scenario {:?}; one of {}", opts.scenario, known.join(", "));
@@ -130,6 +132,9 @@ async fn run(opts: Opts) -> Result<()> {
     }
     if want("fanout") {
         fanout::figures(opts.quick).await?;
+    }
+    if want("broker") {
+        broker::figures(opts.quick).await?;
     }
     Ok(())
 }
@@ -205,18 +210,35 @@ async fn ingest_rate(conns: usize, per_conn: u64, network: bool, beside: Beside)
     let dir = tempdir::TempDir::new()?;
     let record = (beside == Beside::Recording).then(|| dir.path().join("bench.ndjson"));
     let (c, addr, _dir) = start_in(Config { record, ..load_config(caps) }, dir).await?;
+    ingest_rate_on(&c, addr, conns, per_conn, network, beside).await
+}
+
+/// [`ingest_rate`] against a connector already started (`broker.rs` starts one with a broker).
+async fn ingest_rate_on(
+    c: &Connector,
+    addr: SocketAddr,
+    conns: usize,
+    per_conn: u64,
+    network: bool,
+    beside: Beside,
+) -> Result<f64> {
     let sockets = open_browsers(addr, conns).await?;
     // Wait for every handshake so connection setup is not in the figure.
     while c.sessions().len() < conns {
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
-    let base = stored_events(&c);
+    let base = stored_events(c);
     let total = per_conn * conns as u64;
+    let published_base = broker::published(c);
     let stop = tokio_util::sync::CancellationToken::new();
     let ui_task = (beside == Beside::Ui).then(|| tokio::spawn(ui_loop(c.clone(), stop.clone())));
     let start = Instant::now();
     let senders = send_load(sockets, per_conn, network);
-    let elapsed = wait_stored(&c, base + total, start, Duration::from_secs(300)).await?;
+    let mut elapsed = wait_stored(c, base + total, start, Duration::from_secs(300)).await?;
+    // With a broker, ingest is done when every event is also on the stream.
+    if let Some(published_base) = published_base {
+        elapsed = broker::wait_published(c, published_base + total, start).await?;
+    }
     for t in senders {
         t.await??;
     }

@@ -20,6 +20,7 @@ pub fn kind_name(s: &SessionInfo) -> &'static str {
         PeerKind::Client if s.subprotocol.as_deref() == Some(crate::mcp::presence::MCP_SUBPROTOCOL) => "mcp",
         PeerKind::Client => "client",
         PeerKind::Cdp => "cdp",
+        PeerKind::Remote if s.stale => "stale",
         PeerKind::Remote => "remote",
     }
 }
@@ -42,6 +43,7 @@ pub fn row(s: &SessionInfo, utc: bool, target: bool) -> Row {
             cell_text(&page_of(s)),
         ],
         match s.kind {
+            PeerKind::Remote if s.stale => Tone::Warn,
             PeerKind::Extension | PeerKind::Cdp | PeerKind::Remote => Tone::Normal,
             PeerKind::Client => Tone::Muted,
         },
@@ -72,6 +74,9 @@ pub fn detail(s: &SessionInfo, utc: bool) -> Detail {
     d.field("last active", &fmt_time(s.last_active, utc));
     d.field("messages in", &s.messages.to_string());
     d.field("messages out", &s.messages_out.to_string());
+    if s.stale {
+        d.field("stale", "its connector is out of reach while the broker is down");
+    }
     if s.rate_limited > 0 {
         d.field("rate limited", &s.rate_limited.to_string());
     }
@@ -79,4 +84,43 @@ pub fn detail(s: &SessionInfo, utc: bool) -> Detail {
         d.muted("t chooses the target browser for commands");
     }
     d
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::server::{Dialect, PeerKind, SessionInfo};
+
+    fn remote(stale: bool) -> SessionInfo {
+        SessionInfo {
+            session_id: "ci-a/ext-1".into(),
+            kind: PeerKind::Remote,
+            dialect: Dialect::Triage,
+            tab_id: None,
+            url: Some("https://a.test/".into()),
+            title: None,
+            client_type: Some("connector:ci-a".into()),
+            subprotocol: None,
+            remote: "connector ci-a".into(),
+            connected_at: 0,
+            last_active: 0,
+            messages: 1,
+            messages_out: 0,
+            rate_limited: 0,
+            stale,
+            window_id: None,
+            attached_after_load: None,
+        }
+    }
+
+    #[test]
+    fn a_stale_remote_session_says_so_in_its_row_and_detail() {
+        let fresh = super::row(&remote(false), true, false);
+        assert_eq!(fresh.cells[1], "remote");
+        assert_eq!(fresh.tone, super::Tone::Normal);
+        let stale = super::row(&remote(true), true, false);
+        assert_eq!(stale.cells[1], "stale");
+        assert_eq!(stale.tone, super::Tone::Warn);
+        let detail = format!("{:?}", super::detail(&remote(true), true));
+        assert!(detail.contains("broker is down"), "{detail}");
+    }
 }

@@ -41,6 +41,7 @@ fn tab(id: &str, title: &str, url: &str, last_active: i64) -> SessionInfo {
         messages_out: 0,
         rate_limited: 0,
         attached_after_load: None,
+        stale: false,
     }
 }
 

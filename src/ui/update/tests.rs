@@ -40,6 +40,7 @@ fn browser(id: &str) -> SessionInfo {
         messages_out: 0,
         rate_limited: 0,
         attached_after_load: None,
+        stale: false,
     }
 }
 
