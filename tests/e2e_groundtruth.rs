@@ -16,6 +16,7 @@ use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
+use cdp_support::extension::start_chromium_with_extension;
 use cdp_support::recorder::Recorder;
 use cdp_support::*;
 use serde_json::{json, Value};
@@ -151,7 +152,12 @@ async fn triage_stores_what_devtools_shows_for_a_real_page() {
     let mut rec = Recorder::attach(port).await;
     let url = format!("{base}/gt?refused=http://127.0.0.1:{}/refused", closed_port());
     rec.call_page("Page.navigate", json!({ "url": url })).await;
+    stored_matches_protocol(&api, &rec).await;
+}
 
+/// The comparison: waits until both sides saw the second page, then asserts that triage stored
+/// every request, console message and frame the protocol client recorded, once, as DevTools shows it.
+async fn stored_matches_protocol(api: &Api, rec: &Recorder) {
     // Both have seen the second navigation's log.
     let second = |e: &Value| s(e, "/data/message") == "gt second page";
     api.wait_event(second).await.expect("triage stored the second page's log");
@@ -167,7 +173,7 @@ async fn triage_stores_what_devtools_shows_for_a_real_page() {
         v
     };
     let (seen, stored) = loop {
-        let seen = protocol_requests(&rec);
+        let seen = protocol_requests(rec);
         let events = api.events().await;
         let stored: Vec<Seen> = events
             .iter()
@@ -221,4 +227,30 @@ async fn triage_stores_what_devtools_shows_for_a_real_page() {
         .filter(|e| e["type"] == "websocket-frame" && e["data"]["opcode"].as_u64() == Some(1))
         .count();
     assert_eq!((protocol_frames, stored_frames), (4, 4));
+}
+
+/// The same page and comparison with the triage extension as the source. The extension attaches
+/// to the tab (mode `active`) while it shows about:blank, so the page's load is after attach and
+/// all of it is captured; the protocol client attaches beside it and navigates. Then a tab that
+/// loaded before attach: its `attached` event says so and `reload_on_attach` reloads it once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_extension_stores_what_devtools_shows_for_a_real_page() {
+    let Some(chromium) = chromium() else { return };
+    let base = serve().await;
+    let mut guard = Guard::default();
+    let api_base = start_connector(&mut guard, "reload_on_attach = true\n");
+    let api = Api::new(api_base.clone());
+    let port = start_chromium_with_extension(&mut guard, &chromium, &api_base, None, "about:blank").await;
+    let blank = api.wait_session_of("extension", |s| s["url"] == "about:blank").await;
+    let blank = blank.expect("the extension attached to the blank tab");
+    let attached = api.wait_event(|e| s(e, "/data/event") == "attached").await.expect("an attached event");
+    assert_eq!(
+        (s(&attached, "/metadata/sessionId"), attached["data"]["alreadyLoaded"].as_bool()),
+        (s(&blank, "/sessionId"), Some(false)),
+        "a blank tab had loaded nothing: {attached}"
+    );
+    let mut rec = Recorder::attach(port).await;
+    let url = format!("{base}/gt?refused=http://127.0.0.1:{}/refused", closed_port());
+    rec.call_page("Page.navigate", json!({ "url": url })).await;
+    stored_matches_protocol(&api, &rec).await;
 }
