@@ -4,12 +4,15 @@
 //! --attach` and by the test's own DevTools-Protocol client (the events DevTools itself gets).
 //! What triage-tui stored must match: every request the protocol saw, once, with the same URL,
 //! status (the wire's: 304), sizes (transferred, resource) and cache; every console message once,
-//! with the text DevTools shows. One browser for the file. Skips only when Chromium is absent and
-//! `CI` is unset; every wait is bounded; every process is stopped on every exit path.
+//! with the text DevTools shows. The same page and comparison run a second time with the triage
+//! extension (assets/extension) as the source, plus its `attached` event and `reload_on_attach`.
+//! One browser per test. Skips only when Chromium is absent and `CI` is unset; every wait is
+//! bounded; every process is stopped on every exit path.
 
 mod cdp_support;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
@@ -42,10 +45,19 @@ async fn socket(mut ws: WebSocket) {
     }
 }
 
+/// Times `/first` was loaded: its load before attach and `reload_on_attach`'s one reload.
+static FIRST_LOADS: AtomicUsize = AtomicUsize::new(0);
+
+async fn first() -> Html<&'static str> {
+    FIRST_LOADS.fetch_add(1, Ordering::SeqCst);
+    Html("<script>console.log('gt first ' + performance.getEntriesByType('navigation')[0].type)</script>")
+}
+
 async fn serve() -> String {
     let app = axum::Router::new()
         .route("/gt", get(|| async { Html(PAGE) }))
         .route("/second", get(|| async { Html("<script>console.log('gt second page')</script>") }))
+        .route("/first", get(first))
         .route("/ok", get(|| async { ([(header::CACHE_CONTROL, "no-store")], "ok body") }))
         .route("/etag", get(etag))
         .route("/cached", get(|| async { ([(header::CACHE_CONTROL, "max-age=600")], "c".repeat(900)) }))
@@ -253,4 +265,21 @@ async fn the_extension_stores_what_devtools_shows_for_a_real_page() {
     let url = format!("{base}/gt?refused=http://127.0.0.1:{}/refused", closed_port());
     rec.call_page("Page.navigate", json!({ "url": url })).await;
     stored_matches_protocol(&api, &rec).await;
+
+    // A tab that had loaded when the extension attached (it becomes the active tab, which mode
+    // `active` follows, after its load began): the attached event says so, and reload_on_attach
+    // reloads it once, so its load is captured after all.
+    let http = reqwest::Client::new();
+    let opened =
+        http.put(format!("http://127.0.0.1:{port}/json/new?{base}/first")).send().await.expect("/json/new");
+    assert!(opened.status().is_success(), "DevTools /json/new: {}", opened.status());
+    let loaded = |e: &Value| s(e, "/data/event") == "attached" && s(e, "/data/url").ends_with("/first");
+    let attached = api.wait_event(loaded).await.expect("the extension attached to the loaded tab");
+    assert_eq!(attached["data"]["alreadyLoaded"], true, "{attached}");
+    let reloaded = |e: &Value| s(e, "/data/message") == "gt first reload";
+    let log = api.wait_event(reloaded).await.expect("reload_on_attach reloaded the tab");
+    assert_eq!(s(&log, "/metadata/sessionId"), s(&attached, "/metadata/sessionId"), "{log}");
+    let events = api.events().await;
+    assert_eq!(events.iter().filter(|e| reloaded(e)).count(), 1, "one reload's log");
+    assert_eq!(FIRST_LOADS.load(Ordering::SeqCst), 2, "the load before attach and one reload");
 }
