@@ -5,57 +5,20 @@
 //! Skips (prints why, passes) only when Chromium is absent and `CI` is unset. Chromium runs in its
 //! own process group and is killed on every exit path; every wait is bounded.
 
+mod cdp_support;
 mod common;
 
-use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use axum::http::header;
 use axum::response::Html;
 use axum::routing::get;
 use axum::Router;
+use cdp_support::extension::start_chromium_with_extension;
+use cdp_support::Guard;
 use common::*;
 use serde_json::{json, Value};
-
-/// The `key` in assets/extension/manifest.json fixes this id.
-const EXTENSION_ID: &str = "dmpdammccilapbfdhclkcigcidibfdbh";
-
-/// Chromium's process group and profile, gone when dropped.
-struct Chromium {
-    child: Child,
-    profile: PathBuf,
-}
-
-impl Drop for Chromium {
-    fn drop(&mut self) {
-        let group = format!("-{}", self.child.id());
-        let _ = Command::new("kill").args(["-s", "KILL", "--", &group]).stderr(Stdio::null()).status();
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.profile);
-    }
-}
-
-fn launch(chromium: &Path) -> Chromium {
-    let profile = temp_dir("metadock-chromium");
-    let extension = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/extension");
-    let child = Command::new(chromium)
-        .args(["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"])
-        .args(["--disable-background-networking", "--disable-component-update", "--disable-sync"])
-        .arg("--remote-debugging-port=0")
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .arg(format!("--load-extension={}", extension.display()))
-        .arg("about:blank")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .process_group(0)
-        .spawn()
-        .expect("spawn chromium");
-    Chromium { child, profile }
-}
 
 /// Polls `f` every 100 ms until it gives a value (bounded by 60 s: the machine may be busy).
 async fn until<T, F: std::future::Future<Output = Option<T>>>(what: &str, mut f: impl FnMut() -> F) -> T {
@@ -67,18 +30,6 @@ async fn until<T, F: std::future::Future<Output = Option<T>>>(what: &str, mut f:
         assert!(Instant::now() < deadline, "within 60 s: {what}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-}
-
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 async fn pages() -> String {
@@ -159,43 +110,10 @@ async fn the_extension_feeds_seed_002_events_and_opens_and_closes_tabs() {
     let token = "metadock-e2e";
     let srv = start_with(|c| c.token = Some(token.into())).await;
     let base = pages().await;
-    let browser = launch(&chromium);
-    let http = reqwest::Client::new();
-    let port_file = browser.profile.join("DevToolsActivePort");
-    let devtools = until("Chromium writes DevToolsActivePort", || {
-        let text = std::fs::read_to_string(&port_file).unwrap_or_default();
-        async move { text.lines().next().and_then(|l| l.trim().parse::<u16>().ok()) }
-    })
-    .await;
-    let devtools = format!("http://127.0.0.1:{devtools}");
-    let blank: Vec<String> = until("the extension's service worker starts", || {
-        let http = http.clone();
-        let url = format!("{devtools}/json/list");
-        async move {
-            let targets: Vec<Value> = http.get(url).send().await.ok()?.json().await.ok()?;
-            let worker = targets.iter().any(|t| {
-                t["type"] == "service_worker" && t["url"].as_str().is_some_and(|u| u.contains(EXTENSION_ID))
-            });
-            worker.then(|| {
-                targets
-                    .iter()
-                    .filter(|t| t["type"] == "page")
-                    .filter_map(|t| t["id"].as_str().map(str::to_string))
-                    .collect()
-            })
-        }
-    })
-    .await;
-    let options = format!(
-        "chrome-extension://{EXTENSION_ID}/options.html?server={}&token={token}&next={}",
-        encode(&format!("ws://{}/extension-ws", srv.addr)),
-        encode(&format!("{base}/start")),
-    );
-    let opened = http.put(format!("{devtools}/json/new?{}", encode(&options))).send().await.unwrap();
-    assert!(opened.status().is_success(), "DevTools /json/new: {}", opened.status());
-    for id in blank {
-        let _ = http.get(format!("{devtools}/json/close/{id}")).send().await;
-    }
+    let mut guard = Guard::default();
+    let connector = format!("http://{}", srv.addr);
+    let next = format!("{base}/start");
+    start_chromium_with_extension(&mut guard, &chromium, &connector, Some(token), &next).await;
     let start = until("the start tab's session connects", || {
         let found = srv
             .connector

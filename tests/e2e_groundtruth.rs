@@ -4,18 +4,22 @@
 //! --attach` and by the test's own DevTools-Protocol client (the events DevTools itself gets).
 //! What triage-tui stored must match: every request the protocol saw, once, with the same URL,
 //! status (the wire's: 304), sizes (transferred, resource) and cache; every console message once,
-//! with the text DevTools shows. One browser for the file. Skips only when Chromium is absent and
-//! `CI` is unset; every wait is bounded; every process is stopped on every exit path.
+//! with the text DevTools shows. The same page and comparison run a second time with the triage
+//! extension (assets/extension) as the source, plus its `attached` event and `reload_on_attach`.
+//! One browser per test. Skips only when Chromium is absent and `CI` is unset; every wait is
+//! bounded; every process is stopped on every exit path.
 
 mod cdp_support;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
+use cdp_support::extension::start_chromium_with_extension;
 use cdp_support::recorder::Recorder;
 use cdp_support::*;
 use serde_json::{json, Value};
@@ -41,10 +45,19 @@ async fn socket(mut ws: WebSocket) {
     }
 }
 
+/// Times `/first` was loaded: its load before attach and `reload_on_attach`'s one reload.
+static FIRST_LOADS: AtomicUsize = AtomicUsize::new(0);
+
+async fn first() -> Html<&'static str> {
+    FIRST_LOADS.fetch_add(1, Ordering::SeqCst);
+    Html("<script>console.log('gt first ' + performance.getEntriesByType('navigation')[0].type)</script>")
+}
+
 async fn serve() -> String {
     let app = axum::Router::new()
         .route("/gt", get(|| async { Html(PAGE) }))
         .route("/second", get(|| async { Html("<script>console.log('gt second page')</script>") }))
+        .route("/first", get(first))
         .route("/ok", get(|| async { ([(header::CACHE_CONTROL, "no-store")], "ok body") }))
         .route("/etag", get(etag))
         .route("/cached", get(|| async { ([(header::CACHE_CONTROL, "max-age=600")], "c".repeat(900)) }))
@@ -151,7 +164,12 @@ async fn triage_stores_what_devtools_shows_for_a_real_page() {
     let mut rec = Recorder::attach(port).await;
     let url = format!("{base}/gt?refused=http://127.0.0.1:{}/refused", closed_port());
     rec.call_page("Page.navigate", json!({ "url": url })).await;
+    stored_matches_protocol(&api, &rec).await;
+}
 
+/// The comparison: waits until both sides saw the second page, then asserts that triage stored
+/// every request, console message and frame the protocol client recorded, once, as DevTools shows it.
+async fn stored_matches_protocol(api: &Api, rec: &Recorder) {
     // Both have seen the second navigation's log.
     let second = |e: &Value| s(e, "/data/message") == "gt second page";
     api.wait_event(second).await.expect("triage stored the second page's log");
@@ -167,7 +185,7 @@ async fn triage_stores_what_devtools_shows_for_a_real_page() {
         v
     };
     let (seen, stored) = loop {
-        let seen = protocol_requests(&rec);
+        let seen = protocol_requests(rec);
         let events = api.events().await;
         let stored: Vec<Seen> = events
             .iter()
@@ -221,4 +239,47 @@ async fn triage_stores_what_devtools_shows_for_a_real_page() {
         .filter(|e| e["type"] == "websocket-frame" && e["data"]["opcode"].as_u64() == Some(1))
         .count();
     assert_eq!((protocol_frames, stored_frames), (4, 4));
+}
+
+/// The same page and comparison with the triage extension as the source. The extension attaches
+/// to the tab (mode `active`) while it shows about:blank, so the page's load is after attach and
+/// all of it is captured; the protocol client attaches beside it and navigates. Then a tab that
+/// loaded before attach: its `attached` event says so and `reload_on_attach` reloads it once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_extension_stores_what_devtools_shows_for_a_real_page() {
+    let Some(chromium) = chromium() else { return };
+    let base = serve().await;
+    let mut guard = Guard::default();
+    let api_base = start_connector(&mut guard, "reload_on_attach = true\n");
+    let api = Api::new(api_base.clone());
+    let port = start_chromium_with_extension(&mut guard, &chromium, &api_base, None, "about:blank").await;
+    let blank = api.wait_session_of("extension", |s| s["url"] == "about:blank").await;
+    let blank = blank.expect("the extension attached to the blank tab");
+    let attached = api.wait_event(|e| s(e, "/data/event") == "attached").await.expect("an attached event");
+    assert_eq!(
+        (s(&attached, "/metadata/sessionId"), attached["data"]["alreadyLoaded"].as_bool()),
+        (s(&blank, "/sessionId"), Some(false)),
+        "a blank tab had loaded nothing: {attached}"
+    );
+    let mut rec = Recorder::attach(port).await;
+    let url = format!("{base}/gt?refused=http://127.0.0.1:{}/refused", closed_port());
+    rec.call_page("Page.navigate", json!({ "url": url })).await;
+    stored_matches_protocol(&api, &rec).await;
+
+    // A tab that had loaded when the extension attached (it becomes the active tab, which mode
+    // `active` follows, after its load began): the attached event says so, and reload_on_attach
+    // reloads it once, so its load is captured after all.
+    let http = reqwest::Client::new();
+    let opened =
+        http.put(format!("http://127.0.0.1:{port}/json/new?{base}/first")).send().await.expect("/json/new");
+    assert!(opened.status().is_success(), "DevTools /json/new: {}", opened.status());
+    let loaded = |e: &Value| s(e, "/data/event") == "attached" && s(e, "/data/url").ends_with("/first");
+    let attached = api.wait_event(loaded).await.expect("the extension attached to the loaded tab");
+    assert_eq!(attached["data"]["alreadyLoaded"], true, "{attached}");
+    let reloaded = |e: &Value| s(e, "/data/message") == "gt first reload";
+    let log = api.wait_event(reloaded).await.expect("reload_on_attach reloaded the tab");
+    assert_eq!(s(&log, "/metadata/sessionId"), s(&attached, "/metadata/sessionId"), "{log}");
+    let events = api.events().await;
+    assert_eq!(events.iter().filter(|e| reloaded(e)).count(), 1, "one reload's log");
+    assert_eq!(FIRST_LOADS.load(Ordering::SeqCst), 2, "the load before attach and one reload");
 }

@@ -4,6 +4,7 @@
 //! left behind and removes temp dirs on every exit path.
 #![allow(dead_code)]
 
+pub mod extension;
 pub mod recorder;
 
 use std::io::{BufRead, BufReader};
@@ -45,6 +46,8 @@ pub struct Guard {
     server: Option<Child>,
     pub browser_pids: Vec<u32>,
     pub browsers: Vec<Child>,
+    /// Process groups of browsers started in their own (killed whole, helpers included).
+    pub browser_groups: Vec<u32>,
     dirs: Vec<PathBuf>,
     /// The server's stderr (its log), shown when the test fails.
     server_log: Option<PathBuf>,
@@ -91,6 +94,10 @@ impl Drop for Guard {
         for pid in &self.browser_pids {
             let _ =
                 Command::new("kill").args(["-s", "KILL", &pid.to_string()]).stderr(Stdio::null()).status();
+        }
+        for g in &self.browser_groups {
+            let group = format!("-{g}");
+            let _ = Command::new("kill").args(["-s", "KILL", "--", &group]).stderr(Stdio::null()).status();
         }
         for b in &mut self.browsers {
             let _ = b.kill();
@@ -157,6 +164,16 @@ pub fn start_server(guard: &mut Guard, args: &[&str]) -> (String, Option<u32>) {
 
 /// [`start_server`] with `config_toml` as its config file.
 pub fn start_server_config(guard: &mut Guard, args: &[&str], config_toml: &str) -> (String, Option<u32>) {
+    spawn_server(guard, args, config_toml, true)
+}
+
+/// `triage-tui serve --port 0` with `config_toml`, for a browser that connects to it (the
+/// extension): returns its base URL once it listens.
+pub fn start_connector(guard: &mut Guard, config_toml: &str) -> String {
+    spawn_server(guard, &[], config_toml, false).0
+}
+
+fn spawn_server(guard: &mut Guard, args: &[&str], config_toml: &str, browser: bool) -> (String, Option<u32>) {
     let data = guard.temp_dir("data");
     let config = guard.temp_dir("config");
     std::fs::write(config.join("config.toml"), config_toml).expect("config file");
@@ -192,6 +209,9 @@ pub fn start_server_config(guard: &mut Guard, args: &[&str], config_toml: &str) 
         let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) else { continue };
         if let Some(rest) = line.split("listening on ").nth(1) {
             base = Some(rest.trim().to_string());
+            if !browser {
+                return (rest.trim().to_string(), None);
+            }
         }
         if let Some(rest) = line.split("(pid ").nth(1) {
             let pid = rest.split(')').next().and_then(|p| p.parse().ok());
@@ -264,10 +284,15 @@ impl Api {
 
     /// Polls /api/sessions until a cdp session satisfies `pred`.
     pub async fn wait_session(&self, pred: impl Fn(&Value) -> bool) -> Option<Value> {
+        self.wait_session_of("cdp", pred).await
+    }
+
+    /// Polls /api/sessions until a session of `kind` (cdp, extension) satisfies `pred`.
+    pub async fn wait_session_of(&self, kind: &str, pred: impl Fn(&Value) -> bool) -> Option<Value> {
         let deadline = Instant::now() + WAIT;
         loop {
             let list = self.get("/api/sessions").await["sessions"].as_array().cloned().unwrap_or_default();
-            if let Some(s) = list.into_iter().find(|s| s["kind"] == "cdp" && pred(s)) {
+            if let Some(s) = list.into_iter().find(|s| s["kind"] == kind && pred(s)) {
                 return Some(s);
             }
             if Instant::now() > deadline {
