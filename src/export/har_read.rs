@@ -3,12 +3,13 @@
 //! `_webSocketMessages` item — in the shapes the capture writes, so the UI and API show them as
 //! they would live traffic.
 //!
-//! Entries are read one at a time with serde_json's `StreamDeserializer` from the `entries` array,
-//! not by parsing the whole document: a truncated file (a download cut short, an export that ran
-//! out of disk) still gives every entry before the cut, and at most one entry's `Value` is held at
-//! once besides the file's bytes. An entry that is JSON but not an entry is skipped and counted.
-//! Chosen for the truncation case; its speed against a whole-file parse on a 100 MB HAR is not
-//! measured yet (the `open_har_100mb_ms` bench figure is still to be written).
+//! Entries are read one at a time from any `Read` (a file, for `open FILE`) by a serde visitor
+//! over `log.entries` (`read_from`): each entry is a `Value` handed on before the next is parsed,
+//! so a loader can store entries while the rest of the file is still being read, a truncated file
+//! (a download cut short, an export that ran out of disk) still gives every entry before the cut,
+//! and at most one entry's `Value` is held at once. An entry that is JSON but not an entry is
+//! skipped and counted. Keys of `log` other than `entries` (and what follows it) are skipped
+//! unparsed.
 
 use base64::Engine;
 use serde_json::{json, Map, Value};
@@ -32,56 +33,136 @@ pub fn looks_like_har(head: &[u8]) -> bool {
     s.is_some_and(|s| s.starts_with("\"log\""))
 }
 
-/// Finds the byte just past `"entries"` `:` `[`.
-fn entries_start(bytes: &[u8]) -> Option<usize> {
-    let at = memchr::memmem::find(bytes, b"\"entries\"")? + 9;
-    let mut i = at;
-    for want in [b':', b'['] {
-        while bytes.get(i).is_some_and(u8::is_ascii_whitespace) {
-            i += 1;
-        }
-        (bytes.get(i) == Some(&want)).then_some(())?;
-        i += 1;
-    }
-    Some(i)
+/// One entry as read: its envelopes, or why it was skipped (entry index, why).
+pub type Entry = Result<Vec<Value>, (usize, String)>;
+
+/// How a streamed read ended: the number of entries seen, and why it stopped early, if it did.
+#[derive(Debug, Default)]
+pub struct ReadEnd {
+    pub entries: usize,
+    pub stopped: Option<String>,
 }
 
-/// Reads a HAR's entries. A file with no `entries` array at all is an error.
+/// Reads a HAR's entries from `reader`, handing each to `on_entry` as soon as it is parsed. A
+/// document with no `log.entries` array at all is an error; JSON that breaks off inside the
+/// array ends the read with `stopped` saying why, after every entry before it was handed on.
+pub fn read_from<R: std::io::Read>(
+    reader: R,
+    session: &str,
+    on_entry: &mut dyn FnMut(Entry),
+) -> Result<ReadEnd, String> {
+    let mut walk = Walk { session, on_entry, entries: 0, in_entries: false, done: false };
+    let mut de = serde_json::Deserializer::from_reader(reader);
+    let result = serde::de::DeserializeSeed::deserialize(Top(&mut walk), &mut de);
+    let mut end = ReadEnd { entries: walk.entries, stopped: None };
+    match result {
+        // What follows the entries array is not read: a cut there loses nothing.
+        _ if walk.done => {}
+        Ok(()) => return Err("not a HAR: no \"log\".\"entries\" array".into()),
+        Err(e) if walk.in_entries => {
+            let what = if e.is_eof() { "the file is truncated" } else { "malformed JSON" };
+            end.stopped = Some(format!("{what} at entry {}: {e}", walk.entries + 1));
+        }
+        Err(e) => return Err(format!("not a HAR: no \"log\".\"entries\" array ({e})")),
+    }
+    Ok(end)
+}
+
+/// Reads a HAR's entries from bytes. A file with no `entries` array at all is an error.
 pub fn read(bytes: &[u8], session: &str) -> Result<HarRead, String> {
-    let mut pos = entries_start(bytes).ok_or("not a HAR: no \"log\".\"entries\" array")?;
     let mut out = HarRead::default();
-    loop {
-        while bytes.get(pos).is_some_and(|b| b.is_ascii_whitespace() || *b == b',') {
-            pos += 1;
-        }
-        match bytes.get(pos) {
-            Some(b']') => break,
-            None => {
-                out.stopped = Some(format!("the file ends inside \"entries\" after {} entries", out.entries));
-                break;
+    let end = read_from(bytes, session, &mut |entry| match entry {
+        Ok(envs) => out.envelopes.extend(envs),
+        Err(skipped) => out.skipped.push(skipped),
+    })?;
+    out.entries = end.entries;
+    out.stopped = end.stopped;
+    Ok(out)
+}
+
+/// The visitor's state while it walks `{"log": {"entries": [...]}}`.
+struct Walk<'a> {
+    session: &'a str,
+    on_entry: &'a mut dyn FnMut(Entry),
+    entries: usize,
+    /// Inside the `entries` array (an error now is a cut entry, not a missing array).
+    in_entries: bool,
+    /// The `entries` array ended: anything after it is ignored.
+    done: bool,
+}
+
+/// The document, then `log`, then `entries`: each level a seed over the one `Walk`.
+struct Top<'w, 'a>(&'w mut Walk<'a>);
+struct Log<'w, 'a>(&'w mut Walk<'a>);
+struct Entries<'w, 'a>(&'w mut Walk<'a>);
+
+/// Visits a map, handing the value under `key` to `inner` and skipping the rest; stops reading
+/// once the walk is done (what follows the entries array may be cut).
+fn visit_key<'de, A: serde::de::MapAccess<'de>>(
+    mut map: A,
+    key: &str,
+    walk: &mut Walk<'_>,
+    inner: impl Fn(&mut Walk<'_>, &mut A) -> Result<(), A::Error>,
+) -> Result<(), A::Error> {
+    while let Some(k) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+        if k == key {
+            inner(walk, &mut map)?;
+            if walk.done {
+                return Ok(());
             }
-            _ => {}
-        }
-        let mut stream = serde_json::Deserializer::from_slice(&bytes[pos..]).into_iter::<Value>();
-        match stream.next() {
-            Some(Ok(entry)) => {
-                pos += stream.byte_offset();
-                let index = out.entries;
-                out.entries += 1;
-                match envelopes_of(&entry, index, session) {
-                    Ok(envs) => out.envelopes.extend(envs),
-                    Err(why) => out.skipped.push((index, why)),
-                }
-            }
-            Some(Err(e)) => {
-                let what = if e.is_eof() { "the file is truncated" } else { "malformed JSON" };
-                out.stopped = Some(format!("{what} at entry {}: {e}", out.entries + 1));
-                break;
-            }
-            None => break,
+        } else {
+            map.next_value::<serde::de::IgnoredAny>()?;
         }
     }
-    Ok(out)
+    Ok(())
+}
+
+macro_rules! map_seed {
+    ($seed:ident, $key:literal, $inner:ident) => {
+        impl<'de> serde::de::DeserializeSeed<'de> for $seed<'_, '_> {
+            type Value = ();
+            fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+                d.deserialize_map(self)
+            }
+        }
+        impl<'de> serde::de::Visitor<'de> for $seed<'_, '_> {
+            type Value = ();
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                write!(f, "an object with {:?}", $key)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+                visit_key(map, $key, self.0, |walk, map| map.next_value_seed($inner(walk)))
+            }
+        }
+    };
+}
+map_seed!(Top, "log", Log);
+map_seed!(Log, "entries", Entries);
+
+impl<'de> serde::de::DeserializeSeed<'de> for Entries<'_, '_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Entries<'_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an array of entries")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let walk = self.0;
+        walk.in_entries = true;
+        while let Some(entry) = seq.next_element::<Value>()? {
+            let index = walk.entries;
+            walk.entries += 1;
+            (walk.on_entry)(envelopes_of(&entry, index, walk.session).map_err(|why| (index, why)));
+        }
+        walk.in_entries = false;
+        walk.done = true;
+        Ok(())
+    }
 }
 
 fn ms_of(date: &str) -> Option<i64> {

@@ -31,6 +31,10 @@ fn status_text(state: &State) -> Vec<(String, Style, u8)> {
     if state.replay.is_some() {
         let badge = Style::default().fg(theme.tab_active_fg).bg(theme.warn).add_modifier(Modifier::BOLD);
         parts.push((" REPLAY (read-only) ".to_string(), badge, 10));
+        if let Some(load) = &state.status.load {
+            let style = if load.done { base } else { base.fg(theme.accent) };
+            parts.push((super::super::loading::status_part(load), style.add_modifier(Modifier::BOLD), 10));
+        }
     } else {
         parts.push((format!(" {}", state.status.listen), base.add_modifier(Modifier::BOLD), 9));
         parts.push((format!("browsers {} clients {}", state.status.browsers, state.status.clients), base, 4));
