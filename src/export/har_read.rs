@@ -315,3 +315,47 @@ fn guess_type(url: &str, mime: &str) -> String {
     };
     t.to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Hands its bytes on one at a time, counting how many it has given.
+    struct Trickle<'a>(&'a [u8], std::rc::Rc<std::cell::Cell<usize>>);
+
+    impl std::io::Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let Some((b, rest)) = self.0.split_first() else { return Ok(0) };
+            buf[0] = *b;
+            self.0 = rest;
+            self.1.set(self.1.get() + 1);
+            Ok(1)
+        }
+    }
+
+    #[test]
+    fn entries_are_handed_on_before_the_rest_of_the_file_is_read() {
+        let entry = r#"{"startedDateTime":"2026-01-01T00:00:00Z","request":{"url":"https://a.test/"}}"#;
+        let doc = format!(r#"{{"log":{{"pages":[{{"id":"p"}}],"entries":[{entry}, 7, {entry}],"tail":"#);
+        let given = std::rc::Rc::new(std::cell::Cell::new(0));
+        let mut seen = Vec::new();
+        let end = read_from(Trickle(doc.as_bytes(), given.clone()), "s", &mut |e| {
+            seen.push((e.map(|envs| envs.len()), given.get()));
+        })
+        .unwrap();
+        // The first entry came before the next one was read; the non-entry was skipped.
+        assert!(seen[0].1 < doc.find("7,").unwrap(), "{seen:?}");
+        assert_eq!(
+            seen.iter().map(|(e, _)| e.clone()).collect::<Vec<_>>(),
+            [Ok(1), Err((1, "no request".into())), Ok(1)]
+        );
+        // What follows the entries array is not read: the cut after it loses nothing.
+        assert_eq!((end.entries, end.stopped), (3, None));
+        let cut = &doc[..doc.find(", 7").unwrap() + 4];
+        let end = read_from(cut.as_bytes(), "s", &mut |_| {}).unwrap();
+        assert!(end.stopped.unwrap().starts_with("the file is truncated at entry 3"));
+        assert!(read_from(&b"{\"log\":{\"pages\":[]}}"[..], "s", &mut |_| {})
+            .unwrap_err()
+            .contains("not a HAR"));
+    }
+}
