@@ -9,18 +9,10 @@ use std::path::PathBuf;
 
 use common::tmux::{tmux_available, Tmux};
 
-struct TempDir(PathBuf);
+/// Removes the test's directory (`common::temp_dir`) when the test ends.
+struct Cleanup(PathBuf);
 
-impl TempDir {
-    fn new() -> TempDir {
-        let p = std::env::temp_dir().join(format!("triage-har-open-ui-{}", uuid::Uuid::new_v4().simple()));
-        std::fs::create_dir_all(p.join("data")).unwrap();
-        std::fs::create_dir_all(p.join("config")).unwrap();
-        TempDir(p)
-    }
-}
-
-impl Drop for TempDir {
+impl Drop for Cleanup {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
@@ -69,10 +61,11 @@ fn a_large_har_streams_in_with_a_progress_bar_while_the_ui_answers_keys() {
     if !tmux_available() {
         return;
     }
-    let dirs = TempDir::new();
+    let dirs = Cleanup(common::temp_dir("har-open-ui"));
     let har = dirs.0.join("big.har");
     write_har(&har);
     let data = dirs.0.join("data");
+    std::fs::create_dir_all(&data).unwrap();
     let tmux = Tmux::start(&data, &dirs.0.join("config"), &["open", &har.to_string_lossy()], &[]);
     let loading = |s: &str| s.contains("loading ") && s.contains(" MB, ") && !s.contains("loaded ");
     tmux.wait_for("the progress bar", 60, |s| loading(s) && s.contains(" entries"));
