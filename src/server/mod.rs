@@ -12,6 +12,7 @@ pub mod dialects;
 mod har_http;
 mod http;
 pub(crate) mod ingest;
+mod loading;
 pub mod metrics;
 mod reorder_flush;
 mod replay;
@@ -38,6 +39,7 @@ use crate::protocol::timestamp::now_ms;
 use crate::protocol::{Envelope, ErrorCode, MessageType, ProtocolError};
 use crate::store::{SessionId, SharedStore, Store};
 pub use compat_http::IDENTITY_SIGNATURE;
+pub use loading::{LoadProgress, LoadSnapshot};
 pub use replay::Loaded;
 pub use sessions::{Dialect, Outbound, PeerKind, SessionInfo};
 
@@ -124,6 +126,8 @@ pub(crate) struct Shared {
     pub mcp_rs_sessions: dialects::mcp_rs_sessions::SessionBook,
     /// Live-stream clients share one serialisation of each recent event.
     pub fanout: ws::fanout::FanoutCache,
+    /// The file `open FILE` is loading in the background (`loading`), for `/health`'s `load`.
+    load: std::sync::OnceLock<Arc<LoadProgress>>,
 }
 
 /// A handle on the connector. Cheap to clone; all clones share one state.
@@ -180,6 +184,7 @@ impl Connector {
                 broker: std::sync::OnceLock::new(),
                 mcp_rs_sessions: Default::default(),
                 fanout: Default::default(),
+                load: std::sync::OnceLock::new(),
                 config,
             }),
         })
@@ -305,6 +310,9 @@ impl Connector {
         if let (Some(b), Some(obj)) = (self.shared.broker.get(), health.as_object_mut()) {
             obj.insert("redis".into(), json!(b.health_word()));
             obj.insert("broker".into(), b.health());
+        }
+        if let (Some(l), Some(obj)) = (self.shared.load.get(), health.as_object_mut()) {
+            obj.insert("load".into(), l.to_json());
         }
         health
     }

@@ -1,11 +1,14 @@
 //! Loading a recorded session (`--record` writes NDJSON, one canonical envelope a line) back into
 //! a connector's store, for `triage-tui open FILE` (alias `replay`); a HAR goes through `export::har_read`.
 
-use std::io::BufRead;
+use std::io::{BufRead, BufReader};
 use std::path::Path;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 
+use super::loading::{Counting, LoadProgress};
 use super::Connector;
 use crate::protocol::shape::FrameShape;
 use crate::protocol::{parse_message, MessageType};
@@ -47,23 +50,41 @@ fn skip(loaded: &mut Loaded, line: usize, why: String) {
 /// screenshot's image is on disk, not in the line).
 const MAX_LINE: usize = 64 * 1024 * 1024;
 
+/// Entries stored between two wake-ups of the store's readers (the UI redraws what arrived).
+const BATCH: u64 = 500;
+
 impl Connector {
     /// Reads a recording into the store. Lines that are not events are skipped and reported;
     /// a file with no readable event at all is an error.
     pub fn load_recording(&self, path: &Path) -> Result<Loaded> {
+        let progress = LoadProgress::new(path, std::fs::metadata(path).map(|m| m.len()).unwrap_or(0));
+        self.load_recording_with(path, &Arc::new(progress), &mut || {})
+    }
+
+    /// `load_recording`, entry by entry from the file, counting into `progress` and waking the
+    /// store's readers every `BATCH` entries; `first` is called once the first event is stored.
+    pub fn load_recording_with(
+        &self,
+        path: &Path,
+        progress: &Arc<LoadProgress>,
+        first: &mut dyn FnMut(),
+    ) -> Result<Loaded> {
         let mut file = std::fs::File::open(path)
             .with_context(|| format!("cannot open the recording {}", path.display()))?;
         let mut loaded = Loaded::default();
         let mut head = [0u8; 64];
         let got = std::io::Read::read(&mut file, &mut head).unwrap_or(0);
+        std::io::Seek::rewind(&mut file)?;
+        let reader = BufReader::with_capacity(1 << 20, Counting { inner: file, progress: progress.clone() });
+        let mut feed = Feed { connector: self, progress, loaded: &mut loaded, first, since_wake: 0 };
         if crate::export::har_read::looks_like_har(&head[..got]) {
-            self.load_har(path, &mut loaded)?;
+            feed.har(reader, path)?;
         } else {
-            std::io::Seek::rewind(&mut file)?;
-            for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
+            for (i, line) in reader.lines().enumerate() {
+                feed.progress.entries.fetch_add(1, Relaxed);
                 match line {
-                    Ok(l) => self.load_line(&l, i + 1, &mut loaded),
-                    Err(e) => skip(&mut loaded, i + 1, format!("unreadable: {e}")),
+                    Ok(l) => feed.line(&l, i + 1),
+                    Err(e) => feed.skip(i + 1, format!("unreadable: {e}")),
                 }
             }
         }
@@ -76,27 +97,6 @@ impl Connector {
             bail!("{} holds no recorded event{first}", path.display());
         }
         Ok(loaded)
-    }
-
-    /// A HAR's entries as events; entries that cannot be read are skipped (numbered by entry).
-    fn load_har(&self, path: &Path, loaded: &mut Loaded) -> Result<()> {
-        let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-        let read = crate::export::har_read::read(&bytes, "har")
-            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-        for (i, why) in read.skipped {
-            skip(loaded, i + 1, format!("entry skipped: {why}"));
-        }
-        if let Some(why) = read.stopped {
-            skip(loaded, read.entries + 1, why);
-        }
-        for (i, mut env) in read.envelopes.into_iter().enumerate() {
-            // Another tool's HAR carries credentials: redacted as live traffic is.
-            if self.config().redact_headers {
-                crate::protocol::redact::redact_network(&mut env["data"]);
-            }
-            self.load_line(&env.to_string(), i + 1, loaded);
-        }
-        Ok(())
     }
 
     /// One recorded line (or HAR-derived envelope) into the store.
@@ -140,5 +140,65 @@ impl Connector {
             }
             kind => skip(loaded, n, format!("{kind} is not a recorded event")),
         }
+    }
+}
+
+/// One load's feed into the store: counts, batching, the first-event signal.
+struct Feed<'a> {
+    connector: &'a Connector,
+    progress: &'a LoadProgress,
+    loaded: &'a mut Loaded,
+    first: &'a mut dyn FnMut(),
+    since_wake: u64,
+}
+
+impl Feed<'_> {
+    fn skip(&mut self, line: usize, why: String) {
+        skip(self.loaded, line, why);
+        self.progress.skipped.fetch_add(1, Relaxed);
+    }
+
+    /// One line (or HAR-derived envelope) into the store, the readers woken every `BATCH`.
+    fn line(&mut self, line: &str, n: usize) {
+        let (events, skipped) = (self.loaded.events, self.loaded.skipped_total);
+        self.connector.load_line(line, n, self.loaded);
+        self.progress.events.fetch_add((self.loaded.events - events) as u64, Relaxed);
+        self.progress.skipped.fetch_add((self.loaded.skipped_total - skipped) as u64, Relaxed);
+        if events == 0 && self.loaded.events > 0 {
+            self.connector.notify_changed();
+            (self.first)();
+        }
+        self.since_wake += 1;
+        if self.since_wake >= BATCH {
+            self.since_wake = 0;
+            self.connector.notify_changed();
+        }
+    }
+
+    /// A HAR's entries as events; entries that cannot be read are skipped (numbered by entry).
+    fn har(&mut self, reader: impl std::io::Read, path: &Path) -> Result<()> {
+        let redact = self.connector.config().redact_headers;
+        let mut n = 0;
+        let end = crate::export::har_read::read_from(reader, "har", &mut |entry| {
+            self.progress.entries.fetch_add(1, Relaxed);
+            match entry {
+                Ok(envs) => {
+                    for mut env in envs {
+                        // Another tool's HAR carries credentials: redacted as live traffic is.
+                        if redact {
+                            crate::protocol::redact::redact_network(&mut env["data"]);
+                        }
+                        n += 1;
+                        self.line(&env.to_string(), n);
+                    }
+                }
+                Err((i, why)) => self.skip(i + 1, format!("entry skipped: {why}")),
+            }
+        })
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        if let Some(why) = end.stopped {
+            self.skip(end.entries + 1, why);
+        }
+        Ok(())
     }
 }

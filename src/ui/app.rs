@@ -130,7 +130,7 @@ impl Meter {
         if sessions_changed {
             state.set_sessions(sessions);
         }
-        before != state.status || sessions_changed
+        super::loading::poll(state, connector) | (before != state.status) | sessions_changed
     }
 }
 
@@ -382,6 +382,7 @@ pub async fn event_loop(
                     }
                     store_dirty = state.catch_up(connector.store(), SYNC_BUDGET);
                 }
+                super::loading::poll(state, connector);
                 state.prepare(&connector.store().read());
                 terminal.draw(|f| render(state, f))?;
                 dirty = false;

@@ -14,6 +14,7 @@ pub mod group;
 pub mod histogram;
 pub mod input;
 pub mod keymap;
+pub mod loading;
 pub mod panes;
 pub mod prepare;
 pub mod render;
@@ -73,9 +74,10 @@ pub fn run(config: Config, paths: Paths, options: UiOptions) -> Result<()> {
             connector.shutdown();
             return Err(e);
         }
-        // A recording is read before the terminal changes, so a bad file is a plain error.
-        let replayed = match &options.replay {
-            Some(file) => Some(connector.load_recording(file)?),
+        // A recording starts loading before the terminal changes, so a bad file is a plain error;
+        // the rest streams in while the UI runs (`loading`).
+        let progress = match &options.replay {
+            Some(file) => Some(connector.start_loading(file).await?),
             None => None,
         };
         // Before the terminal changes, so a missing browser is a plain error naming the flag.
@@ -93,23 +95,9 @@ pub fn run(config: Config, paths: Paths, options: UiOptions) -> Result<()> {
                     .map_or_else(|| file.display().to_string(), |f| f.to_string_lossy().into_owned()),
             );
         }
-        if let Some(loaded) = replayed {
-            for (line, why) in &loaded.skipped {
-                tracing::warn!(line, "replay skipped a line: {why}");
-            }
-            let skipped = match loaded.skipped_total {
-                0 => String::new(),
-                n => format!("; {n} line(s) skipped (see {})", paths.log_file().display()),
-            };
-            state.marks = std::sync::Arc::new(marked_seqs(&connector.store().read(), &loaded.marks));
-            let marks = match state.marks.len() {
-                0 => String::new(),
-                n => format!(", {n} marked"),
-            };
-            state.toast(
-                format!("Replaying {} events{marks}{skipped} (read-only)", loaded.events),
-                loaded.skipped_total > 0,
-            );
+        if let Some(progress) = progress {
+            let log_file = paths.log_file().display().to_string();
+            state.loading = Some(loading::Loading { progress, log_file, reported: false });
         }
         app::install_panic_hook(paths.log_file());
         let result = {

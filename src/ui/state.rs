@@ -38,6 +38,8 @@ pub struct Status {
     pub evicted_for_memory: [u64; 4],
     /// Names of the MCP assistants connected (the status bar shows them while there are any).
     pub assistants: Vec<String>,
+    /// The background load of `open FILE`, as last seen.
+    pub load: Option<crate::server::LoadSnapshot>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -207,6 +209,8 @@ pub struct State {
     pub last_target: Option<String>,
     /// Replaying a recording (read-only): its file name.
     pub replay: Option<String>,
+    /// The file `open FILE` is loading (`super::loading`).
+    pub loading: Option<super::loading::Loading>,
     pub time_format: TimeFormat,
     /// Marked events, by seq (`toggle_mark`; `is:marked` filters on them).
     pub marks: std::sync::Arc<std::collections::HashSet<u64>>,
@@ -260,6 +264,7 @@ impl State {
             target: None,
             last_target: None,
             replay: None,
+            loading: None,
             time_format: TimeFormat::Absolute,
             marks: Default::default(),
             search: Default::default(),

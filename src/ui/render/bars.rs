@@ -31,6 +31,15 @@ fn status_text(state: &State) -> Vec<(String, Style, u8)> {
     if state.replay.is_some() {
         let badge = Style::default().fg(theme.tab_active_fg).bg(theme.warn).add_modifier(Modifier::BOLD);
         parts.push((" REPLAY (read-only) ".to_string(), badge, 10));
+        if let Some(load) = &state.status.load {
+            // The bar always stays; the final count gives way to a toast when space runs out.
+            let (style, priority) = if load.done { (base, 9) } else { (base.fg(theme.accent), 10) };
+            parts.push((
+                super::super::loading::status_part(load),
+                style.add_modifier(Modifier::BOLD),
+                priority,
+            ));
+        }
     } else {
         parts.push((format!(" {}", state.status.listen), base.add_modifier(Modifier::BOLD), 9));
         parts.push((format!("browsers {} clients {}", state.status.browsers, state.status.clients), base, 4));
