@@ -279,11 +279,14 @@ async fn open_browsers(addr: SocketAddr, conns: usize) -> Result<Vec<load::Ws>> 
 }
 
 /// Starts one sender task a socket, each sending `per_conn` realistic messages as fast as it can.
+/// Each task hands its socket back: dropping it at once would close it with the connector's
+/// acks unread, and the kernel then resets the connection, discarding what the connector had
+/// not read yet.
 fn send_load(
     sockets: Vec<load::Ws>,
     per_conn: u64,
     network: bool,
-) -> Vec<tokio::task::JoinHandle<Result<()>>> {
+) -> Vec<tokio::task::JoinHandle<Result<load::Ws>>> {
     let mut rng = Rng::new(42);
     let messages: Vec<String> = (0..2048)
         .map(
@@ -295,7 +298,10 @@ fn send_load(
         .into_iter()
         .map(|mut ws| {
             let messages = messages.clone();
-            tokio::spawn(async move { load::blast(&mut ws, &messages, per_conn).await })
+            tokio::spawn(async move {
+                load::blast(&mut ws, &messages, per_conn).await?;
+                Ok(ws)
+            })
         })
         .collect()
 }
