@@ -14,7 +14,7 @@ use std::time::Duration;
 use redis::streams::{StreamId, StreamReadReply};
 use tokio::sync::mpsc;
 
-use super::{Broker, STREAM_KEY};
+use super::{entry, Broker, STREAM_KEY};
 use crate::protocol::timestamp::now_ms;
 use crate::protocol::{Envelope, MessageType};
 use crate::server::sessions::{Dialect, PeerDetails, PeerKind, SessionEntry, SessionStats};
@@ -111,33 +111,21 @@ pub(super) async fn run(connector: Connector, broker: Arc<Broker>, client: redis
     }
 }
 
-/// The events of one stream entry (packed `s0 t0 e0 …` with `n`, or a single `s t e`), staged;
-/// none for this connector's own entries. A field that is not an event is skipped.
+/// The events of one stream entry (any layout [`entry::events`] reads), staged; none for this
+/// connector's own entries. An event that does not parse is skipped.
 fn stage_entry(connector: &Connector, broker: &Arc<Broker>, entry: &StreamId, out: &mut Vec<Staged>) {
-    let Some(from) = entry.get::<String>("c") else { return };
+    let Some(from) = entry::connector(entry) else { return };
     if from == broker.name {
         return;
     }
-    match entry.get::<usize>("n") {
-        Some(n) => {
-            let n = n.min(super::publish::PACK);
-            out.extend((0..n).filter_map(|i| stage(connector, broker, entry, &from, &i.to_string())));
-        }
-        None => out.extend(stage(connector, broker, entry, &from, "")),
-    }
+    out.extend(entry::events(entry).into_iter().filter_map(|e| stage(connector, broker, e, &from)));
 }
 
-fn stage(
-    connector: &Connector,
-    broker: &Arc<Broker>,
-    entry: &StreamId,
-    from: &str,
-    i: &str,
-) -> Option<Staged> {
-    let session: String = entry.get(&format!("s{i}"))?;
-    let ty = MessageType::parse(&entry.get::<String>(&format!("t{i}"))?)?;
-    let raw: Vec<u8> = entry.get(&format!("e{i}"))?;
-    let env: Envelope = serde_json::from_slice(&raw).ok()?;
+fn stage(connector: &Connector, broker: &Arc<Broker>, e: entry::Event<'_>, from: &str) -> Option<Staged> {
+    let session = e.session;
+    let ty = MessageType::parse(e.ty)?;
+    let raw = e.raw;
+    let env: Envelope = serde_json::from_slice(raw).ok()?;
     let id: SessionId = SessionId::from(format!("{from}/{session}"));
     register(connector, broker, &id, from);
     let (level, status) = classify(&env, ty);

@@ -7,6 +7,7 @@
 
 mod advertise;
 mod consume;
+mod entry;
 mod publish;
 mod route;
 mod tls;

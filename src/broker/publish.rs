@@ -1,7 +1,7 @@
 //! The publisher: what the store appends from this connector's own browsers goes to the stream,
 //! in pipelined batches; while Redis is down it waits in a bounded buffer, overflow counted.
 //!
-//! One stream entry packs up to [`PACK`] events (fields `c`, `n`, then `s0 t0 e0`, `s1 t1 e1`, …):
+//! One stream entry packs up to [`PACK`] events into one field (the layout is [`super::entry`]'s):
 //! one XADD per event capped the publisher at what one Redis takes in commands per second, below
 //! what a connector ingests. Under light load an entry holds one event, so latency is unchanged.
 
@@ -12,14 +12,13 @@ use std::time::Duration;
 
 use redis::aio::ConnectionManager;
 
+use super::entry::{self, PACK};
 use super::{Broker, STREAM_KEY};
 use crate::protocol::timestamp::now_ms;
 use crate::server::Connector;
 use crate::store::StoredEvent;
 
 const BATCH: usize = 512;
-/// Events per stream entry at most.
-pub const PACK: usize = 64;
 
 pub(super) async fn run(connector: Connector, broker: Arc<Broker>, mut redis: ConnectionManager) {
     let mut changes = connector.changes();
@@ -27,6 +26,7 @@ pub(super) async fn run(connector: Connector, broker: Arc<Broker>, mut redis: Co
     let mut pending: VecDeque<StoredEvent> = VecDeque::new();
     let stop = connector.shutdown_token();
     let mut backoff = Duration::from_millis(100);
+    let mut packed = Vec::new();
     loop {
         if stop.is_cancelled() {
             return;
@@ -52,17 +52,12 @@ pub(super) async fn run(connector: Connector, broker: Arc<Broker>, mut redis: Co
         if !pending.is_empty() {
             let n = pending.len().min(BATCH);
             let mut pipe = redis::pipe();
-            let batch: Vec<&StoredEvent> = pending.iter().take(n).collect();
-            for pack in batch.chunks(PACK) {
+            for pack in pending.make_contiguous()[..n].chunks(PACK) {
+                entry::pack(pack, &mut packed);
                 let xadd = pipe.cmd("XADD");
                 xadd.arg(STREAM_KEY).arg("MAXLEN").arg("~").arg(broker.maxlen).arg("*");
-                xadd.arg("c").arg(&broker.name).arg("n").arg(pack.len());
-                for (i, e) in pack.iter().enumerate() {
-                    xadd.arg(format!("s{i}")).arg(&*e.session);
-                    xadd.arg(format!("t{i}")).arg(e.ty.as_str());
-                    xadd.arg(format!("e{i}")).arg(&*e.raw);
-                }
-                xadd.ignore();
+                xadd.arg(entry::CONNECTOR).arg(&broker.name).arg(entry::COUNT).arg(pack.len());
+                xadd.arg(entry::BATCH).arg(&packed[..]).ignore();
             }
             match pipe.query_async::<()>(&mut redis).await {
                 Ok(()) => {
