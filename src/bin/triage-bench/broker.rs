@@ -14,10 +14,8 @@ use futures_util::SinkExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::Message;
 
-use super::{
-    figure, free_port, ingest_rate, ingest_rate_on, load, load_config, start_in, stored_events, tempdir,
-    Beside,
-};
+use super::ingest::{ingest_rate, ingest_rate_on, Beside};
+use super::{figure, free_port, load, load_config, start_in, stored_events, tempdir};
 use triage_tui::config::Config;
 use triage_tui::server::Connector;
 use triage_tui::store::Capacities;
