@@ -510,8 +510,10 @@ impl Store {
                                 | MessageType::NetworkError
                         ) =>
                 {
-                    self.reorder.push(e, now);
                     events += 1;
+                    if let Some(e) = self.reorder.admit(e, now) {
+                        self.append(e);
+                    }
                 }
                 Staged::Event(e) => {
                     if self.append(e).is_some() {

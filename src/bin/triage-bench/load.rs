@@ -140,18 +140,35 @@ pub async fn connect_browser(addr: SocketAddr, tab: &str) -> Result<Ws> {
     Ok(ws)
 }
 
-/// Sends `messages` (cycled) `count` times as fast as the socket takes them.
+/// Sends `messages` (cycled) `count` times as fast as the socket takes them, each stamped with
+/// the time it is sent, as a page stamps its events (so timestamps rise, as on a real page).
 pub async fn blast(ws: &mut Ws, messages: &[String], count: u64) -> Result<()> {
+    let stamps: Vec<Option<usize>> = messages.iter().map(|m| timestamp_digits(m)).collect();
     for i in 0..count {
-        let text = &messages[(i % messages.len() as u64) as usize];
+        let at = (i % messages.len() as u64) as usize;
+        let mut text = messages[at].clone();
+        if let Some(digits) = stamps[at] {
+            let now = triage_tui::protocol::timestamp::now_ms().to_string();
+            if now.len() == 13 {
+                text.replace_range(digits..digits + 13, &now);
+            }
+        }
         // `feed` queues without flushing; flush every 64 messages to keep frames batched.
-        ws.feed(Message::text(text.as_str())).await?;
+        ws.feed(Message::text(text)).await?;
         if i % 64 == 63 {
             ws.flush().await?;
         }
     }
     ws.flush().await?;
     Ok(())
+}
+
+/// Where the 13 digits of a message's `"timestamp":` (epoch ms) start.
+fn timestamp_digits(message: &str) -> Option<usize> {
+    let key = "\"timestamp\":";
+    let at = message.find(key)? + key.len();
+    let digits = message.get(at..at + 13)?;
+    digits.bytes().all(|b| b.is_ascii_digit()).then_some(at)
 }
 
 /// A keep-alive HTTP/1.1 connection that POSTs JSON bodies and reads each response.
