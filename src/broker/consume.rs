@@ -19,7 +19,7 @@ use crate::protocol::timestamp::now_ms;
 use crate::protocol::{Envelope, MessageType};
 use crate::server::sessions::{Dialect, PeerDetails, PeerKind, SessionEntry, SessionStats};
 use crate::server::Connector;
-use crate::store::{classify, Raw, SessionId, Staged, StoredEvent};
+use crate::store::{classify, Raw, SessionId, StoredEvent};
 
 const BATCH: usize = 512;
 const BLOCK_MS: u64 = 1_000;
@@ -97,7 +97,7 @@ pub(super) async fn run(connector: Connector, broker: Arc<Broker>, client: redis
                         stage_entry(&connector, &broker, &entry, &mut staged);
                     }
                     broker.status.received.fetch_add(staged.len() as u64, Relaxed);
-                    connector.append_staged(&mut staged);
+                    connector.append_listed(staged);
                 }
                 Ok(None) => broker.status.connected.store(true, Relaxed),
                 Err(e) => {
@@ -113,7 +113,7 @@ pub(super) async fn run(connector: Connector, broker: Arc<Broker>, client: redis
 
 /// The events of one stream entry (any layout [`entry::events`] reads), staged; none for this
 /// connector's own entries. An event that does not parse is skipped.
-fn stage_entry(connector: &Connector, broker: &Arc<Broker>, entry: &StreamId, out: &mut Vec<Staged>) {
+fn stage_entry(connector: &Connector, broker: &Arc<Broker>, entry: &StreamId, out: &mut Vec<StoredEvent>) {
     let Some(from) = entry::connector(entry) else { return };
     if from == broker.name {
         return;
@@ -121,7 +121,12 @@ fn stage_entry(connector: &Connector, broker: &Arc<Broker>, entry: &StreamId, ou
     out.extend(entry::events(entry).into_iter().filter_map(|e| stage(connector, broker, e, &from)));
 }
 
-fn stage(connector: &Connector, broker: &Arc<Broker>, e: entry::Event<'_>, from: &str) -> Option<Staged> {
+fn stage(
+    connector: &Connector,
+    broker: &Arc<Broker>,
+    e: entry::Event<'_>,
+    from: &str,
+) -> Option<StoredEvent> {
     let session = e.session;
     let ty = MessageType::parse(e.ty)?;
     let raw = e.raw;
@@ -134,15 +139,7 @@ fn stage(connector: &Connector, broker: &Arc<Broker>, e: entry::Event<'_>, from:
         stats.messages_in.fetch_add(1, Relaxed);
         stats.last_active_ms.store(now_ms(), Relaxed);
     }
-    Some(Staged::Event(StoredEvent {
-        seq: 0,
-        ty,
-        level,
-        status,
-        timestamp_ms,
-        session: id,
-        raw: Raw::from(raw),
-    }))
+    Some(StoredEvent { seq: 0, ty, level, status, timestamp_ms, session: id, raw: Raw::from(raw) })
 }
 
 /// Registers a browser held by another connector the first time one of its events arrives.

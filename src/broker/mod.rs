@@ -7,7 +7,7 @@
 
 mod advertise;
 mod consume;
-mod entry;
+pub mod entry;
 mod publish;
 mod route;
 mod tls;

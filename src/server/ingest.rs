@@ -110,6 +110,29 @@ impl Connector {
         self.notify_changed();
     }
 
+    /// Appends events another connector already listed in order (read from the broker), at once:
+    /// its own reorder window placed them, so holding them again would only add its delay.
+    /// Recorded and woken as [`Self::append_staged`] does.
+    pub(crate) fn append_listed(&self, events: Vec<StoredEvent>) {
+        if events.is_empty() {
+            return;
+        }
+        let recorded: Vec<String> = match &self.shared.recorder {
+            Some(_) => events.iter().map(StoredEvent::envelope_json).collect(),
+            None => Vec::new(),
+        };
+        {
+            let mut store = self.shared.store.write();
+            for e in events {
+                store.append(e);
+            }
+        }
+        for line in recorded {
+            self.record(&line);
+        }
+        self.notify_changed();
+    }
+
     /// Writes the image to the screenshots dir and replaces the base64 with its id and path.
     pub(crate) async fn save_screenshot(&self, env: &mut Envelope) {
         let Some(data) = env.data.as_object_mut() else { return };

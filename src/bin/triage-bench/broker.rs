@@ -3,8 +3,8 @@
 //! - `ws_ingest_with_broker_vs_local_ratio`: the `ws_ingest` load, each event stored and published
 //!   to the stream, against the same load with no broker, in the same run;
 //! - `broker_a_to_b_latency_p50_ms` / `_p99_ms`: a browser on connector A to connector B's store;
-//! - `broker_redis_xadd_per_sec` and `broker_stream_bytes_per_event`: one Redis's limits
-//!   (XADDs of the publish path's shape it takes; the stream's memory per event, under the cap).
+//! - `broker_redis_xadd_per_sec` and `broker_stream_bytes_per_event` / `_per_entry`: one Redis's
+//!   limits (XADDs of the publish path's shape it takes; the stream's memory, under the cap).
 
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -62,6 +62,27 @@ impl Redis {
         let mut buf = vec![0u8; 4096];
         let n = s.read(&mut buf).await?;
         Ok(String::from_utf8_lossy(&buf[..n]).lines().next().unwrap_or_default().to_string())
+    }
+
+    /// How many events the newest 100 entries of the stream carry, on average (their `n`).
+    async fn events_per_entry(&self) -> Result<f64> {
+        let mut conn = redis::Client::open(self.url())?.get_multiplexed_async_connection().await?;
+        let reply: redis::streams::StreamRangeReply = redis::cmd("XREVRANGE")
+            .arg("triage:events")
+            .arg("+")
+            .arg("-")
+            .arg("COUNT")
+            .arg(100)
+            .query_async(&mut conn)
+            .await?;
+        let counts: Vec<f64> = reply
+            .ids
+            .iter()
+            .map(|e| {
+                e.get::<String>(triage_tui::broker::entry::COUNT).and_then(|n| n.parse().ok()).unwrap_or(1.0)
+            })
+            .collect();
+        Ok(counts.iter().sum::<f64>() / counts.len().max(1) as f64)
     }
 
     async fn integer(&self, command: &str) -> Result<u64> {
@@ -126,10 +147,13 @@ pub async fn figures(quick: bool) -> Result<()> {
     figure("ws_ingest_local_events_per_sec", local, "ev/s");
     figure("ws_ingest_with_broker_events_per_sec", with_broker, "ev/s");
     figure("ws_ingest_with_broker_vs_local_ratio", with_broker / local, "x");
-    let events = redis.integer("XLEN triage:events").await?;
+    let entries = redis.integer("XLEN triage:events").await?;
     let bytes = redis.integer("MEMORY USAGE triage:events SAMPLES 0").await?;
-    figure("broker_stream_entries", events as f64, "entries");
-    figure("broker_stream_bytes_per_event", bytes as f64 / events.max(1) as f64, "B");
+    let per_entry = redis.events_per_entry().await?;
+    figure("broker_stream_entries", entries as f64, "entries");
+    figure("broker_stream_events_per_entry", per_entry, "ev");
+    figure("broker_stream_bytes_per_entry", bytes as f64 / entries.max(1) as f64, "B");
+    figure("broker_stream_bytes_per_event", bytes as f64 / (entries.max(1) as f64 * per_entry.max(1.0)), "B");
     xadd_rate(&redis, quick).await?;
     latency(&redis, if quick { 200 } else { 1_000 }).await
 }
