@@ -10,7 +10,7 @@ use ratatui::Terminal;
 use serde_json::json;
 
 use triage_tui::protocol::MessageType;
-use triage_tui::server::{Dialect, PeerKind, SessionInfo};
+use triage_tui::server::{PeerKind, SessionInfo};
 use triage_tui::store::{Level, Raw, Store, StoredEvent};
 use triage_tui::ui::action::Pane;
 use triage_tui::ui::{render, Keymap, State, Theme};
@@ -34,21 +34,14 @@ fn mcp_session() -> SessionInfo {
     SessionInfo {
         session_id: "mcp-1a2b3c4d".into(),
         kind: PeerKind::Client,
-        dialect: Dialect::Triage,
-        tab_id: None,
-        url: None,
         title: Some("claude-code".into()),
         client_type: Some("mcp claude-code 1.0".into()),
-        window_id: None,
         subprotocol: Some(triage_tui::mcp::presence::MCP_SUBPROTOCOL.into()),
         remote: "mcp stdio".into(),
         connected_at: T0,
         last_active: T0,
         messages: 3,
-        messages_out: 0,
-        rate_limited: 0,
-        attached_after_load: None,
-        stale: false,
+        ..SessionInfo::default()
     }
 }
 

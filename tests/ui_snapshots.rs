@@ -11,7 +11,7 @@ use serde_json::json;
 use triage_tui::store::Raw;
 
 use triage_tui::protocol::MessageType;
-use triage_tui::server::{Dialect, PeerKind, SessionInfo};
+use triage_tui::server::{PeerKind, SessionInfo};
 use triage_tui::store::{Direction, FrameOrigin, FrameRecord, Level, Store, StoredEvent};
 use triage_tui::ui::action::{Action, CommandOutcome, Pane};
 use triage_tui::ui::{render, update, Keymap, State, Theme};
@@ -147,21 +147,17 @@ fn session(id: &str, kind: PeerKind, url: Option<&str>) -> SessionInfo {
     SessionInfo {
         session_id: id.into(),
         kind,
-        dialect: Dialect::Triage,
         tab_id: (kind == PeerKind::Extension).then(|| "tab-7".into()),
         url: url.map(Into::into),
         title: Some("Cart".into()),
         client_type: (kind == PeerKind::Client).then(|| "mcp-server".into()),
-        window_id: None,
         subprotocol: Some("rapidtriage-extension-v1".into()),
         remote: "127.0.0.1:50000".into(),
         connected_at: T0,
         last_active: T0 + 1000,
         messages: 42,
         messages_out: 3,
-        rate_limited: 0,
-        attached_after_load: None,
-        stale: false,
+        ..SessionInfo::default()
     }
 }
 

@@ -12,10 +12,11 @@ use tokio::sync::mpsc;
 use crate::protocol::timestamp::now_ms;
 use crate::store::SessionId;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PeerKind {
     /// A browser: our extension, the browser-tools extension, or the demo browser.
+    #[default]
     Extension,
     /// A script, an MCP server or another tool reading the stream and sending commands.
     Client,
@@ -33,10 +34,11 @@ impl PeerKind {
 }
 
 /// Which protocol a browser speaks; commands are translated for it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Dialect {
     /// Seed 000's envelopes (our extension, the demo).
+    #[default]
     Triage,
     /// The browser-tools extension's messages (`take-screenshot`, `screenshot-data`, ...).
     BrowserTools,
@@ -135,8 +137,9 @@ pub struct SessionEntry {
     pub tx: mpsc::Sender<Outbound>,
 }
 
-/// A session as `/api/sessions` and the Sessions pane show it.
-#[derive(Debug, Clone, Serialize)]
+/// A session as `/api/sessions` and the Sessions pane show it. `Default` is an extension
+/// session with nothing known yet (tests name only the fields they care about).
+#[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionInfo {
     pub session_id: String,

@@ -88,27 +88,18 @@ pub fn detail(s: &SessionInfo, utc: bool) -> Detail {
 
 #[cfg(test)]
 mod tests {
-    use crate::server::{Dialect, PeerKind, SessionInfo};
+    use crate::server::{PeerKind, SessionInfo};
 
     fn remote(stale: bool) -> SessionInfo {
         SessionInfo {
             session_id: "ci-a/ext-1".into(),
             kind: PeerKind::Remote,
-            dialect: Dialect::Triage,
-            tab_id: None,
             url: Some("https://a.test/".into()),
-            title: None,
             client_type: Some("connector:ci-a".into()),
-            subprotocol: None,
             remote: "connector ci-a".into(),
-            connected_at: 0,
-            last_active: 0,
             messages: 1,
-            messages_out: 0,
-            rate_limited: 0,
             stale,
-            window_id: None,
-            attached_after_load: None,
+            ..SessionInfo::default()
         }
     }
 

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use super::tests::{press, press_code};
 use super::*;
 use crate::protocol::MessageType;
-use crate::server::{Dialect, PeerKind, SessionInfo};
+use crate::server::SessionInfo;
 use crate::store::{Level, Raw, Store, StoredEvent};
 use crate::ui::keymap::Keymap;
 use crate::ui::state::{Selected, TimeFormat};
@@ -26,22 +26,12 @@ fn state() -> State {
 fn tab(id: &str, title: &str, url: &str, last_active: i64) -> SessionInfo {
     SessionInfo {
         session_id: id.into(),
-        kind: PeerKind::Extension,
-        dialect: Dialect::Triage,
         tab_id: Some("7".into()),
         url: Some(url.into()),
         title: Some(title.into()),
-        client_type: None,
-        window_id: None,
-        subprotocol: None,
         remote: "127.0.0.1:5000".into(),
-        connected_at: 0,
         last_active,
-        messages: 0,
-        messages_out: 0,
-        rate_limited: 0,
-        attached_after_load: None,
-        stale: false,
+        ..SessionInfo::default()
     }
 }
 

@@ -9,7 +9,7 @@ use serde_json::json;
 use super::*;
 use crate::protocol::actions::ACTIONS;
 use crate::protocol::{ErrorCode, MessageType, ProtocolError};
-use crate::server::{Dialect, PeerKind, SessionInfo};
+use crate::server::SessionInfo;
 use crate::store::{Level, Store, StoredEvent};
 use crate::ui::action::CommandOutcome;
 use crate::ui::keymap::Keymap;
@@ -25,22 +25,10 @@ fn state() -> State {
 fn browser(id: &str) -> SessionInfo {
     SessionInfo {
         session_id: id.into(),
-        kind: PeerKind::Extension,
-        dialect: Dialect::Triage,
         tab_id: Some("7".into()),
         url: Some("https://shop.example.com/".into()),
-        title: None,
-        client_type: None,
-        window_id: None,
-        subprotocol: None,
         remote: "127.0.0.1:5000".into(),
-        connected_at: 0,
-        last_active: 0,
-        messages: 0,
-        messages_out: 0,
-        rate_limited: 0,
-        attached_after_load: None,
-        stale: false,
+        ..SessionInfo::default()
     }
 }
 
