@@ -192,7 +192,9 @@ async fn a_connector_that_starts_reads_a_recent_window_not_the_whole_stream() {
     // A single-event entry of connector `c` with id `id` (its time; `*` is now).
     let add = |id: &str, c: &str, m: &str| {
         let e = json!({"type": "console-log", "data": {"message": m}}).to_string();
-        redis.cli(&["XADD", "triage:events", id, "c", c, "s", "ext-1", "t", "console-log", "e", &e])
+        redis.cli(&["SADD", "triage:connectors", c]);
+        let stream = format!("triage:events:{c}");
+        redis.cli(&["XADD", &stream, id, "c", c, "s", "ext-1", "t", "console-log", "e", &e])
     };
     // An entry from long ago, and one from now.
     let old = add("1000-0", "ci-old", "ancient");

@@ -47,6 +47,16 @@ pub(super) async fn run(connector: Connector, broker: Arc<Broker>) {
             .arg(TTL_S)
             .query_async::<()>(&mut redis)
             .await;
+        let set = match set {
+            Ok(()) => {
+                redis::cmd("SADD")
+                    .arg(super::CONNECTORS_KEY)
+                    .arg(&broker.name)
+                    .query_async::<()>(&mut redis)
+                    .await
+            }
+            Err(e) => Err(e),
+        };
         if let Err(e) = set {
             tracing::debug!("broker: cannot advertise sessions: {e}");
             mark_stale(&connector, |_| true);

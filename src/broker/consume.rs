@@ -1,4 +1,4 @@
-//! The consumer: every other connector's events, read from the stream into this connector's
+//! The consumer: every other connector's events, read from their streams into this connector's
 //! store through the staging path local ones take, each under a session `CONNECTOR/SESSION`
 //! registered as a remote browser (the Sessions pane lists it under its connector).
 //!
@@ -7,14 +7,15 @@
 //! happened, not the whole capped stream) and only commands sent from then on; both positions
 //! come from Redis's clock (`TIME`), which also stamps the entry ids, not from this machine's.
 
+use std::collections::HashMap;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use redis::streams::{StreamId, StreamReadReply};
 use tokio::sync::mpsc;
 
-use super::{entry, Broker, STREAM_KEY};
+use super::{entry, Broker};
 use crate::protocol::timestamp::now_ms;
 use crate::protocol::{Envelope, MessageType};
 use crate::server::sessions::{Dialect, PeerDetails, PeerKind, SessionEntry, SessionStats};
@@ -26,11 +27,26 @@ const BLOCK_MS: u64 = 1_000;
 /// How far back a connector that starts reads the fleet's events: 15 minutes.
 pub const HISTORY_MS: u64 = 15 * 60 * 1000;
 
+/// Where this connector reads from: the history start (from Redis's clock), the last id read
+/// on each other connector's stream, and on its own inbox.
+struct Positions {
+    /// Where a stream first seen starts: [`HISTORY_MS`] before this connector started.
+    start: String,
+    streams: HashMap<String, String>,
+    inbox: String,
+    /// When the set of connectors was last read.
+    listed_at: Option<Instant>,
+}
+
+/// How often the set of the fleet's connectors is read again (a connector that joins is read
+/// from its first entries on; nothing is missed in between, its stream waits).
+const RELIST: Duration = Duration::from_secs(2);
+
 pub(super) async fn run(connector: Connector, broker: Arc<Broker>, client: redis::Client) {
     let stop = connector.shutdown_token();
     let inbox = super::route::inbox_key(&broker.name);
     // Set at the first connection (from Redis's clock), then the last ids read.
-    let mut positions: Option<(String, String)> = None;
+    let mut positions: Option<Positions> = None;
     let mut backoff = Duration::from_millis(100);
     'connect: loop {
         let mut conn = match client.get_multiplexed_async_connection().await {
@@ -51,7 +67,12 @@ pub(super) async fn run(connector: Connector, broker: Arc<Broker>, client: redis
             match redis::cmd("TIME").query_async::<(u64, u64)>(&mut conn).await {
                 Ok((secs, micros)) => {
                     let now = secs * 1000 + micros / 1000;
-                    positions = Some((format!("{}-0", now.saturating_sub(HISTORY_MS)), format!("{now}-0")));
+                    positions = Some(Positions {
+                        start: format!("{}-0", now.saturating_sub(HISTORY_MS)),
+                        streams: HashMap::new(),
+                        inbox: format!("{now}-0"),
+                        listed_at: None,
+                    });
                 }
                 Err(e) => {
                     tracing::warn!("broker: cannot read Redis's clock: {e}");
@@ -63,20 +84,39 @@ pub(super) async fn run(connector: Connector, broker: Arc<Broker>, client: redis
                 }
             }
         }
-        let Some((last_id, inbox_id)) = positions.as_mut() else { continue 'connect };
+        let Some(at) = positions.as_mut() else { continue 'connect };
         backoff = Duration::from_millis(100);
         loop {
+            if at.listed_at.is_none_or(|t| t.elapsed() >= RELIST) {
+                match redis::cmd("SMEMBERS")
+                    .arg(super::CONNECTORS_KEY)
+                    .query_async::<Vec<String>>(&mut conn)
+                    .await
+                {
+                    Ok(names) => {
+                        for name in names.into_iter().filter(|n| *n != broker.name) {
+                            at.streams.entry(super::stream_key(&name)).or_insert_with(|| at.start.clone());
+                        }
+                        at.listed_at = Some(Instant::now());
+                    }
+                    Err(e) => {
+                        tracing::warn!("broker: cannot list the fleet's connectors: {e}");
+                        broker.status.connected.store(false, Relaxed);
+                        super::advertise::mark_stale(&connector, |_| true);
+                        continue 'connect;
+                    }
+                }
+            }
             let mut xread = redis::cmd("XREAD");
-            xread
-                .arg("COUNT")
-                .arg(BATCH)
-                .arg("BLOCK")
-                .arg(BLOCK_MS)
-                .arg("STREAMS")
-                .arg(STREAM_KEY)
-                .arg(&inbox)
-                .arg(&*last_id)
-                .arg(&*inbox_id);
+            xread.arg("COUNT").arg(BATCH).arg("BLOCK").arg(BLOCK_MS).arg("STREAMS").arg(&inbox);
+            let streams: Vec<(&String, &String)> = at.streams.iter().collect();
+            for (key, _) in &streams {
+                xread.arg(*key);
+            }
+            xread.arg(&at.inbox);
+            for (_, id) in &streams {
+                xread.arg(*id);
+            }
             let read = xread.query_async::<Option<StreamReadReply>>(&mut conn);
             let reply = tokio::select! {
                 _ = stop.cancelled() => return,
@@ -86,15 +126,19 @@ pub(super) async fn run(connector: Connector, broker: Arc<Broker>, client: redis
                 Ok(Some(reply)) => {
                     broker.status.connected.store(true, Relaxed);
                     let mut staged = Vec::new();
-                    let (events, commands): (Vec<_>, Vec<_>) =
-                        reply.keys.into_iter().partition(|k| k.key == STREAM_KEY);
-                    for entry in commands.into_iter().flat_map(|k| k.ids) {
-                        *inbox_id = entry.id.clone();
-                        super::route::handle(&connector, &broker, &entry);
-                    }
-                    for entry in events.into_iter().flat_map(|k| k.ids) {
-                        *last_id = entry.id.clone();
-                        stage_entry(&connector, &broker, &entry, &mut staged);
+                    for stream in reply.keys {
+                        if stream.key == inbox {
+                            for entry in stream.ids {
+                                at.inbox = entry.id.clone();
+                                super::route::handle(&connector, &broker, &entry);
+                            }
+                            continue;
+                        }
+                        let Some(last) = stream.ids.last().map(|e| e.id.clone()) else { continue };
+                        for entry in &stream.ids {
+                            stage_entry(&connector, &broker, entry, &mut staged);
+                        }
+                        at.streams.insert(stream.key, last);
                     }
                     broker.status.received.fetch_add(staged.len() as u64, Relaxed);
                     connector.append_listed(staged);

@@ -1,4 +1,5 @@
-//! The broker (`--broker redis://…`): connectors share one Redis Stream of events.
+//! The broker (`--broker redis://…`): connectors share their events over Redis Streams, one
+//! stream per connector.
 //!
 //! Owns the Redis connections, the publisher (what this connector's store appends from its own
 //! browsers goes to the stream) and the consumer (every other connector's events come into the
@@ -22,8 +23,18 @@ use parking_lot::Mutex;
 use crate::server::Connector;
 use crate::store::SessionId;
 
-/// The one stream every connector writes to and reads from.
-pub const STREAM_KEY: &str = "triage:events";
+/// Every connector writes its events to a stream of its own, `triage:events:NAME`, and reads
+/// the others' (never its own back: what it publishes costs Redis and it nothing on the way in).
+pub const STREAM_PREFIX: &str = "triage:events:";
+/// The set of the fleet's connector names, so each finds the others' streams (`SMEMBERS`, no
+/// key scan). Each connector adds itself at start and every advertising round (a Redis that
+/// restarted empty learns it again).
+pub const CONNECTORS_KEY: &str = "triage:connectors";
+
+/// The stream connector `name` publishes to.
+pub fn stream_key(name: &str) -> String {
+    format!("{STREAM_PREFIX}{name}")
+}
 
 /// What `/health` and `/metrics` show of the broker.
 #[derive(Debug, Default)]
@@ -123,6 +134,8 @@ pub async fn start(connector: &Connector) -> Result<()> {
     // Checked once, now, so a typo is an error at start rather than a silent retry loop.
     let mut probe = client.get_multiplexed_async_connection().await.map_err(fail)?;
     let _: String = redis::cmd("PING").query_async(&mut probe).await.map_err(fail)?;
+    let _: () =
+        redis::cmd("SADD").arg(CONNECTORS_KEY).arg(&name).query_async(&mut probe).await.map_err(fail)?;
     let manager = client.get_connection_manager().await.map_err(fail)?;
     let broker = Arc::new(Broker {
         name,

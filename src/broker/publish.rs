@@ -1,4 +1,4 @@
-//! The publisher: what the store appends from this connector's own browsers goes to the stream,
+//! The publisher: what the store appends from this connector's own browsers goes to its stream,
 //! in pipelined batches; while Redis is down it waits in a bounded buffer, overflow counted.
 //!
 //! One stream entry packs up to [`PACK`] events into one field (the layout is [`super::entry`]'s):
@@ -13,7 +13,7 @@ use std::time::Duration;
 use redis::aio::ConnectionManager;
 
 use super::entry::{self, PACK};
-use super::{Broker, STREAM_KEY};
+use super::Broker;
 use crate::protocol::timestamp::now_ms;
 use crate::server::Connector;
 use crate::store::StoredEvent;
@@ -27,6 +27,7 @@ pub(super) async fn run(connector: Connector, broker: Arc<Broker>, mut redis: Co
     let stop = connector.shutdown_token();
     let mut backoff = Duration::from_millis(100);
     let mut packed = Vec::new();
+    let stream = super::stream_key(&broker.name);
     loop {
         if stop.is_cancelled() {
             return;
@@ -55,7 +56,7 @@ pub(super) async fn run(connector: Connector, broker: Arc<Broker>, mut redis: Co
             for pack in pending.make_contiguous()[..n].chunks(PACK) {
                 entry::pack(pack, &mut packed);
                 let xadd = pipe.cmd("XADD");
-                xadd.arg(STREAM_KEY).arg("MAXLEN").arg("~").arg(broker.maxlen).arg("*");
+                xadd.arg(&stream).arg("MAXLEN").arg("~").arg(broker.maxlen).arg("*");
                 xadd.arg(entry::CONNECTOR).arg(&broker.name).arg(entry::COUNT).arg(pack.len());
                 xadd.arg(entry::BATCH).arg(&packed[..]).ignore();
             }

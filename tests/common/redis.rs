@@ -133,19 +133,20 @@ impl Redis {
         out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default()
     }
 
-    /// Events on the stream: the `n` of each packed entry, summed.
+    /// Events on every connector's stream: the `n` of each packed entry, summed.
     pub fn stream_events(&self) -> u64 {
-        let out = self.cli(&["XRANGE", "triage:events", "-", "+"]);
-        let lines: Vec<&str> = out.lines().collect();
-        lines.windows(2).filter(|w| w[0] == "n").filter_map(|w| w[1].trim().parse::<u64>().ok()).sum()
-    }
-
-    pub fn xlen(&self) -> u64 {
-        let out = Command::new("redis-cli")
-            .args(["-p", &self.port.to_string(), "XLEN", "triage:events"])
-            .output()
-            .expect("redis-cli runs");
-        String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(0)
+        let keys = self.cli(&["--scan", "--pattern", "triage:events:*"]);
+        let mut total = 0;
+        for key in keys.lines().filter(|k| !k.is_empty()) {
+            let out = self.cli(&["XRANGE", key, "-", "+"]);
+            let lines: Vec<&str> = out.lines().collect();
+            total += lines
+                .windows(2)
+                .filter(|w| w[0] == "n")
+                .filter_map(|w| w[1].trim().parse::<u64>().ok())
+                .sum::<u64>();
+        }
+        total
     }
 }
 

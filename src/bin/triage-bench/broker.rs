@@ -68,7 +68,7 @@ impl Redis {
     async fn events_per_entry(&self) -> Result<f64> {
         let mut conn = redis::Client::open(self.url())?.get_multiplexed_async_connection().await?;
         let reply: redis::streams::StreamRangeReply = redis::cmd("XREVRANGE")
-            .arg("triage:events")
+            .arg("triage:events:bench-ingest")
             .arg("+")
             .arg("-")
             .arg("COUNT")
@@ -147,8 +147,8 @@ pub async fn figures(quick: bool) -> Result<()> {
     figure("ws_ingest_local_events_per_sec", local, "ev/s");
     figure("ws_ingest_with_broker_events_per_sec", with_broker, "ev/s");
     figure("ws_ingest_with_broker_vs_local_ratio", with_broker / local, "x");
-    let entries = redis.integer("XLEN triage:events").await?;
-    let bytes = redis.integer("MEMORY USAGE triage:events SAMPLES 0").await?;
+    let entries = redis.integer("XLEN triage:events:bench-ingest").await?;
+    let bytes = redis.integer("MEMORY USAGE triage:events:bench-ingest SAMPLES 0").await?;
     let per_entry = redis.events_per_entry().await?;
     figure("broker_stream_entries", entries as f64, "entries");
     figure("broker_stream_events_per_entry", per_entry, "ev");
