@@ -54,6 +54,32 @@ async fn a_browser_on_one_connector_is_seen_by_another() {
 }
 
 #[tokio::test]
+async fn a_pages_websocket_frames_on_one_connector_are_in_the_others_frames() {
+    let redis = Redis::start();
+    let a = connector_on(&redis, "ci-a").await;
+    let b = connector_on(&redis, "ci-b").await;
+    let mut browser = a.browser("tab-a").await;
+    browser
+        .send(json!({"type": "websocket-frame", "data": {"trafficId": "page-sock-1", "direction": "server-to-client",
+            "opcode": 1, "data": "eyJhIjoxfQ==", "isBinary": false, "length": 7, "url": "wss://app/live"}}))
+        .await;
+    let remote_session = format!("ci-a/{}", browser.session);
+    let frames = b.wait_events("type=websocket-frame", 1).await;
+    let f = &frames[0];
+    assert_eq!(f["metadata"]["sessionId"], remote_session.as_str(), "{f}");
+    // The same frame: payload, direction, URL; its socket is named after its connector.
+    assert_eq!(f["data"]["data"], "eyJhIjoxfQ==", "{f}");
+    assert_eq!(f["data"]["direction"], "server-to-client");
+    assert_eq!(f["data"]["url"], "wss://app/live");
+    assert_eq!(f["data"]["trafficId"], "ci-a/page-sock-1");
+    // In B's Frames, under the socket's connector-named id (what the Frames pane lists).
+    let path = "/api/websocket/ci-a%2Fpage-sock-1/frames?limit=10";
+    let (status, listed) = b.get_json(path).await;
+    assert_eq!(status, 200, "{listed}");
+    assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
+}
+
+#[tokio::test]
 async fn the_connector_filter_term_selects_one_connector() {
     let f = triage_tui::ui::filter::Filter::parse("connector:ci-a").unwrap().unwrap();
     let event = |session: &str| triage_tui::store::StoredEvent {

@@ -16,11 +16,12 @@ use redis::streams::{StreamId, StreamReadReply};
 use tokio::sync::mpsc;
 
 use super::{entry, Broker};
+use crate::protocol::shape;
 use crate::protocol::timestamp::now_ms;
 use crate::protocol::{Envelope, MessageType};
 use crate::server::sessions::{Dialect, PeerDetails, PeerKind, SessionEntry, SessionStats};
 use crate::server::Connector;
-use crate::store::{classify, Raw, SessionId, StoredEvent};
+use crate::store::{classify, Raw, SessionId, Staged, StoredEvent};
 
 const BATCH: usize = 512;
 const BLOCK_MS: u64 = 1_000;
@@ -157,7 +158,7 @@ pub(super) async fn run(connector: Connector, broker: Arc<Broker>, client: redis
 
 /// The events of one stream entry (any layout [`entry::events`] reads), staged; none for this
 /// connector's own entries. An event that does not parse is skipped.
-fn stage_entry(connector: &Connector, broker: &Arc<Broker>, entry: &StreamId, out: &mut Vec<StoredEvent>) {
+fn stage_entry(connector: &Connector, broker: &Arc<Broker>, entry: &StreamId, out: &mut Vec<Staged>) {
     let Some(from) = entry::connector(entry) else { return };
     if from == broker.name {
         return;
@@ -165,25 +166,37 @@ fn stage_entry(connector: &Connector, broker: &Arc<Broker>, entry: &StreamId, ou
     out.extend(entry::events(entry).into_iter().filter_map(|e| stage(connector, broker, e, &from)));
 }
 
-fn stage(
-    connector: &Connector,
-    broker: &Arc<Broker>,
-    e: entry::Event<'_>,
-    from: &str,
-) -> Option<StoredEvent> {
+fn stage(connector: &Connector, broker: &Arc<Broker>, e: entry::Event<'_>, from: &str) -> Option<Staged> {
     let session = e.session;
     let ty = MessageType::parse(e.ty)?;
     let raw = e.raw;
-    let env: Envelope = serde_json::from_slice(raw).ok()?;
     let id: SessionId = SessionId::from(format!("{from}/{session}"));
     register(connector, broker, &id, from);
-    let (level, status) = classify(&env, ty);
-    let timestamp_ms = env.timestamp.map_or_else(now_ms, |t| t.0);
     if let Some((_, _, _, stats)) = connector.registry().sender(&id) {
         stats.messages_in.fetch_add(1, Relaxed);
         stats.last_active_ms.store(now_ms(), Relaxed);
     }
-    Some(StoredEvent { seq: 0, ty, level, status, timestamp_ms, session: id, raw: Raw::from(raw) })
+    if ty == MessageType::WebsocketFrame {
+        // A page frame, published as its event form: back into a frame of the Frames pane, its
+        // socket named after the connector too (two connectors' page sockets may share an id).
+        let text = std::str::from_utf8(raw).ok()?;
+        let scanned = shape::scan(text, usize::MAX).ok()?;
+        let Ok(Staged::Frame(mut f)) = connector.stage(&id, scanned, Raw::from(raw)) else { return None };
+        f.traffic_id = SessionId::from(format!("{from}/{}", f.traffic_id));
+        return Some(Staged::Frame(f));
+    }
+    let env: Envelope = serde_json::from_slice(raw).ok()?;
+    let (level, status) = classify(&env, ty);
+    let timestamp_ms = env.timestamp.map_or_else(now_ms, |t| t.0);
+    Some(Staged::Event(StoredEvent {
+        seq: 0,
+        ty,
+        level,
+        status,
+        timestamp_ms,
+        session: id,
+        raw: Raw::from(raw),
+    }))
 }
 
 /// Registers a browser held by another connector the first time one of its events arrives.

@@ -110,23 +110,24 @@ impl Connector {
         self.notify_changed();
     }
 
-    /// Appends events another connector already listed in order (read from the broker), at once:
-    /// its own reorder window placed them, so holding them again would only add its delay.
+    /// Appends what another connector already listed in order (read from the broker), at once:
+    /// its own reorder window placed it, so holding it again would only add its delay.
     /// Recorded and woken as [`Self::append_staged`] does.
-    pub(crate) fn append_listed(&self, events: Vec<StoredEvent>) {
-        if events.is_empty() {
+    pub(crate) fn append_listed(&self, staged: Vec<Staged>) {
+        if staged.is_empty() {
             return;
         }
         let recorded: Vec<String> = match &self.shared.recorder {
-            Some(_) => events.iter().map(StoredEvent::envelope_json).collect(),
+            Some(_) => staged
+                .iter()
+                .map(|s| match s {
+                    Staged::Event(e) => e.envelope_json(),
+                    Staged::Frame(f) => f.as_event().envelope_json(),
+                })
+                .collect(),
             None => Vec::new(),
         };
-        {
-            let mut store = self.shared.store.write();
-            for e in events {
-                store.append(e);
-            }
-        }
+        self.shared.store.write().append_listed(staged);
         for line in recorded {
             self.record(&line);
         }

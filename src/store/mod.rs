@@ -492,6 +492,25 @@ pub enum Staged {
 }
 
 impl Store {
+    /// Appends items another connector already listed in time order (read from the broker), at
+    /// once, past the reorder window. Returns how many were events.
+    pub fn append_listed(&mut self, batch: impl IntoIterator<Item = Staged>) -> usize {
+        let mut events = 0;
+        for item in batch {
+            match item {
+                Staged::Event(e) => events += usize::from(self.append(e).is_some()),
+                Staged::Frame(f) => self.append_frame(f),
+            }
+        }
+        events
+    }
+
+    fn append_frame(&mut self, mut f: FrameRecord) {
+        f.seq = self.next_seq();
+        self.frames.push(f);
+        self.enforce_budget();
+    }
+
     /// Appends staged items in order, assigning their seqs; console messages and requests go
     /// through the reorder window when one is set (screenshots, navigations: at once). Returns how many were events (held ones too).
     pub fn append_staged(&mut self, batch: impl IntoIterator<Item = Staged>) -> usize {
@@ -520,11 +539,7 @@ impl Store {
                         events += 1;
                     }
                 }
-                Staged::Frame(mut f) => {
-                    f.seq = self.next_seq();
-                    self.frames.push(f);
-                    self.enforce_budget();
-                }
+                Staged::Frame(f) => self.append_frame(f),
             }
         }
         // Bounded: a flood larger than this within one window is released as it stands.

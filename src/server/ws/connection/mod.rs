@@ -300,12 +300,15 @@ impl Connection {
         } else {
             Vec::new()
         };
+        let page_frames =
+            self.pending.iter().any(|s| matches!(s, Staged::Frame(f) if f.origin == FrameOrigin::Page));
         let events = shared.store.write().append_staged(self.pending.drain(..));
         for line in recorded {
             self.connector.record(&line);
         }
-        // Connector frames alone do not wake readers: only events (and page frames) do.
-        if events > 0 || shared.recorder.is_some() {
+        // Connector frames alone do not wake readers: only events and page frames do (a page
+        // frame alone reached live streams and the broker only with the next event before).
+        if events > 0 || page_frames || shared.recorder.is_some() {
             self.connector.notify_changed();
         } else {
             self.connector.notify_frames();
