@@ -177,6 +177,38 @@ proptest! {
         }
     }
 
+    /// The one-pass read accepts what the two-pass read accepted, and reads the same from it,
+    /// on valid and on damaged messages (a JSON array is no longer taken for an envelope).
+    #[test]
+    fn one_pass_scan_reads_what_two_passes_read(text in envelope_text(), at in any::<usize>(), how in any::<u8>(), byte in any::<u8>(), damage in any::<bool>()) {
+        let text = if damage { mutated(text, at, how, byte) } else { text };
+        let one = shape::scan(&text, MAX).ok().map(|s| {
+            format!("{:?} {:?} {:?} {:?} {}", s.kind, s.id, s.timestamp, s.inspected, s.storable_as_is)
+        });
+        prop_assert_eq!(one, two_pass::read(&text), "for {}", text);
+    }
+
+    /// The same with the envelope's fields in any order, `data` before `type` included, and
+    /// `data: null` beside a `payload`.
+    #[test]
+    fn one_pass_scan_agrees_in_any_field_order(text in envelope_text(), order in any::<u64>(), null_data in any::<bool>()) {
+        let Ok(Value::Object(m)) = serde_json::from_str::<Value>(&text) else { return Ok(()) };
+        let mut fields: Vec<(String, Value)> = m.into_iter().collect();
+        if null_data && fields.iter().any(|(k, _)| k == "payload") {
+            fields.push(("data".into(), Value::Null));
+        }
+        let n = fields.len().max(1);
+        fields.rotate_left((order as usize) % n);
+        if order & 1 == 1 {
+            fields.reverse();
+        }
+        let text = Value::Object(fields.into_iter().collect()).to_string();
+        let one = shape::scan(&text, MAX).ok().map(|s| {
+            format!("{:?} {:?} {:?} {:?} {}", s.kind, s.id, s.timestamp, s.inspected, s.storable_as_is)
+        });
+        prop_assert_eq!(one, two_pass::read(&text), "for {}", text);
+    }
+
     /// A browser-tools message that translates becomes a valid canonical message of its type.
     #[test]
     fn browser_tools_translation_yields_valid_envelopes(
@@ -246,5 +278,58 @@ proptest! {
         let mut seen: Vec<usize> = out.iter().map(|o| o.0).collect();
         seen.sort_unstable();
         prop_assert_eq!(seen, (0..events.len()).collect::<Vec<_>>());
+    }
+}
+
+/// The two-pass read `shape::scan` made before it read `data` in the same pass as the envelope
+/// (envelope first with `data` as raw text, then `inspect` on that text): the oracle the one-pass
+/// read must agree with.
+mod two_pass {
+    use serde::de::IgnoredAny;
+    use serde::Deserialize;
+    use serde_json::value::RawValue;
+    use triage_tui::protocol::shape::{inspect, IdRef, Inspected};
+    use triage_tui::protocol::{MessageType, Timestamp};
+
+    #[derive(Deserialize)]
+    struct EnvelopeRef<'a> {
+        #[serde(borrow, default)]
+        id: Option<IdRef<'a>>,
+        #[serde(rename = "type", borrow)]
+        kind: std::borrow::Cow<'a, str>,
+        #[serde(default)]
+        timestamp: Option<Timestamp>,
+        #[serde(borrow, default)]
+        data: Option<&'a RawValue>,
+        #[serde(borrow, default)]
+        payload: Option<&'a RawValue>,
+        #[serde(borrow, default)]
+        metadata: Option<&'a RawValue>,
+        #[serde(default)]
+        action: Option<IgnoredAny>,
+        #[serde(default)]
+        event: Option<IgnoredAny>,
+        #[serde(default)]
+        target: Option<IgnoredAny>,
+    }
+
+    /// What the old read gave: kind, id, timestamp, shape and `storable_as_is`, as text.
+    pub fn read(text: &str) -> Option<String> {
+        // The derive read a JSON array as an envelope too; the owned path never accepted one,
+        // and the one-pass read no longer does.
+        if text.trim_start().starts_with('[') {
+            return None;
+        }
+        let env: EnvelopeRef = serde_json::from_str(text).ok()?;
+        let kind = MessageType::parse(&env.kind)?;
+        if let Some(meta) = env.metadata {
+            if !meta.get().trim_start().starts_with('{') && meta.get() != "null" {
+                return None;
+            }
+        }
+        let data = env.data.or(env.payload).map_or("null", RawValue::get);
+        let inspected: Inspected = inspect(kind, data).ok()?;
+        let lifted = env.action.is_some() || env.event.is_some() || env.target.is_some();
+        Some(format!("{kind:?} {:?} {:?} {inspected:?} {}", env.id, env.timestamp, !lifted))
     }
 }

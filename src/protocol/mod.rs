@@ -5,6 +5,7 @@
 //! validation is strict about what the server relies on and answers with seed 004's error codes.
 
 pub mod actions;
+pub mod canonical_json;
 pub mod console_format;
 pub mod messages;
 pub mod network_facts;

@@ -10,7 +10,7 @@ use serde::de::{self, Deserializer, IgnoredAny, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::{ErrorCode, MessageType, ProtocolError, Timestamp};
+use super::{MessageType, ProtocolError, Timestamp};
 
 /// Any JSON array (its items are not looked at).
 #[derive(Debug, Default, Clone, Copy)]
@@ -357,65 +357,5 @@ impl IdRef<'_> {
     }
 }
 
-/// The top level of an envelope, borrowed: `data` stays unparsed text.
-#[derive(Debug, Deserialize)]
-struct EnvelopeRef<'a> {
-    #[serde(borrow, default)]
-    id: Option<IdRef<'a>>,
-    #[serde(rename = "type", borrow)]
-    kind: Cow<'a, str>,
-    #[serde(default)]
-    timestamp: Option<Timestamp>,
-    #[serde(borrow, default)]
-    data: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    payload: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    metadata: Option<&'a RawValue>,
-    // seed 002 keeps these at the top level; their presence sends the message down the owned path.
-    #[serde(default)]
-    action: Option<IgnoredAny>,
-    #[serde(default)]
-    event: Option<IgnoredAny>,
-    #[serde(default)]
-    target: Option<IgnoredAny>,
-}
-
-/// A validated message seen without copying it: what the ingest hot path needs.
-#[derive(Debug)]
-pub struct Scanned<'a> {
-    pub kind: MessageType,
-    pub id: Option<IdRef<'a>>,
-    pub timestamp: Option<Timestamp>,
-    /// The `data` (or `payload`) text, if any.
-    pub data: Option<&'a str>,
-    pub inspected: Inspected<'a>,
-    /// True when the text is already in our canonical shape apart from what the store
-    /// normalises on read (`payload` alias, RFC 3339 timestamps, underscore type names).
-    pub storable_as_is: bool,
-}
-
-/// Reads a message's envelope and checks its data, borrowing from `text`.
-pub fn scan(text: &str, max_bytes: usize) -> Result<Scanned<'_>, ProtocolError> {
-    if text.len() > max_bytes {
-        return Err(ProtocolError::new(
-            ErrorCode::MessageTooLarge,
-            format!("message is {} bytes; the limit is {} bytes", text.len(), max_bytes),
-        )
-        .with_details(serde_json::json!({ "size": text.len(), "limit": max_bytes })));
-    }
-    let env: EnvelopeRef = serde_json::from_str(text).map_err(|e| {
-        ProtocolError::invalid(format!("not a valid message: {e}"))
-            .with_details(serde_json::json!({ "line": e.line(), "column": e.column() }))
-    })?;
-    let kind = MessageType::parse(&env.kind).ok_or_else(|| super::unknown_type(&env.kind))?;
-    if let Some(meta) = env.metadata {
-        if !meta.get().trim_start().starts_with('{') && meta.get() != "null" {
-            return Err(ProtocolError::invalid("`metadata` must be an object"));
-        }
-    }
-    let data = env.data.or(env.payload).map(RawValue::get);
-    let inspected = inspect(kind, data.unwrap_or("null"))?;
-    let lifted = env.action.is_some() || env.event.is_some() || env.target.is_some();
-    Ok(Scanned { kind, id: env.id, timestamp: env.timestamp, data, inspected, storable_as_is: !lifted })
-}
+mod scan;
+pub use scan::{scan, Scanned};

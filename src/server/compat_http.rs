@@ -111,6 +111,15 @@ pub fn translate_log(data: &Value) -> Result<(Envelope, MessageType), String> {
 }
 
 async fn extension_log(State(c): State<Connector>, body: axum::body::Bytes) -> Response {
+    // Console entries take the borrowed path; the rest (and anything it declines) the owned one.
+    if body.len() <= c.config().max_message_bytes {
+        if let Some(entry) = super::compat_log::translate_log_borrowed(&body, now_ms) {
+            c.metrics().message_in(None, body.len());
+            c.store_log_entry(&session_of(&c), entry);
+            return ([(axum::http::header::CONTENT_TYPE, "application/json")], r#"{"status":"ok"}"#)
+                .into_response();
+        }
+    }
     let v = match parse_body(&body, &c) {
         Ok(v) => v,
         Err(r) => return r,

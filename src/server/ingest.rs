@@ -86,6 +86,16 @@ impl Connector {
         self.notify_changed();
     }
 
+    /// Stores a console entry the borrowed `/extension-log` path translated, as
+    /// [`Self::store_event`] stores the owned path's.
+    pub(crate) fn store_log_entry(&self, session: &SessionId, entry: super::compat_log::LogEntry) {
+        let super::compat_log::LogEntry { kind, level, timestamp_ms, json } = entry;
+        let raw = Raw::from(json.into_bytes());
+        let event =
+            StoredEvent { seq: 0, ty: kind, level, status: 0, timestamp_ms, session: session.clone(), raw };
+        self.append_staged(&mut vec![Staged::Event(event)]);
+    }
+
     /// Appends what a browser source outside `server` staged (a CDP page's batch) under one
     /// lock, records it, and wakes readers once: the same path an extension's batch takes.
     pub(crate) fn append_staged(&self, staged: &mut Vec<Staged>) {
@@ -104,9 +114,7 @@ impl Connector {
             None => Vec::new(),
         };
         self.shared.store.write().append_staged(staged.drain(..));
-        for line in recorded {
-            self.record(&line);
-        }
+        self.record_lines(&recorded);
         self.notify_changed();
     }
 
@@ -128,9 +136,7 @@ impl Connector {
             None => Vec::new(),
         };
         self.shared.store.write().append_listed(staged);
-        for line in recorded {
-            self.record(&line);
-        }
+        self.record_lines(&recorded);
         self.notify_changed();
     }
 

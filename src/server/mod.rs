@@ -9,6 +9,7 @@ pub mod browsers;
 mod commands;
 pub mod compat;
 mod compat_http;
+pub mod compat_log;
 pub mod dialects;
 mod har_http;
 mod http;
@@ -330,10 +331,20 @@ impl Connector {
     }
 
     fn record(&self, line: &str) {
+        self.record_lines(std::slice::from_ref(&line));
+    }
+
+    /// Appends a batch's lines to the record file under one lock and one flush (one `write` a
+    /// batch: a flush a line cost a system call an event).
+    fn record_lines<S: AsRef<str>>(&self, lines: &[S]) {
+        if lines.is_empty() {
+            return;
+        }
         if let Some(rec) = &self.shared.recorder {
             use std::io::Write;
             let mut w = rec.lock();
-            if writeln!(w, "{line}").and_then(|_| w.flush()).is_err() {
+            let written = lines.iter().try_for_each(|line| writeln!(w, "{}", line.as_ref()));
+            if written.and_then(|_| w.flush()).is_err() {
                 tracing::warn!("could not append to the record file");
             }
         }

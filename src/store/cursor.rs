@@ -1,7 +1,7 @@
 //! Readers' positions in the store: what `/mcp-ws` clients and other live readers have not seen
 //! yet, how far behind they are, and skipping them ahead.
 
-use super::{FrameOrigin, Store, StoredEvent};
+use super::{Store, StoredEvent};
 
 /// A reader's position in every log (see [`Store::read_since`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -44,18 +44,9 @@ impl Store {
             // Connector frames are not events: count only what could have been a page frame.
             cursor.frames = flog.first();
         }
-        let mut frames_scanned_to = cursor.frames;
-        let mut page_frames = 0;
-        for (idx, f) in flog.iter_from(cursor.frames) {
-            if page_frames == max {
-                break;
-            }
-            frames_scanned_to = idx + 1;
-            if f.origin == FrameOrigin::Page {
-                batch.push((3, idx, f.as_event()));
-                page_frames += 1;
-            }
-        }
+        let (page, frames_scanned_to) = self.frames.page_frames_from(cursor.frames, max);
+        let page_frames = page.len();
+        batch.extend(page.into_iter().map(|(idx, f)| (3, idx, f.as_event())));
         batch.sort_by_key(|(_, _, e)| e.seq);
         // More may follow when a log or the frame scan stopped at `max`, or the batch was cut.
         let mut more = page_frames == max || batch.len() > max;
@@ -98,8 +89,7 @@ impl Store {
         let now = self.cursor_now();
         // Whether still held or already evicted, every event after the cursor is missed.
         let events = self.backlog(cursor);
-        let page_frames =
-            self.frames.log().iter_from(cursor.frames).filter(|(_, f)| f.origin == FrameOrigin::Page).count();
+        let page_frames = self.frames.page_frames_after(cursor.frames);
         *cursor = now;
         events + page_frames as u64
     }

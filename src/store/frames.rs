@@ -145,6 +145,10 @@ pub struct FrameLog {
     stored_total: u64,
     /// Every traffic id seen, so a connection whose frames were deleted still counts 0, not 404.
     known: HashSet<SessionId>,
+    /// Indexes of the page frames held, in order: live readers look for these only, and the
+    /// connector's own frames (one per delivery to every `/mcp-ws` client) far outnumber them, so
+    /// scanning the whole log made each reader pay for every other reader's deliveries.
+    page: std::collections::VecDeque<u64>,
 }
 
 /// Past this many traffic ids, the oldest knowledge is dropped (ids then only live while framed).
@@ -152,7 +156,7 @@ const KNOWN_TRAFFIC_CAP: usize = 10_000;
 
 impl FrameLog {
     pub fn new(capacity: usize) -> Self {
-        FrameLog { log: Log::new(capacity), stored_total: 0, known: HashSet::new() }
+        FrameLog { log: Log::new(capacity), stored_total: 0, known: HashSet::new(), page: Default::default() }
     }
 
     pub fn log(&self) -> &Log<FrameRecord> {
@@ -168,7 +172,40 @@ impl FrameLog {
             }
             self.known.insert(frame.traffic_id.clone());
         }
-        self.log.push(frame)
+        let page = frame.origin == FrameOrigin::Page;
+        let index = self.log.push(frame);
+        if page {
+            self.page.push_back(index);
+        }
+        self.forget_evicted_pages();
+        index
+    }
+
+    fn forget_evicted_pages(&mut self) {
+        while self.page.front().is_some_and(|&i| i < self.log.first()) {
+            self.page.pop_front();
+        }
+    }
+
+    /// The page frames from index `from` on, at most `max`, and how far a scan for them got:
+    /// just past the last one taken when `max` stopped it, else the end of the log.
+    pub fn page_frames_from(&self, from: u64, max: usize) -> (Vec<(u64, &FrameRecord)>, u64) {
+        let from = from.max(self.log.first());
+        let start = self.page.partition_point(|&i| i < from);
+        let taken: Vec<(u64, &FrameRecord)> =
+            self.page.range(start..).take(max).filter_map(|&i| self.log.get(i).map(|f| (i, f))).collect();
+        let scanned_to = match taken.last() {
+            _ if max == 0 => from,
+            Some((i, _)) if taken.len() == max => i + 1,
+            _ => self.log.end().max(from),
+        };
+        (taken, scanned_to)
+    }
+
+    /// How many page frames are held from index `from` on.
+    pub fn page_frames_after(&self, from: u64) -> usize {
+        let from = from.max(self.log.first());
+        self.page.len() - self.page.partition_point(|&i| i < from)
     }
 
     pub fn stored_total(&self) -> u64 {
@@ -202,8 +239,13 @@ impl FrameLog {
             log.first = self.log.first();
             log.evicted = self.log.evicted();
             log.evicted_for_bytes = self.log.evicted_for_bytes();
+            self.page.clear();
             for f in kept {
-                log.push(f);
+                let page = f.origin == FrameOrigin::Page;
+                let index = log.push(f);
+                if page {
+                    self.page.push_back(index);
+                }
             }
             self.log = log;
         }
@@ -211,10 +253,13 @@ impl FrameLog {
     }
 
     pub(super) fn evict_oldest_for_bytes(&mut self) -> bool {
-        self.log.evict_oldest_for_bytes()
+        let evicted = self.log.evict_oldest_for_bytes();
+        self.forget_evicted_pages();
+        evicted
     }
 
     pub fn clear_all(&mut self) {
         self.log.clear();
+        self.page.clear();
     }
 }

@@ -106,3 +106,49 @@ fn classify_levels_and_failures() {
     assert_eq!(lvl(MessageType::NetworkRequest, json!({"status": "503"})), (Level::Error, 503));
     assert_eq!(lvl(MessageType::NetworkError, json!({})), (Level::Error, 0));
 }
+
+/// Live readers find page frames through the page index exactly as a scan of every frame would
+/// find them, among many connector frames, across evictions.
+#[test]
+fn page_frames_are_found_as_a_scan_finds_them() {
+    use crate::store::frames::{Direction, FrameLog, FrameOrigin, FrameRecord};
+    let mut log = FrameLog::new(50);
+    let mut x = 7u64;
+    for seq in 0..400u64 {
+        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let origin = if (x >> 33) % 5 == 0 { FrameOrigin::Page } else { FrameOrigin::Connector };
+        log.push(FrameRecord {
+            seq,
+            traffic_id: "t".into(),
+            session: "s".into(),
+            timestamp_ms: 0,
+            direction: Direction::ClientToServer,
+            opcode: 1,
+            data: None,
+            length: 0,
+            origin,
+            url: None,
+        });
+        for from in [0, seq.saturating_sub(30), seq.saturating_sub(3), seq + 1] {
+            for max in [0, 1, 3, 100] {
+                // The scan the index replaced.
+                let mut scanned_to = from.max(log.log().first());
+                let mut found = Vec::new();
+                for (idx, f) in log.log().iter_from(from) {
+                    if found.len() == max {
+                        break;
+                    }
+                    scanned_to = idx + 1;
+                    if f.origin == FrameOrigin::Page {
+                        found.push(idx);
+                    }
+                }
+                let (page, to) = log.page_frames_from(from, max);
+                assert_eq!(page.iter().map(|(i, _)| *i).collect::<Vec<_>>(), found, "from {from} max {max}");
+                assert_eq!(to, scanned_to, "from {from} max {max}");
+                let all = log.log().iter_from(from).filter(|(_, f)| f.origin == FrameOrigin::Page).count();
+                assert_eq!(log.page_frames_after(from), all);
+            }
+        }
+    }
+}

@@ -1,7 +1,8 @@
 //! The write half of one WebSocket connection: a bounded queue and the task that drains it.
 //!
 //! A connection's loop never awaits the socket to write: it queues (never blocking) and goes on
-//! reading, pinging and routing commands. The writer task sends each queued message with a
+//! reading, pinging and routing commands. The writer task sends what is queued, a batch at a time
+//! and one flush a batch, with a
 //! deadline; a peer whose socket accepts nothing for that long is given up on (the connection
 //! closes and the timeout is counted). The queue is bounded in messages and bytes, so a peer that
 //! stops reading holds at most that much memory.
@@ -24,6 +25,10 @@ pub const QUEUE_MESSAGES: usize = 256;
 pub const QUEUE_BYTES: usize = 8 * 1024 * 1024;
 /// Messages kept free for replies, errors and pings when the live stream fills the queue.
 const RESERVED_MESSAGES: usize = 32;
+/// Queued messages written to the socket before one flush: a live stream of small events costs
+/// one `sendto` a batch, not one a message (the per-message flush was 40 % of the 100-client
+/// fan-out's CPU).
+const WRITE_BATCH: usize = 64;
 
 /// The connection's side of the queue.
 pub(super) struct Outgoing {
@@ -84,7 +89,7 @@ impl Outgoing {
     }
 }
 
-/// Starts the writer task for `sink`; `deadline` bounds each send.
+/// Starts the writer task for `sink`; `deadline` bounds each batch's send.
 pub(super) fn spawn(
     sink: SplitSink<WebSocket, Message>,
     deadline: Duration,
@@ -115,10 +120,24 @@ async fn write_loop(
     deadline: Duration,
     connector: Connector,
 ) {
-    while let Some(msg) = rx.recv().await {
-        let len = message_len(&msg);
-        let is_close = matches!(msg, Message::Close(_));
-        match tokio::time::timeout(deadline, sink.send(msg)).await {
+    let mut batch = Vec::with_capacity(WRITE_BATCH);
+    while rx.recv_many(&mut batch, WRITE_BATCH).await > 0 {
+        let len: usize = batch.iter().map(message_len).sum();
+        let is_close = batch.iter().any(|m| matches!(m, Message::Close(_)));
+        let send = async {
+            for msg in batch.drain(..) {
+                let close = matches!(msg, Message::Close(_));
+                sink.feed(msg).await?;
+                // Nothing is sent after a close frame.
+                if close {
+                    break;
+                }
+            }
+            sink.flush().await
+        };
+        let sent = tokio::time::timeout(deadline, send).await;
+        batch.clear();
+        match sent {
             Ok(Ok(())) => {}
             Ok(Err(e)) => {
                 tracing::debug!("write failed: {e}");

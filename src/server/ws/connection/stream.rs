@@ -211,13 +211,15 @@ impl Connection {
                     Some(text) => self.send_text(text).await,
                     None => {
                         let built = self.connector.shared.fanout.get(&e);
-                        self.send_shared(built.raw, built.text).await;
+                        self.queue_shared(built.raw, built.text);
                     }
                 }
                 if self.closing {
+                    self.flush();
                     return;
                 }
             }
+            self.flush();
             // A read cut short by the queue's room is continued at once (or when the queue
             // drains, above), not at the next stored event, which may never come.
             if !more {
