@@ -65,6 +65,8 @@ enum Kind {
 struct Term {
     negate: bool,
     kind: Kind,
+    /// The term as typed (without its `-`), to tell two filters' terms apart.
+    token: String,
 }
 
 /// A compiled filter. Cheap to evaluate; build it once per edit.
@@ -173,7 +175,7 @@ impl Filter {
                 },
                 _ => Kind::Text(ci(body)?, body.to_string()),
             };
-            terms.push(Term { negate, kind });
+            terms.push(Term { negate, kind, token: body.to_string() });
         }
         if terms.is_empty() {
             return Ok(None);
@@ -204,6 +206,27 @@ impl Filter {
     /// Whether the filter has an `is:marked` term (it must be re-applied when marks change).
     pub fn uses_marks(&self) -> bool {
         self.terms.iter().any(|t| matches!(t.kind, Kind::Marked))
+    }
+
+    /// Whether every event this filter passes is also passed by `wider` (so a view can match only
+    /// `wider`'s results instead of the whole log): each of `wider`'s terms is here too, or is
+    /// free text that one of this filter's free-text words contains (`ord` → `orders`). Marks
+    /// change under a filter, so `is:marked` never narrows.
+    pub fn narrows(&self, wider: &Filter) -> bool {
+        if self.uses_marks() || wider.uses_marks() {
+            return false;
+        }
+        wider.terms.iter().all(|w| {
+            self.terms.iter().any(|t| {
+                t.negate == w.negate
+                    && match (&t.kind, &w.kind) {
+                        (Kind::Text(_, narrow), Kind::Text(_, wide)) if !t.negate => {
+                            narrow.to_ascii_lowercase().contains(&wide.to_ascii_lowercase())
+                        }
+                        _ => t.token == w.token,
+                    }
+            })
+        })
     }
 
     /// The free-text words to highlight (not negated ones).

@@ -134,6 +134,7 @@ pub fn render_and_filter(quick: bool) -> Result<()> {
     while state.sync(&store, far) {}
 
     let mut terminal = terminal()?;
+    crate::keystroke::figures(&mut state, &store, &mut terminal)?;
     let runs = if quick { 50 } else { 300 };
     let mut worst: f64 = 0.0;
     for pane in [Pane::Console, Pane::Network, Pane::Elements, Pane::Frames, Pane::Sessions] {
