@@ -41,15 +41,16 @@ struct Kept {
     scanned: u64,
 }
 
-/// The log indexes among `n` (the `p`th is `index(p)`, ascending) that pass `accept`, in
-/// order; a full chunk is matched as two halves on two threads (the match is the costly part).
+/// The log indexes among `n` (the `p`th is `index(p)`, ascending) that `take` takes, with
+/// what it gives, in order; a full chunk is done as two halves on two threads.
 fn match_batch(
     n: usize,
     index: impl Fn(usize) -> u64 + Sync,
-    accept: impl Fn(u64) -> bool + Sync,
-) -> Vec<u64> {
-    let matching =
-        |from: usize, to: usize| -> Vec<u64> { (from..to).map(&index).filter(|&j| accept(j)).collect() };
+    take: impl Fn(u64) -> Option<Option<u64>> + Sync,
+) -> Vec<(u64, Option<u64>)> {
+    let matching = |from: usize, to: usize| -> Vec<(u64, Option<u64>)> {
+        (from..to).map(&index).filter_map(|j| take(j).map(|k| (j, k))).collect()
+    };
     if n < CLOCK_EVERY as usize || !parallel() {
         return matching(0, n);
     }
@@ -293,6 +294,7 @@ impl ListView {
         generation: u64,
         deadline: Instant,
         accept: impl Fn(&Filter, &T) -> bool + Sync,
+        candidate: impl Fn(u64) -> bool + Sync,
         key: Option<fn(&T) -> Option<u64>>,
     ) -> bool {
         if self.generation != generation {
@@ -314,24 +316,22 @@ impl ListView {
         }
         let end = log.end();
         let key = key.filter(|_| self.grouping);
-        let push_all = |view: &mut ListView, matched: Vec<u64>| {
-            for j in matched {
-                let k = key.and_then(|k| log.get(j).and_then(k));
-                view.push(j, k);
-            }
+        // What the workers do per log index: the filter (after the index says the event may
+        // pass) and the grouping key, so both run on two threads for a long scan.
+        let filter = self.filter.clone();
+        let take = |j: u64| -> Option<Option<u64>> {
+            let item = log.get(j)?;
+            let pass = filter.as_ref().is_none_or(|f| candidate(j) && accept(f, item));
+            pass.then(|| key.and_then(|k| k(item)))
         };
         // A narrowed filter first matches what the previous one passed, then scans on.
         let mut out_of_time = false;
         while !self.pending.is_empty() && !out_of_time {
             let n = self.pending.len().min(CLOCK_EVERY as usize);
             let batch: Vec<u64> = self.pending.drain(..n).filter(|&j| j >= first).collect();
-            let matched = match self.filter.as_ref() {
-                Some(f) => {
-                    match_batch(batch.len(), |p| batch[p], |j| log.get(j).is_some_and(|e| accept(f, e)))
-                }
-                None => batch,
-            };
-            push_all(self, matched);
+            for (j, k) in match_batch(batch.len(), |p| batch[p], take) {
+                self.push(j, k);
+            }
             out_of_time = Instant::now() >= deadline;
         }
         if !self.pending.is_empty() {
@@ -343,20 +343,8 @@ impl ListView {
         let mut i = self.scanned;
         while i < end && !out_of_time {
             let chunk_end = (i + CLOCK_EVERY).min(end);
-            match self.filter.as_ref() {
-                Some(f) => {
-                    let n = (chunk_end - i) as usize;
-                    let matched =
-                        match_batch(n, |p| i + p as u64, |j| log.get(j).is_some_and(|e| accept(f, e)));
-                    push_all(self, matched);
-                }
-                None => {
-                    for j in i..chunk_end {
-                        if let Some(item) = log.get(j) {
-                            self.push(j, key.and_then(|k| k(item)));
-                        }
-                    }
-                }
+            for (j, k) in match_batch((chunk_end - i) as usize, |p| i + p as u64, take) {
+                self.push(j, k);
             }
             i = chunk_end;
             out_of_time = Instant::now() >= deadline;

@@ -20,7 +20,7 @@ fn console(msg: &str, level: Level) -> StoredEvent {
 fn sync(v: &mut ListView, store: &Store) -> bool {
     let log = store.log(crate::store::Category::Console);
     let far = Instant::now() + std::time::Duration::from_secs(5);
-    v.sync(log, store.generation(), far, |f, e| f.matches_event(e), Some(dedupe_key))
+    v.sync(log, store.generation(), far, |f, e| f.matches_event(e), |_| true, Some(dedupe_key))
 }
 
 #[test]
@@ -162,7 +162,7 @@ proptest::proptest! {
             }
             // A sync cut short (or not), then live events.
             let log = store.log(crate::store::Category::Console);
-            v.sync(log, store.generation(), Instant::now(), |f, e| f.matches_event(e), Some(dedupe_key));
+            v.sync(log, store.generation(), Instant::now(), |f, e| f.matches_event(e), |_| true, Some(dedupe_key));
             for _ in 0..arrive {
                 let m = next.next().cloned().unwrap_or_default();
                 store.append(console(&m, Level::Log));
