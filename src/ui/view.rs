@@ -26,14 +26,15 @@ pub use super::group::{dedupe_key, Group};
 /// (Tests use small steps, so that syncs cut short by the clock happen with a few events.)
 const CLOCK_EVERY: u64 = if cfg!(test) { 4 } else { 8192 };
 
-/// The most log indexes the kept results of earlier filters may hold, per view (8 B each).
-const HISTORY_ITEMS: usize = 4_000_000;
+/// The most rows the kept results of earlier filters may hold, per view (24 B each).
+const HISTORY_ITEMS: usize = 2_000_000;
 
 /// A filter's complete results, kept so a backspace to it needs no rescan.
 #[derive(Debug, Clone)]
 struct Kept {
     filter: Option<Filter>,
     items: VecDeque<u64>,
+    keys: VecDeque<Option<u64>>,
     dups: HashMap<u64, Group>,
     folded: usize,
     last_key: Option<u64>,
@@ -45,11 +46,11 @@ struct Kept {
 /// what it gives, in order; a full chunk is done as two halves on two threads.
 fn match_batch(
     n: usize,
-    index: impl Fn(usize) -> u64 + Sync,
-    take: impl Fn(u64) -> Option<Option<u64>> + Sync,
+    index: impl Fn(usize) -> (u64, Option<u64>) + Sync,
+    take: impl Fn((u64, Option<u64>)) -> Option<Option<u64>> + Sync,
 ) -> Vec<(u64, Option<u64>)> {
     let matching = |from: usize, to: usize| -> Vec<(u64, Option<u64>)> {
-        (from..to).map(&index).filter_map(|j| take(j).map(|k| (j, k))).collect()
+        (from..to).map(&index).filter_map(|jk| take(jk).map(|k| (jk.0, k))).collect()
     };
     if n < CLOCK_EVERY as usize || !parallel() {
         return matching(0, n);
@@ -84,6 +85,8 @@ fn parallel() -> bool {
 pub struct ListView {
     /// Log indexes of the rows, oldest first (each row's first event when collapsed).
     pub items: VecDeque<u64>,
+    /// Each row's grouping key (its group's members share it), so a narrowing never recomputes one.
+    keys: VecDeque<Option<u64>>,
     /// Rows standing for several identical consecutive events: first index → group.
     pub dups: HashMap<u64, Group>,
     /// Events folded into earlier rows (sum of `dups` counts minus one each).
@@ -111,8 +114,9 @@ pub struct ListView {
     pub filter: Option<Filter>,
     /// Whether the scan has not yet reached the end of the log.
     pub scanning: bool,
-    /// Log indexes (below `scanned`, oldest first) still to be matched against a narrowed filter.
-    pending: VecDeque<u64>,
+    /// Log indexes (below `scanned`, oldest first) still to be matched against a narrowed
+    /// filter, with their grouping keys.
+    pending: VecDeque<(u64, Option<u64>)>,
     /// How many `pending` held when the narrowing started, for progress.
     pending_total: u64,
     /// Results of the filters this one narrows, shortest last-but-one (see the module doc).
@@ -123,6 +127,7 @@ impl Default for ListView {
     fn default() -> Self {
         ListView {
             items: VecDeque::new(),
+            keys: VecDeque::new(),
             dups: HashMap::new(),
             folded: 0,
             last_key: None,
@@ -148,6 +153,7 @@ impl Default for ListView {
 impl ListView {
     fn reset_items(&mut self) {
         self.items.clear();
+        self.keys.clear();
         self.dups.clear();
         self.folded = 0;
         self.last_key = None;
@@ -177,7 +183,7 @@ impl ListView {
         self.grouping = on;
         self.forget_history();
         let filter = self.filter.take();
-        self.set_filter(filter);
+        self.rescan(filter);
     }
 
     /// Stops following; rows arriving from now on are counted for the PAUSED badge.
@@ -230,13 +236,13 @@ impl ListView {
             self.keep_current();
         }
         match (narrows, self.filter.is_some()) {
-            (true, true) => {
+            (true, _) => {
                 // Only the current matches can pass: match them again, oldest first, before
                 // the scan goes on from where it is (what was not yet matched stays pending).
                 let mut again = VecDeque::with_capacity(self.event_count() + self.pending.len());
-                for &row in &self.items {
+                for (&row, &key) in self.items.iter().zip(&self.keys) {
                     let last = self.dups.get(&row).map_or(row, |g| g.last);
-                    again.extend(row..=last);
+                    again.extend((row..=last).map(|j| (j, key)));
                 }
                 again.extend(self.pending.drain(..));
                 self.pending_total = again.len() as u64;
@@ -244,14 +250,19 @@ impl ListView {
                 self.reset_items();
                 self.scan_start = self.scanned;
             }
-            _ => {
-                self.pending.clear();
-                self.pending_total = 0;
-                self.reset_items();
-                self.scanned = self.cleared_before;
-                self.scan_start = self.cleared_before;
-            }
+            _ => return self.rescan(filter),
         }
+        self.filter = filter;
+        self.scanning = true;
+    }
+
+    /// Rebuilds the view with `filter` from the oldest held event.
+    fn rescan(&mut self, filter: Option<Filter>) {
+        self.pending.clear();
+        self.pending_total = 0;
+        self.reset_items();
+        self.scanned = self.cleared_before;
+        self.scan_start = self.cleared_before;
         self.filter = filter;
         self.scanning = true;
     }
@@ -261,6 +272,7 @@ impl ListView {
         self.history.push(Kept {
             filter: self.filter.clone(),
             items: self.items.clone(),
+            keys: self.keys.clone(),
             dups: self.dups.clone(),
             folded: self.folded,
             last_key: self.last_key,
@@ -276,6 +288,7 @@ impl ListView {
     fn restore(&mut self, k: Kept) {
         self.filter = k.filter;
         self.items = k.items;
+        self.keys = k.keys;
         self.dups = k.dups;
         self.folded = k.folded;
         self.last_key = k.last_key;
@@ -328,8 +341,12 @@ impl ListView {
         let mut out_of_time = false;
         while !self.pending.is_empty() && !out_of_time {
             let n = self.pending.len().min(CLOCK_EVERY as usize);
-            let batch: Vec<u64> = self.pending.drain(..n).filter(|&j| j >= first).collect();
-            for (j, k) in match_batch(batch.len(), |p| batch[p], take) {
+            let batch: Vec<(u64, Option<u64>)> =
+                self.pending.drain(..n).filter(|&(j, _)| j >= first).collect();
+            let passes = |j: u64| {
+                log.get(j).is_some_and(|e| filter.as_ref().is_none_or(|f| candidate(j) && accept(f, e)))
+            };
+            for (j, k) in match_batch(batch.len(), |p| batch[p], |(j, k)| passes(j).then_some(k)) {
                 self.push(j, k);
             }
             out_of_time = Instant::now() >= deadline;
@@ -343,7 +360,7 @@ impl ListView {
         let mut i = self.scanned;
         while i < end && !out_of_time {
             let chunk_end = (i + CLOCK_EVERY).min(end);
-            for (j, k) in match_batch((chunk_end - i) as usize, |p| i + p as u64, take) {
+            for (j, k) in match_batch((chunk_end - i) as usize, |p| (i + p as u64, None), |(j, _)| take(j)) {
                 self.push(j, k);
             }
             i = chunk_end;
@@ -388,21 +405,39 @@ impl ListView {
         }
         self.last_key = key;
         self.items.push_back(index);
+        self.keys.push_back(key);
     }
 
     fn evict(&mut self, first: u64) {
-        let gone = self.items.partition_point(|&i| i < first);
+        let mut gone = self.items.partition_point(|&i| i < first);
         if gone == 0 {
             return;
         }
+        // The newest evicted row may stand for a group whose newer members are still held: they
+        // stay, as a row at the oldest held member (as a rebuild would show them).
+        let row = self.items[gone - 1];
+        let split =
+            self.dups.get(&row).copied().filter(|g| g.last >= first).map(|g| (g, self.keys[gone - 1]));
         if self.dups.is_empty() {
             self.items.drain(..gone);
+            self.keys.drain(..gone);
         } else {
+            self.keys.drain(..gone);
             for i in self.items.drain(..gone) {
                 if let Some(g) = self.dups.remove(&i) {
                     self.folded -= g.count as usize - 1;
                 }
             }
+        }
+        if let Some((g, key)) = split {
+            let count = (g.last - first + 1) as u32;
+            self.items.push_front(first);
+            self.keys.push_front(key);
+            if count > 1 {
+                self.dups.insert(first, Group { count, last: g.last });
+                self.folded += count as usize - 1;
+            }
+            gone -= 1;
         }
         self.top = self.top.saturating_sub(gone);
         if self.selected.is_some_and(|s| s < first) {
