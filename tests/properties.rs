@@ -331,5 +331,41 @@ mod two_pass {
         let inspected: Inspected = inspect(kind, data).ok()?;
         let lifted = env.action.is_some() || env.event.is_some() || env.target.is_some();
         Some(format!("{kind:?} {:?} {:?} {inspected:?} {}", env.id, env.timestamp, !lifted))
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 500, ..ProptestConfig::default() })]
+
+    /// The free-text index never rules out an event the filter passes, so index-assisted
+    /// matching gives exactly the scan's results, through appends, evictions and a clear.
+    #[test]
+    fn text_index_assisted_matching_equals_the_scan(
+        texts in prop::collection::vec("[aAbBoOrR \"{}:/\\\\é0-9-]{0,24}", 1..40),
+        kinds in prop::collection::vec(0u8..4, 1..40),
+        query in "-?[aAbBoOrR é0-9]{1,6}( [aAbBoOrR]{1,5})?",
+        capacity in 1usize..30,
+        clear_at in 0usize..60,
+    ) {
+        use triage_tui::store::text_index::Probe;
+        use triage_tui::store::{Capacities, Category, Store};
+        let Ok(Some(filter)) = Filter::parse(&query) else { return Ok(()) };
+        let mut store = Store::new(Capacities { console: capacity, ..Capacities::default() });
+        for (i, text) in texts.iter().enumerate() {
+            if i == clear_at {
+                store.clear();
+            }
+            let ty = [MessageType::ConsoleLog, MessageType::ConsoleError, MessageType::BrowserEvent,
+                      MessageType::ScreenshotResponse][kinds[i % kinds.len()] as usize];
+            let raw = serde_json::to_string(&json!({"type": ty.as_str(), "data": {"message": text, "event": text, "path": text}})).unwrap();
+            store.append(stored(ty, &raw));
+        }
+        let log = store.log(Category::Console);
+        let index = store.text_index(Category::Console);
+        let probe = Probe::of(&filter.needles());
+        let scan: Vec<u64> = log.iter().filter(|(_, e)| filter.matches_event(e)).map(|(j, _)| j).collect();
+        let assisted: Vec<u64> = log
+            .iter()
+            .filter(|(j, e)| probe.as_ref().is_none_or(|p| index.may_contain(*j, p)) && filter.matches_event(e))
+            .map(|(j, _)| j)
+            .collect();
+        prop_assert_eq!(assisted, scan);
     }
 }

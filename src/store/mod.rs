@@ -13,6 +13,7 @@ pub mod frames;
 mod log;
 pub mod reorder;
 pub mod screenshots;
+pub mod text_index;
 
 use std::sync::Arc;
 
@@ -238,6 +239,8 @@ pub struct Store {
     max_bytes: usize,
     /// Console and Network events waiting to be placed by their timestamp (window 0: none).
     reorder: reorder::Reorder,
+    /// Each event log's free-text index, in step with the log.
+    text: [text_index::TextIndex; 3],
 }
 
 /// The store as the connector, the UI and the API share it.
@@ -253,6 +256,7 @@ impl Store {
             generation: 0,
             max_bytes: DEFAULT_MAX_STORE_BYTES,
             reorder: reorder::Reorder::new(0),
+            text: Default::default(),
         }
     }
 
@@ -292,7 +296,14 @@ impl Store {
 
     /// What the held events and frames weigh.
     pub fn bytes(&self) -> usize {
-        self.logs.iter().map(Log::bytes).sum::<usize>() + self.frames.log().bytes()
+        self.logs.iter().map(Log::bytes).sum::<usize>()
+            + self.frames.log().bytes()
+            + self.text.iter().map(text_index::TextIndex::bytes).sum::<usize>()
+    }
+
+    /// The free-text index of an event log.
+    pub fn text_index(&self, category: Category) -> &text_index::TextIndex {
+        &self.text[category.index()]
     }
 
     /// Evicts the oldest entries, across every log, until the store is within its byte budget.
@@ -306,12 +317,14 @@ impl Store {
             match (oldest_event, oldest_frame) {
                 (Some((seq, i)), Some(f)) if seq < f => {
                     self.logs[i].evict_oldest_for_bytes();
+                    self.text[i].trim(self.logs[i].first());
                 }
                 (_, Some(_)) => {
                     self.frames.evict_oldest_for_bytes();
                 }
                 (Some((_, i)), None) => {
                     self.logs[i].evict_oldest_for_bytes();
+                    self.text[i].trim(self.logs[i].first());
                 }
                 (None, None) => break,
             }
@@ -350,15 +363,22 @@ impl Store {
         let category = Category::of(event.ty)?;
         event.seq = self.next_seq();
         self.stored_total += 1;
-        let index = self.logs[category.index()].push(event);
+        let c = category.index();
+        let index = self.logs[c].push(event);
+        if let Some(e) = self.logs[c].get(index) {
+            self.text[c].push(index, e);
+        }
+        // A full log evicted its oldest event.
+        self.text[c].trim(self.logs[c].first());
         self.enforce_budget();
         Some((category, index))
     }
 
     /// Drops every event and frame (what `clear-logs` does locally).
     pub fn clear(&mut self) {
-        for log in &mut self.logs {
+        for (log, text) in self.logs.iter_mut().zip(&mut self.text) {
             log.clear();
+            text.clear(log.end());
         }
         self.frames.clear_all();
         self.reorder.take_all();

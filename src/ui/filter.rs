@@ -58,13 +58,17 @@ enum Kind {
     /// `connector:NAME`: a remote session is `NAME/…` (see `crate::broker`).
     Connector(String),
     Marked,
-    Text(AhoCorasick, String),
+    /// Free text: the case-insensitive searcher, the word, and an exact-case searcher tried
+    /// first (the word as typed is the common case, and `memmem` finds it faster).
+    Text(AhoCorasick, String, Box<memmem::Finder<'static>>),
 }
 
 #[derive(Debug, Clone)]
 struct Term {
     negate: bool,
     kind: Kind,
+    /// The term as typed (without its `-`), to tell two filters' terms apart.
+    token: String,
 }
 
 /// A compiled filter. Cheap to evaluate; build it once per edit.
@@ -96,6 +100,10 @@ pub fn short_resource_type(sent: &[u8]) -> Option<&'static str> {
         .iter()
         .find(|(_, names)| names.iter().any(|n| sent.eq_ignore_ascii_case(n.as_bytes())))
         .map(|(short, _)| *short)
+}
+
+fn text(word: &str) -> Result<Kind, String> {
+    Ok(Kind::Text(ci(word)?, word.to_string(), Box::new(memmem::Finder::new(word.as_bytes()).into_owned())))
 }
 
 fn ci(needle: &str) -> Result<AhoCorasick, String> {
@@ -169,11 +177,11 @@ impl Filter {
                     "connector" => Kind::Connector(format!("{value}/")),
                     "is" if value.eq_ignore_ascii_case("marked") => Kind::Marked,
                     "is" => return Err(format!("is:{value}? use is:marked")),
-                    _ => Kind::Text(ci(body)?, body.to_string()),
+                    _ => text(body)?,
                 },
-                _ => Kind::Text(ci(body)?, body.to_string()),
+                _ => text(body)?,
             };
-            terms.push(Term { negate, kind });
+            terms.push(Term { negate, kind, token: body.to_string() });
         }
         if terms.is_empty() {
             return Ok(None);
@@ -206,13 +214,34 @@ impl Filter {
         self.terms.iter().any(|t| matches!(t.kind, Kind::Marked))
     }
 
+    /// Whether every event this filter passes is also passed by `wider` (so a view can match only
+    /// `wider`'s results instead of the whole log): each of `wider`'s terms is here too, or is
+    /// free text that one of this filter's free-text words contains (`ord` → `orders`). Marks
+    /// change under a filter, so `is:marked` never narrows.
+    pub fn narrows(&self, wider: &Filter) -> bool {
+        if self.uses_marks() || wider.uses_marks() {
+            return false;
+        }
+        wider.terms.iter().all(|w| {
+            self.terms.iter().any(|t| {
+                t.negate == w.negate
+                    && match (&t.kind, &w.kind) {
+                        (Kind::Text(_, narrow, _), Kind::Text(_, wide, _)) if !t.negate => {
+                            narrow.to_ascii_lowercase().contains(&wide.to_ascii_lowercase())
+                        }
+                        _ => t.token == w.token,
+                    }
+            })
+        })
+    }
+
     /// The free-text words to highlight (not negated ones).
     pub fn needles(&self) -> Vec<&str> {
         self.terms
             .iter()
             .filter(|t| !t.negate)
             .filter_map(|t| match &t.kind {
-                Kind::Text(_, s) => Some(s.as_str()),
+                Kind::Text(_, s, _) => Some(s.as_str()),
                 _ => None,
             })
             .collect()
@@ -233,7 +262,11 @@ impl Filter {
                     json_str_field(&e.raw, b"method").is_some_and(|v| v.eq_ignore_ascii_case(m.as_bytes()))
                 }
                 Kind::Url(ac) => json_str_field(&e.raw, b"url").is_some_and(|v| ac.is_match(v)),
-                Kind::Text(ac, _) => ac.is_match(&e.raw[..]) || shown_text_matches(e, ac),
+                Kind::Text(ac, word, exact) => {
+                    exact.find(&e.raw).is_some()
+                        || (word.bytes().any(|b| b.is_ascii_alphabetic()) && ac.is_match(&e.raw[..]))
+                        || shown_text_matches(e, ac)
+                }
             };
             hit != t.negate
         })
@@ -255,7 +288,7 @@ impl Filter {
                 Kind::Session(s) => f.session.contains(s.as_str()) || f.traffic_id.contains(s.as_str()),
                 Kind::Connector(prefix) => f.session.starts_with(prefix.as_str()),
                 Kind::Url(ac) => f.url.as_deref().is_some_and(|u| ac.is_match(u)),
-                Kind::Text(ac, _) => {
+                Kind::Text(ac, ..) => {
                     f.data.as_deref().is_some_and(|d| ac.is_match(d))
                         || f.url.as_deref().is_some_and(|u| ac.is_match(u))
                 }
@@ -295,7 +328,7 @@ fn type_matches(e: &StoredEvent, wanted: &str) -> bool {
 /// Rows whose text the UI composes (a screenshot's "screenshot saved …", a navigation) are
 /// matched on what they show too; other rows show what the raw bytes hold.
 fn shown_text_matches(e: &StoredEvent, ac: &AhoCorasick) -> bool {
-    matches!(e.ty, MessageType::ScreenshotResponse | MessageType::BrowserEvent)
+    crate::store::text_index::shows_composed_text(e.ty)
         && ac.is_match(super::panes::console::message_text(e, &e.envelope()).as_bytes())
 }
 
@@ -310,12 +343,38 @@ pub fn json_str_field<'a>(raw: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
 /// The raw bytes of the first value of `"key": …` in a JSON text (string, number, object,
 /// array), without parsing it. Used only to compare events.
 pub fn json_value_span<'a>(raw: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
-    let mut pat = Vec::with_capacity(key.len() + 2);
-    pat.push(b'"');
-    pat.extend_from_slice(key);
-    pat.push(b'"');
+    // Building a searcher costs more than a short search: each thread keeps one per key (the
+    // callers use a handful of fixed keys).
+    thread_local! {
+        static FINDERS: std::cell::RefCell<Vec<memmem::Finder<'static>>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    FINDERS.with_borrow_mut(|finders| {
+        let quoted = |f: &memmem::Finder| {
+            let n = f.needle();
+            n.len() == key.len() + 2 && &n[1..n.len() - 1] == key
+        };
+        let at = match finders.iter().position(quoted) {
+            Some(at) => at,
+            None => {
+                if finders.len() >= 32 {
+                    finders.clear();
+                }
+                let mut pat = Vec::with_capacity(key.len() + 2);
+                pat.push(b'"');
+                pat.extend_from_slice(key);
+                pat.push(b'"');
+                finders.push(memmem::Finder::new(&pat).into_owned());
+                finders.len() - 1
+            }
+        };
+        value_span(raw, &finders[at])
+    })
+}
+
+fn value_span<'a>(raw: &'a [u8], finder: &memmem::Finder) -> Option<&'a [u8]> {
+    let pat = finder.needle();
     let mut from = 0;
-    while let Some(pos) = memmem::find(&raw[from..], &pat) {
+    while let Some(pos) = finder.find(&raw[from..]) {
         let mut i = from + pos + pat.len();
         from = i;
         while i < raw.len() && raw[i].is_ascii_whitespace() {

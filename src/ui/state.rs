@@ -19,6 +19,7 @@ use super::theme::Theme;
 use super::view::{dedupe_key, ListView};
 use crate::protocol::actions::ActionSpec;
 use crate::server::SessionInfo;
+use crate::store::text_index::Probe;
 use crate::store::{Category, FrameRecord, Store, StoredEvent};
 
 pub use super::prepare::wrap_detail;
@@ -327,11 +328,15 @@ impl State {
         for (i, cat) in [Category::Console, Category::Network, Category::Elements].into_iter().enumerate() {
             let log = store.log(cat);
             let key = (cat == Category::Console).then_some(dedupe_key as fn(&StoredEvent) -> Option<u64>);
-            more |= self.views[i].sync(log, generation, deadline, |f, e| f.matches_event(e), key);
+            // Free-text words skip, by the log's text index, events that cannot hold them.
+            let probe = self.views[i].filter.as_ref().and_then(|f| Probe::of(&f.needles()));
+            let index = store.text_index(cat);
+            let candidate = |j| probe.as_ref().is_none_or(|p| index.may_contain(j, p));
+            more |= self.views[i].sync(log, generation, deadline, |f, e| f.matches_event(e), candidate, key);
             self.log_ends[i] = log.end();
         }
         let flog = store.frames.log();
-        more |= self.views[3].sync(flog, generation, deadline, |f, fr| f.matches_frame(fr), None);
+        more |= self.views[3].sync(flog, generation, deadline, |f, fr| f.matches_frame(fr), |_| true, None);
         self.log_ends[3] = flog.end();
         more
     }

@@ -8,6 +8,11 @@
 //! session, text, args, source and stack, decided on raw bytes) collapse into one row with a
 //! count and the group's last index; a filter never joins events that others separated.
 //! A pane can be cleared on its own: a watermark hides what the log held at that moment.
+//!
+//! Typing a filter narrows as you type: when the new filter only narrows the current one
+//! (`ord` → `orde`), only the current matches are matched again (`pending`), then the scan goes
+//! on from where it was; the results of each shorter prefix are kept (`history`, bounded), so a
+//! backspace restores them and catches up with what arrived since.
 
 use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
@@ -18,7 +23,57 @@ use super::filter::Filter;
 pub use super::group::{dedupe_key, Group};
 
 /// How many entries are scanned between two looks at the clock.
-const CLOCK_EVERY: u64 = 8192;
+/// (Tests use small steps, so that syncs cut short by the clock happen with a few events.)
+const CLOCK_EVERY: u64 = if cfg!(test) { 4 } else { 8192 };
+
+/// The most rows the kept results of earlier filters may hold, per view (24 B each).
+const HISTORY_ITEMS: usize = 2_000_000;
+
+/// A filter's complete results, kept so a backspace to it needs no rescan.
+#[derive(Debug, Clone)]
+struct Kept {
+    filter: Option<Filter>,
+    items: VecDeque<u64>,
+    keys: VecDeque<Option<u64>>,
+    dups: HashMap<u64, Group>,
+    folded: usize,
+    last_key: Option<u64>,
+    last_taken: Option<u64>,
+    scanned: u64,
+}
+
+/// The log indexes among `n` (the `p`th is `index(p)`, ascending) that `take` takes, with
+/// what it gives, in order; a full chunk is done as two halves on two threads.
+fn match_batch(
+    n: usize,
+    index: impl Fn(usize) -> (u64, Option<u64>) + Sync,
+    take: impl Fn((u64, Option<u64>)) -> Option<Option<u64>> + Sync,
+) -> Vec<(u64, Option<u64>)> {
+    let matching = |from: usize, to: usize| -> Vec<(u64, Option<u64>)> {
+        (from..to).map(&index).filter_map(|jk| take(jk).map(|k| (jk.0, k))).collect()
+    };
+    if n < CLOCK_EVERY as usize || !parallel() {
+        return matching(0, n);
+    }
+    let mid = n / 2;
+    let (low, high) = std::thread::scope(|scope| {
+        let low = scope.spawn(|| matching(0, mid));
+        let high = matching(mid, n);
+        (low.join(), high)
+    });
+    let mut low = low.unwrap_or_else(|_| matching(0, mid));
+    low.extend(high);
+    low
+}
+
+/// Whether `new` passes only events `old` passes (no filter passes all).
+fn narrows(new: &Option<Filter>, old: &Option<Filter>) -> bool {
+    match (new, old) {
+        (Some(new), Some(old)) => new.narrows(old),
+        (Some(new), None) => !new.uses_marks(),
+        (None, _) => false,
+    }
+}
 
 /// Whether a second core is there to share a long filter scan.
 fn parallel() -> bool {
@@ -30,6 +85,8 @@ fn parallel() -> bool {
 pub struct ListView {
     /// Log indexes of the rows, oldest first (each row's first event when collapsed).
     pub items: VecDeque<u64>,
+    /// Each row's grouping key (its group's members share it), so a narrowing never recomputes one.
+    keys: VecDeque<Option<u64>>,
     /// Rows standing for several identical consecutive events: first index → group.
     pub dups: HashMap<u64, Group>,
     /// Events folded into earlier rows (sum of `dups` counts minus one each).
@@ -57,12 +114,20 @@ pub struct ListView {
     pub filter: Option<Filter>,
     /// Whether the scan has not yet reached the end of the log.
     pub scanning: bool,
+    /// Log indexes (below `scanned`, oldest first) still to be matched against a narrowed
+    /// filter, with their grouping keys.
+    pending: VecDeque<(u64, Option<u64>)>,
+    /// How many `pending` held when the narrowing started, for progress.
+    pending_total: u64,
+    /// Results of the filters this one narrows, shortest last-but-one (see the module doc).
+    history: Vec<Kept>,
 }
 
 impl Default for ListView {
     fn default() -> Self {
         ListView {
             items: VecDeque::new(),
+            keys: VecDeque::new(),
             dups: HashMap::new(),
             folded: 0,
             last_key: None,
@@ -78,6 +143,9 @@ impl Default for ListView {
             follow: true,
             filter: None,
             scanning: false,
+            pending: VecDeque::new(),
+            pending_total: 0,
+            history: Vec::new(),
         }
     }
 }
@@ -85,6 +153,7 @@ impl Default for ListView {
 impl ListView {
     fn reset_items(&mut self) {
         self.items.clear();
+        self.keys.clear();
         self.dups.clear();
         self.folded = 0;
         self.last_key = None;
@@ -92,8 +161,16 @@ impl ListView {
         self.top = 0;
     }
 
+    /// Forgets the kept results and the pending narrowing (they no longer describe this view).
+    fn forget_history(&mut self) {
+        self.history.clear();
+        self.pending.clear();
+        self.pending_total = 0;
+    }
+
     /// Hides everything the log holds up to `log_end` (this pane only; the store keeps it).
     pub fn clear_to(&mut self, log_end: u64) {
+        self.forget_history();
         self.reset_items();
         self.cleared_before = log_end;
         self.scanned = self.scanned.max(log_end);
@@ -104,8 +181,9 @@ impl ListView {
     /// Turns collapsing of identical consecutive events on or off (the view is rebuilt).
     pub fn set_grouping(&mut self, on: bool) {
         self.grouping = on;
+        self.forget_history();
         let filter = self.filter.take();
-        self.set_filter(filter);
+        self.rescan(filter);
     }
 
     /// Stops following; rows arriving from now on are counted for the PAUSED badge.
@@ -124,12 +202,101 @@ impl ListView {
         }
     }
 
-    /// Replaces the filter; the view is rebuilt from the oldest held event on the next syncs.
+    /// Replaces the filter; the view is rebuilt on the next syncs: from the kept results when
+    /// the filter is one this view had before (a backspace), from the current matches when it
+    /// narrows the current filter (a key typed), else from the oldest held event.
     pub fn set_filter(&mut self, filter: Option<Filter>) {
+        let same = |a: &Option<Filter>, b: &Option<Filter>| {
+            a.as_ref().map(Filter::text) == b.as_ref().map(Filter::text)
+                && !a.as_ref().is_some_and(Filter::uses_marks)
+        };
+        if let Some(at) = self.history.iter().rposition(|k| same(&k.filter, &filter)) {
+            self.history.truncate(at + 1);
+            if let Some(k) = self.history.pop() {
+                self.pending.clear();
+                self.pending_total = 0;
+                self.restore(k);
+                return;
+            }
+        }
+        let narrows = narrows(&filter, &self.filter);
+        if !narrows {
+            // Wider or different: start from the latest kept results it narrows, if any.
+            if let Some(at) = self.history.iter().rposition(|k| self::narrows(&filter, &k.filter)) {
+                self.history.truncate(at + 1);
+                if let Some(k) = self.history.pop() {
+                    self.pending.clear();
+                    self.pending_total = 0;
+                    self.restore(k);
+                    return self.set_filter(filter);
+                }
+            }
+            self.forget_history();
+        } else if self.pending.is_empty() && !self.filter.as_ref().is_some_and(Filter::uses_marks) {
+            self.keep_current();
+        }
+        match (narrows, self.filter.is_some()) {
+            (true, _) => {
+                // Only the current matches can pass: match them again, oldest first, before
+                // the scan goes on from where it is (what was not yet matched stays pending).
+                let mut again = VecDeque::with_capacity(self.event_count() + self.pending.len());
+                for (&row, &key) in self.items.iter().zip(&self.keys) {
+                    let last = self.dups.get(&row).map_or(row, |g| g.last);
+                    again.extend((row..=last).map(|j| (j, key)));
+                }
+                again.extend(self.pending.drain(..));
+                self.pending_total = again.len() as u64;
+                self.pending = again;
+                self.reset_items();
+                self.scan_start = self.scanned;
+            }
+            _ => return self.rescan(filter),
+        }
         self.filter = filter;
+        self.scanning = true;
+    }
+
+    /// Rebuilds the view with `filter` from the oldest held event.
+    fn rescan(&mut self, filter: Option<Filter>) {
+        self.pending.clear();
+        self.pending_total = 0;
         self.reset_items();
         self.scanned = self.cleared_before;
         self.scan_start = self.cleared_before;
+        self.filter = filter;
+        self.scanning = true;
+    }
+
+    /// Keeps the current (complete) results on the history, within its bound.
+    fn keep_current(&mut self) {
+        self.history.push(Kept {
+            filter: self.filter.clone(),
+            items: self.items.clone(),
+            keys: self.keys.clone(),
+            dups: self.dups.clone(),
+            folded: self.folded,
+            last_key: self.last_key,
+            last_taken: self.last_taken,
+            scanned: self.scanned,
+        });
+        let mut held: usize = self.history.iter().map(|k| k.items.len()).sum();
+        while held > HISTORY_ITEMS && !self.history.is_empty() {
+            held -= self.history.remove(0).items.len();
+        }
+    }
+
+    fn restore(&mut self, k: Kept) {
+        self.filter = k.filter;
+        self.items = k.items;
+        self.keys = k.keys;
+        self.dups = k.dups;
+        self.folded = k.folded;
+        self.last_key = k.last_key;
+        self.last_taken = k.last_taken;
+        // What arrived since is matched by the scan as usual.
+        self.scanned = k.scanned.max(self.cleared_before);
+        self.scan_start = self.scanned;
+        self.top = 0;
         self.scanning = true;
     }
 
@@ -140,11 +307,13 @@ impl ListView {
         generation: u64,
         deadline: Instant,
         accept: impl Fn(&Filter, &T) -> bool + Sync,
+        candidate: impl Fn(u64) -> bool + Sync,
         key: Option<fn(&T) -> Option<u64>>,
     ) -> bool {
         if self.generation != generation {
             // The store was cleared (or this is the first sync): nothing held is ours any more.
             self.generation = generation;
+            self.forget_history();
             self.reset_items();
             self.selected = None;
             self.cleared_before = 0;
@@ -160,45 +329,51 @@ impl ListView {
         }
         let end = log.end();
         let key = key.filter(|_| self.grouping);
+        // What the workers do per log index: the filter (after the index says the event may
+        // pass) and the grouping key, so both run on two threads for a long scan.
+        let filter = self.filter.clone();
+        let take = |j: u64| -> Option<Option<u64>> {
+            let item = log.get(j)?;
+            let pass = filter.as_ref().is_none_or(|f| candidate(j) && accept(f, item));
+            pass.then(|| key.and_then(|k| k(item)))
+        };
+        // A narrowed filter first matches what the previous one passed, then scans on.
+        let mut out_of_time = false;
+        while !self.pending.is_empty() && !out_of_time {
+            let n = self.pending.len().min(CLOCK_EVERY as usize);
+            let batch: Vec<(u64, Option<u64>)> =
+                self.pending.drain(..n).filter(|&(j, _)| j >= first).collect();
+            let passes = |j: u64| {
+                log.get(j).is_some_and(|e| filter.as_ref().is_none_or(|f| candidate(j) && accept(f, e)))
+            };
+            for (j, k) in match_batch(batch.len(), |p| batch[p], |(j, k)| passes(j).then_some(k)) {
+                self.push(j, k);
+            }
+            out_of_time = Instant::now() >= deadline;
+        }
+        if !self.pending.is_empty() {
+            self.scanning = true;
+            self.settle_selection();
+            return true;
+        }
+        self.pending_total = 0;
         let mut i = self.scanned;
-        while i < end {
+        while i < end && !out_of_time {
             let chunk_end = (i + CLOCK_EVERY).min(end);
-            match self.filter.as_ref() {
-                // A long scan with a filter: match the chunk's two halves on two threads (the
-                // match is the costly part); appending stays in order on this one.
-                Some(f) if chunk_end - i == CLOCK_EVERY && parallel() => {
-                    let mid = i + CLOCK_EVERY / 2;
-                    let matching = |from: u64, to: u64| -> Vec<u64> {
-                        (from..to).filter(|&j| log.get(j).is_some_and(|item| accept(f, item))).collect()
-                    };
-                    let (low, high) = std::thread::scope(|scope| {
-                        let low = scope.spawn(|| matching(i, mid));
-                        let high = matching(mid, chunk_end);
-                        (low.join(), high)
-                    });
-                    let low = low.unwrap_or_else(|_| matching(i, mid));
-                    for j in low.into_iter().chain(high) {
-                        let k = key.and_then(|k| log.get(j).and_then(k));
-                        self.push(j, k);
-                    }
-                }
-                _ => {
-                    for j in i..chunk_end {
-                        if let Some(item) = log.get(j) {
-                            if self.filter.as_ref().is_none_or(|f| accept(f, item)) {
-                                self.push(j, key.and_then(|k| k(item)));
-                            }
-                        }
-                    }
-                }
+            for (j, k) in match_batch((chunk_end - i) as usize, |p| (i + p as u64, None), |(j, _)| take(j)) {
+                self.push(j, k);
             }
             i = chunk_end;
-            if Instant::now() >= deadline {
-                break;
-            }
+            out_of_time = Instant::now() >= deadline;
         }
         self.scanned = i;
         self.scanning = i < end;
+        self.settle_selection();
+        self.scanning
+    }
+
+    /// Keeps the selection on a row after a sync: the newest when following.
+    fn settle_selection(&mut self) {
         if self.follow {
             self.selected = self.items.back().copied();
         } else if self.selected.is_none() {
@@ -207,7 +382,6 @@ impl ListView {
             // The selected event is not in this view (a new filter): take the nearest row.
             self.selected = self.position().and_then(|p| self.items.get(p).copied());
         }
-        self.scanning
     }
 
     /// Whether the selected log index is one of the rows.
@@ -231,21 +405,39 @@ impl ListView {
         }
         self.last_key = key;
         self.items.push_back(index);
+        self.keys.push_back(key);
     }
 
     fn evict(&mut self, first: u64) {
-        let gone = self.items.partition_point(|&i| i < first);
+        let mut gone = self.items.partition_point(|&i| i < first);
         if gone == 0 {
             return;
         }
+        // The newest evicted row may stand for a group whose newer members are still held: they
+        // stay, as a row at the oldest held member (as a rebuild would show them).
+        let row = self.items[gone - 1];
+        let split =
+            self.dups.get(&row).copied().filter(|g| g.last >= first).map(|g| (g, self.keys[gone - 1]));
         if self.dups.is_empty() {
             self.items.drain(..gone);
+            self.keys.drain(..gone);
         } else {
+            self.keys.drain(..gone);
             for i in self.items.drain(..gone) {
                 if let Some(g) = self.dups.remove(&i) {
                     self.folded -= g.count as usize - 1;
                 }
             }
+        }
+        if let Some((g, key)) = split {
+            let count = (g.last - first + 1) as u32;
+            self.items.push_front(first);
+            self.keys.push_front(key);
+            if count > 1 {
+                self.dups.insert(first, Group { count, last: g.last });
+                self.folded += count as usize - 1;
+            }
+            gone -= 1;
         }
         self.top = self.top.saturating_sub(gone);
         if self.selected.is_some_and(|s| s < first) {
@@ -255,8 +447,10 @@ impl ListView {
 
     /// Share of the log scanned so far, while a rebuild runs (0–100).
     pub fn progress(&self, log_end: u64) -> u8 {
-        let total = log_end.saturating_sub(self.scan_start).max(1);
-        ((self.scanned.saturating_sub(self.scan_start)) * 100 / total).min(100) as u8
+        let total = self.scan_total(log_end).max(1);
+        let done =
+            self.pending_total - self.pending.len() as u64 + self.scanned.saturating_sub(self.scan_start);
+        (done * 100 / total).min(100) as u8
     }
 
     /// The events a row stands for.
@@ -271,7 +465,7 @@ impl ListView {
 
     /// How many events the current scan still has to look at, from where it started.
     pub fn scan_total(&self, log_end: u64) -> u64 {
-        log_end.saturating_sub(self.scan_start)
+        self.pending_total + log_end.saturating_sub(self.scan_start)
     }
 
     /// How many events the rows stand for.
@@ -350,86 +544,4 @@ impl ListView {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::protocol::MessageType;
-    use crate::store::Raw;
-    use crate::store::{Level, Store, StoredEvent};
-
-    fn console(msg: &str, level: Level) -> StoredEvent {
-        StoredEvent {
-            seq: 0,
-            ty: MessageType::ConsoleLog,
-            level,
-            status: 0,
-            timestamp_ms: 0,
-            session: "s".into(),
-            raw: Raw::from(format!(r#"{{"type":"console-log","data":{{"message":"{msg}"}}}}"#).into_bytes()),
-        }
-    }
-
-    fn sync(v: &mut ListView, store: &Store) -> bool {
-        let log = store.log(crate::store::Category::Console);
-        let far = Instant::now() + std::time::Duration::from_secs(5);
-        v.sync(log, store.generation(), far, |f, e| f.matches_event(e), Some(dedupe_key))
-    }
-
-    #[test]
-    fn incremental_sync_collapses_evicts_and_resets_on_clear() {
-        let mut store = Store::new(crate::store::Capacities { console: 5, ..Default::default() });
-        let mut v = ListView::default();
-        for m in ["a", "b", "b", "b", "c"] {
-            store.append(console(m, Level::Log));
-        }
-        assert!(!sync(&mut v, &store));
-        assert_eq!(v.items, [0, 1, 4]);
-        assert_eq!(v.count_of(1), 3);
-        assert_eq!(v.event_count(), 5);
-        assert_eq!(v.selected, Some(4), "follow selects the newest");
-
-        // Pause on "b", then let two new events evict "a" and the first "b".
-        v.move_by(-1);
-        assert!(!v.follow);
-        assert_eq!(v.selected, Some(1));
-        store.append(console("zulu", Level::Log));
-        store.append(console("echo", Level::Log));
-        sync(&mut v, &store);
-        assert_eq!(v.items, [4, 5, 6]);
-        assert_eq!(v.selected, Some(4), "selection moved to the oldest held row when its event went");
-
-        // Filter rebuild, then a clear resets.
-        v.set_filter(crate::ui::filter::Filter::parse("-zulu").unwrap());
-        sync(&mut v, &store);
-        // Rebuilt from the oldest held event: the two "b" still held collapse again.
-        assert_eq!(v.items, [2, 4, 6]);
-        assert_eq!(v.count_of(2), 2);
-        store.clear();
-        sync(&mut v, &store);
-        assert!(v.items.is_empty());
-        store.append(console("z", Level::Error));
-        sync(&mut v, &store);
-        assert_eq!(v.items, [7]);
-    }
-
-    #[test]
-    fn selection_stays_on_its_event_while_new_ones_arrive() {
-        let mut store = Store::new(Default::default());
-        let mut v = ListView::default();
-        for i in 0..10 {
-            store.append(console(&format!("m{i}"), Level::Log));
-        }
-        sync(&mut v, &store);
-        v.go_top();
-        v.move_by(3);
-        for i in 10..20 {
-            store.append(console(&format!("m{i}"), Level::Log));
-        }
-        sync(&mut v, &store);
-        assert_eq!(v.selected, Some(3));
-        v.ensure_visible(5);
-        assert_eq!(v.top, 0);
-        v.go_bottom();
-        v.ensure_visible(5);
-        assert_eq!(v.top, 15);
-    }
-}
+mod tests;

@@ -12,6 +12,7 @@ mod broker;
 mod fanout;
 mod har;
 mod ingest;
+mod keystroke;
 mod limit;
 mod load;
 mod soak;

@@ -55,15 +55,14 @@ pub fn live_frame(
     Ok(more)
 }
 
-/// A store with 1 000 000 network requests and 1 000 000 console messages (and some elements and
-/// frames), shaped like the demo's traffic.
-fn million_store() -> Store {
-    const N: usize = 1_000_000;
-    let mut store = Store::new(Capacities { console: N, network: N, elements: 1_000, frames: 1_000 });
-    // The figures are for a million of each: no byte budget evicts them.
+/// A store with `n` network requests and, with `console`, `n` console messages, shaped like the
+/// demo's traffic.
+fn bench_store(n: usize, console: bool) -> Store {
+    let mut store = Store::new(Capacities { console: n.max(1), network: n, elements: 1_000, frames: 1_000 });
+    // The figures are for all of them: no byte budget evicts any.
     store.set_max_bytes(usize::MAX);
     let levels = [Level::Log, Level::Info, Level::Debug, Level::Warn, Level::Error];
-    for i in 0..N {
+    for i in 0..n {
         let failed = i % 40 == 0;
         let api = i % 3 == 0;
         let url = if api {
@@ -86,6 +85,9 @@ fn million_store() -> Store {
             i,
             env,
         ));
+        if !console {
+            continue;
+        }
         let level = levels[i % levels.len()];
         let env = json!({
             "id": format!("log-{i}"), "type": "console-log", "timestamp": 1_767_225_600_000i64 + i as i64,
@@ -108,32 +110,69 @@ fn event(ty: MessageType, level: Level, status: u16, i: usize, env: serde_json::
     }
 }
 
-/// `render_frame_1m_us` (the slowest pane) and `filter_1m_ms`.
+/// The filter and render figures at 100 k and 1 M events of each log (and, in the full run,
+/// 10 M network requests: ten million of both would need ~8 GB), the keystroke figure at 1 M,
+/// and how they grow.
 pub fn render_and_filter(quick: bool) -> Result<()> {
-    let store = million_store();
+    let mut sizes = vec![(100_000, "100k", true), (1_000_000, "1m", true)];
+    if !quick {
+        sizes.push((10_000_000, "10m", false));
+    }
+    let mut at = Vec::new();
+    for (n, name, console) in sizes {
+        let store = bench_store(n, console);
+        at.push((name, figures_at(&store, name, quick)?));
+    }
+    let of = |name: &str| at.iter().find(|(n, _)| *n == name).map(|(_, f)| f);
+    let ratio = |what: &str, big: &str, small: &str, i: usize| {
+        if let (Some(b), Some(s)) = (of(big), of(small)) {
+            figure(&format!("{what}_{big}_vs_{small}_ratio"), b[i] / s[i].max(1e-9), "x");
+        }
+    };
+    for (what, i) in
+        [("filter", 0), ("filter_method_status", 1), ("filter_free_text", 2), ("render_frame", 3)]
+    {
+        ratio(what, "1m", "100k", i);
+        ratio(what, "10m", "1m", i);
+    }
+    ratio("render_frame", "10m", "100k", 3);
+    Ok(())
+}
+
+/// One size's figures: [filter, method+status, free text (ms), render (µs, slowest pane)].
+fn figures_at(store: &Store, size: &str, quick: bool) -> Result<[f64; 4]> {
     let mut state = new_state();
     let far = Instant::now() + Duration::from_secs(3600);
-    while state.sync(&store, far) {}
+    while state.sync(store, far) {}
 
     let filter_runs = if quick { 1 } else { 3 };
     let mut measure_filter = |text: &str| -> Result<f64> {
         let mut best = f64::MAX;
         for _ in 0..filter_runs {
+            // From no filter each time: the figure is a filter applied from scratch.
+            state.views[Pane::Network.index()].set_filter(None);
+            while state.sync(store, far) {}
             state.views[Pane::Network.index()]
                 .set_filter(Filter::parse(text).map_err(|e| anyhow::anyhow!("{e}"))?);
             let t = Instant::now();
-            while state.sync(&store, far) {}
+            while state.sync(store, far) {}
             best = best.min(t.elapsed().as_secs_f64() * 1000.0);
         }
         Ok(best)
     };
-    figure("filter_1m_ms", measure_filter("level:error url:api")?, "ms");
-    figure("filter_1m_method_status_ms", measure_filter("method:POST status:>=400")?, "ms");
-    figure("filter_1m_free_text_ms", measure_filter("orders")?, "ms");
+    let plain = measure_filter("level:error url:api")?;
+    let method_status = measure_filter("method:POST status:>=400")?;
+    let free_text = measure_filter("orders")?;
+    figure(&format!("filter_{size}_ms"), plain, "ms");
+    figure(&format!("filter_{size}_method_status_ms"), method_status, "ms");
+    figure(&format!("filter_{size}_free_text_ms"), free_text, "ms");
     state.views[Pane::Network.index()].set_filter(None);
-    while state.sync(&store, far) {}
+    while state.sync(store, far) {}
 
     let mut terminal = terminal()?;
+    if size == "1m" {
+        crate::keystroke::figures(&mut state, store, &mut terminal)?;
+    }
     let runs = if quick { 50 } else { 300 };
     let mut worst: f64 = 0.0;
     for pane in [Pane::Console, Pane::Network, Pane::Elements, Pane::Frames, Pane::Sessions] {
@@ -141,18 +180,20 @@ pub fn render_and_filter(quick: bool) -> Result<()> {
         let mut per_pane: f64 = 0.0;
         for detail in [false, true] {
             state.detail_open = [detail; 5];
-            ui_frame(&mut state, &store, &mut terminal)?;
+            ui_frame(&mut state, store, &mut terminal)?;
             let t = Instant::now();
             for _ in 0..runs {
-                ui_frame(&mut state, &store, &mut terminal)?;
+                ui_frame(&mut state, store, &mut terminal)?;
             }
             per_pane = per_pane.max(t.elapsed().as_secs_f64() * 1e6 / runs as f64);
         }
-        figure(&format!("render_frame_1m_{}_us", format!("{pane:?}").to_lowercase()), per_pane, "us");
+        if size == "1m" {
+            figure(&format!("render_frame_1m_{}_us", format!("{pane:?}").to_lowercase()), per_pane, "us");
+        }
         worst = worst.max(per_pane);
     }
-    figure("render_frame_1m_us", worst, "us");
-    Ok(())
+    figure(&format!("render_frame_{size}_us"), worst, "us");
+    Ok([plain, method_status, free_text, worst])
 }
 
 fn tmux_available() -> bool {
