@@ -331,6 +331,9 @@ mod two_pass {
         let inspected: Inspected = inspect(kind, data).ok()?;
         let lifted = env.action.is_some() || env.event.is_some() || env.target.is_some();
         Some(format!("{kind:?} {:?} {:?} {inspected:?} {}", env.id, env.timestamp, !lifted))
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 500, ..ProptestConfig::default() })]
 
