@@ -22,7 +22,7 @@ use triage_tui::store::Capacities;
 
 /// A redis-server of the bench's own: killed on drop, its files in a temp dir.
 struct Redis {
-    _child: tokio::process::Child,
+    child: tokio::process::Child,
     port: u16,
     _dir: tempdir::TempDir,
 }
@@ -40,7 +40,7 @@ impl Redis {
             .kill_on_drop(true)
             .spawn()
             .context("redis-server")?;
-        let redis = Redis { _child: child, port, _dir: dir };
+        let redis = Redis { child, port, _dir: dir };
         let start = Instant::now();
         while redis.query("PING").await.map(|r| !r.starts_with("+PONG")).unwrap_or(true) {
             if start.elapsed() > Duration::from_secs(10) {
@@ -49,6 +49,11 @@ impl Redis {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         Ok(redis)
+    }
+
+    /// CPU time redis-server has used (user + system), from /proc.
+    fn cpu_seconds(&self) -> Option<f64> {
+        cpu_seconds(&self.child.id()?.to_string())
     }
 
     fn url(&self) -> String {
@@ -142,7 +147,17 @@ pub async fn figures(quick: bool) -> Result<()> {
     let caps = Capacities { console: 4_000_000, network: 4_000_000, ..Capacities::default() };
     let local = ingest_rate(4, per_conn, false, Beside::Nothing).await?;
     let (c, addr, _dir) = broker_connector(&redis, "bench-ingest", caps).await?;
+    let (redis_before, bench_before, wall) = (redis.cpu_seconds(), cpu_seconds("self"), Instant::now());
     let with_broker = ingest_rate_on(&c, addr, 4, per_conn, false, Beside::Nothing).await?;
+    let wall = wall.elapsed().as_secs_f64();
+    // How many of the machine's cores redis-server and the bench process (connector and load
+    // generator) kept busy while the connector stored and published.
+    if let (Some(r0), Some(r1), Some(b0), Some(b1)) =
+        (redis_before, redis.cpu_seconds(), bench_before, cpu_seconds("self"))
+    {
+        figure("ws_ingest_with_broker_redis_cores", (r1 - r0) / wall, "cores");
+        figure("ws_ingest_with_broker_bench_process_cores", (b1 - b0) / wall, "cores");
+    }
     figure("ws_ingest_with_broker_dropped_events", dropped(&c) as f64, "ev");
     figure("ws_ingest_local_events_per_sec", local, "ev/s");
     figure("ws_ingest_with_broker_events_per_sec", with_broker, "ev/s");
@@ -214,4 +229,15 @@ async fn latency(redis: &Redis, samples: usize) -> Result<()> {
     a.shutdown();
     b.shutdown();
     Ok(())
+}
+
+/// CPU time (user + system, seconds) of process `pid` (`self` for this one), from
+/// `/proc/PID/stat`; `None` where there is no /proc.
+fn cpu_seconds(pid: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may hold spaces), which ends at the last ')'.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    // Linux reports in clock ticks of 1/100 s (USER_HZ) on every common configuration.
+    Some(ticks / 100.0)
 }
