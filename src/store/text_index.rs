@@ -1,6 +1,12 @@
 //! Owns the free-text index of an event log: per event, a 256-bit signature of the trigrams of
 //! ASCII letters its raw bytes hold (case-folded, one hashed bit each), kept in step with the
-//! log: appended with each event, dropped with evicted ones, counted in the byte budget.
+//! log: a slot appended with each event, dropped with evicted ones, counted in the byte budget.
+//!
+//! A signature is computed the first time a filter asks about its event, not on append: on the
+//! ingest path it cost a third of WebSocket ingest (a pass over every event's bytes under the
+//! store's write lock). The first free-text filter over a history computes them as it scans
+//! (on the scan's threads, through a shared reference: the slots are atomics); every later one,
+//! each keystroke of a filter being typed among them, reads them.
 //!
 //! A free-text filter asks which events may hold all its words (`may_contain`): an event whose
 //! signature lacks a bit of a word's trigram cannot hold the word, so its bytes are never read.
@@ -8,16 +14,21 @@
 //! without three letters in a row (`404`, `ok`) give no probe: every event is a candidate.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use crate::protocol::MessageType;
 
 use super::StoredEvent;
 
 const WORDS: usize = 4;
-const BITS: u64 = (WORDS * 64) as u64;
+/// Hashed bits: the last bit of the last word is the slot's "computed" mark, never a trigram.
+const BITS: u64 = (WORDS * 64 - 1) as u64;
+const COMPUTED: u64 = 1 << 63;
 type Signature = [u64; WORDS];
 /// Events whose shown text is composed (not only their bytes) are always candidates.
 const EVERYTHING: Signature = [u64::MAX; WORDS];
+/// A slot whose signature is not computed yet.
+type Slot = [AtomicU64; WORDS];
 
 /// Whether the UI matches this type's rows on a text it composes (a screenshot's "saved …", a
 /// navigation), besides the raw bytes: the index cannot rule such events out.
@@ -80,7 +91,7 @@ impl Probe {
 #[derive(Debug, Default)]
 pub struct TextIndex {
     first: u64,
-    signatures: VecDeque<Signature>,
+    signatures: VecDeque<Slot>,
 }
 
 impl TextIndex {
@@ -91,8 +102,9 @@ impl TextIndex {
             self.signatures.clear();
             self.first = index;
         }
-        let sig = if shows_composed_text(event.ty) { EVERYTHING } else { signature(&event.raw) };
-        self.signatures.push_back(sig);
+        // Computed on first use ([`Self::may_contain`]); composed-text events match anything.
+        let sig = if shows_composed_text(event.ty) { EVERYTHING } else { [0; WORDS] };
+        self.signatures.push_back(sig.map(AtomicU64::new));
     }
 
     /// Drops the signatures of events before log index `first` (evicted).
@@ -110,14 +122,25 @@ impl TextIndex {
 
     /// What the index weighs (counted in the store's byte budget).
     pub fn bytes(&self) -> usize {
-        self.signatures.len() * std::mem::size_of::<Signature>()
+        self.signatures.len() * std::mem::size_of::<Slot>()
     }
 
     /// Whether the event at log index `index` may hold the probe's words (true when unknown).
-    pub fn may_contain(&self, index: u64, probe: &Probe) -> bool {
-        let Some(sig) = index.checked_sub(self.first).and_then(|i| self.signatures.get(i as usize)) else {
+    /// `raw` gives the event's bytes, read only the first time its signature is needed.
+    pub fn may_contain<'a>(&self, index: u64, probe: &Probe, raw: impl FnOnce() -> Option<&'a [u8]>) -> bool {
+        let Some(slot) = index.checked_sub(self.first).and_then(|i| self.signatures.get(i as usize)) else {
             return true;
         };
+        let mut sig: Signature = std::array::from_fn(|w| slot[w].load(Relaxed));
+        if sig[WORDS - 1] & COMPUTED == 0 {
+            let Some(bytes) = raw() else { return true };
+            sig = signature(bytes);
+            sig[WORDS - 1] |= COMPUTED;
+            // Two threads may compute the same slot: they store the same bits.
+            for (s, v) in slot.iter().zip(sig) {
+                s.store(v, Relaxed);
+            }
+        }
         sig.iter().zip(&probe.0).all(|(s, p)| s & p == *p)
     }
 }
@@ -133,7 +156,10 @@ mod tests {
         assert!(has("orders") && has("ORD") && has("api"));
         assert!(Probe::of(&["or", "404", "a-b"]).is_none(), "no trigram, no probe");
         let mut index = TextIndex::default();
-        assert!(index.may_contain(3, &Probe::of(&["zzz"]).unwrap()), "unknown events are candidates");
+        assert!(
+            index.may_contain(3, &Probe::of(&["zzz"]).unwrap(), || None),
+            "unknown events are candidates"
+        );
         index.clear(10);
         assert_eq!(index.bytes(), 0);
     }
