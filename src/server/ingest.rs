@@ -96,23 +96,29 @@ impl Connector {
         self.append_staged(&mut vec![Staged::Event(event)]);
     }
 
+    /// The recording's lines for what is about to be stored (none without `--record`): events,
+    /// and page frames in their event form (the connector's own frames are not recorded).
+    pub(crate) fn recorded_lines(&self, staged: &[Staged]) -> Vec<String> {
+        if self.shared.recorder.is_none() {
+            return Vec::new();
+        }
+        staged
+            .iter()
+            .filter_map(|s| match s {
+                Staged::Event(e) => Some(e.envelope_json()),
+                Staged::Frame(f) if f.origin == FrameOrigin::Page => Some(f.as_event().envelope_json()),
+                Staged::Frame(_) => None,
+            })
+            .collect()
+    }
+
     /// Appends what a browser source outside `server` staged (a CDP page's batch) under one
     /// lock, records it, and wakes readers once: the same path an extension's batch takes.
     pub(crate) fn append_staged(&self, staged: &mut Vec<Staged>) {
         if staged.is_empty() {
             return;
         }
-        let recorded: Vec<String> = match &self.shared.recorder {
-            Some(_) => staged
-                .iter()
-                .filter_map(|s| match s {
-                    Staged::Event(e) => Some(e.envelope_json()),
-                    Staged::Frame(f) if f.origin == FrameOrigin::Page => Some(f.as_event().envelope_json()),
-                    Staged::Frame(_) => None,
-                })
-                .collect(),
-            None => Vec::new(),
-        };
+        let recorded = self.recorded_lines(staged);
         self.shared.store.write().append_staged(staged.drain(..));
         self.record_lines(&recorded);
         self.notify_changed();
@@ -125,16 +131,7 @@ impl Connector {
         if staged.is_empty() {
             return;
         }
-        let recorded: Vec<String> = match &self.shared.recorder {
-            Some(_) => staged
-                .iter()
-                .map(|s| match s {
-                    Staged::Event(e) => e.envelope_json(),
-                    Staged::Frame(f) => f.as_event().envelope_json(),
-                })
-                .collect(),
-            None => Vec::new(),
-        };
+        let recorded = self.recorded_lines(&staged);
         self.shared.store.write().append_listed(staged);
         self.record_lines(&recorded);
         self.notify_changed();

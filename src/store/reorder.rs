@@ -70,10 +70,7 @@ impl Reorder {
     pub fn effective_window_ms(&self, now: i64) -> i64 {
         let most = self.window_ms as f64;
         let start = self.first_arrival.map_or(most, |first| decay(most, now - first, START_HALF_LIFE_MS));
-        let learned = self
-            .learned
-            .map_or(0.0, |(hold, at)| decay(hold, now - at - LEARNED_HOLD_MS, LEARNED_HALF_LIFE_MS));
-        let w = start.max(learned).min(most);
+        let w = start.max(self.learned_at(now)).min(most);
         if w < NEGLIGIBLE_MS {
             0
         } else {
@@ -101,16 +98,18 @@ impl Reorder {
         self.hold(event, now);
     }
 
+    /// What is left at `now` of the hold the latest late event asked for (ms).
+    fn learned_at(&self, now: i64) -> f64 {
+        self.learned.map_or(0.0, |(hold, at)| decay(hold, now - at - LEARNED_HOLD_MS, LEARNED_HALF_LIFE_MS))
+    }
+
     /// An event stamped before the latest one seen shows its route runs late by the gap.
     fn learn(&mut self, ts: i64, now: i64) {
         self.first_arrival.get_or_insert(now);
         match self.latest_ts {
             Some(latest) if ts < latest => {
                 let want = (2 * (latest - ts) + 10).min(self.window_ms) as f64;
-                let current = self
-                    .learned
-                    .map_or(0.0, |(hold, at)| decay(hold, now - at - LEARNED_HOLD_MS, LEARNED_HALF_LIFE_MS));
-                self.learned = Some((want.max(current), now));
+                self.learned = Some((want.max(self.learned_at(now)), now));
             }
             _ => self.latest_ts = Some(ts),
         }

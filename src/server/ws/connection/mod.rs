@@ -294,18 +294,7 @@ impl Connection {
             return;
         }
         let shared = &self.connector.shared;
-        let recorded: Vec<String> = if shared.recorder.is_some() {
-            self.pending
-                .iter()
-                .filter_map(|s| match s {
-                    Staged::Event(e) => Some(e.envelope_json()),
-                    Staged::Frame(f) if f.origin == FrameOrigin::Page => Some(f.as_event().envelope_json()),
-                    Staged::Frame(_) => None,
-                })
-                .collect()
-        } else {
-            Vec::new()
-        };
+        let recorded = self.connector.recorded_lines(&self.pending);
         let page_frames =
             self.pending.iter().any(|s| matches!(s, Staged::Frame(f) if f.origin == FrameOrigin::Page));
         let events = shared.store.write().append_staged(self.pending.drain(..));
