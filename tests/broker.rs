@@ -89,7 +89,7 @@ async fn the_connector_filter_term_selects_one_connector() {
         status: 0,
         timestamp_ms: 0,
         session: session.into(),
-        raw: std::sync::Arc::from(&b"{}"[..]),
+        raw: triage_tui::store::Body::from(&b"{}"[..]),
     };
     assert!(f.matches_event(&event("ci-a/ext-1")));
     assert!(!f.matches_event(&event("ci-ab/ext-1")));

@@ -26,7 +26,7 @@ fn event(ty: MessageType, level: Level, session: &str, data: serde_json::Value) 
         status: 0,
         timestamp_ms: T0,
         session: session.into(),
-        raw: Raw::from(env.to_string().into_bytes()),
+        raw: Raw::from(env.to_string().into_bytes()).into(),
     }
 }
 

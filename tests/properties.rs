@@ -130,7 +130,7 @@ fn stored(ty: MessageType, raw: &str) -> StoredEvent {
         status: 0,
         timestamp_ms: 0,
         session: "s".into(),
-        raw: Raw::from(raw.as_bytes()),
+        raw: Raw::from(raw.as_bytes()).into(),
     }
 }
 
@@ -375,7 +375,7 @@ proptest! {
         // Asked again, the signatures are those computed the first time: the same answer.
         let again: Vec<u64> = log
             .iter()
-            .filter(|(j, e)| probe.as_ref().is_none_or(|p| index.may_contain(*j, p, || None)) && filter.matches_event(e))
+            .filter(|(j, e)| probe.as_ref().is_none_or(|p| index.may_contain(*j, p, || None::<&[u8]>)) && filter.matches_event(e))
             .map(|(j, _)| j)
             .collect();
         prop_assert_eq!(again, scan);

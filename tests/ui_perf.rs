@@ -39,7 +39,7 @@ fn big_store() -> Store {
             status: if failed { 500 } else { 200 },
             timestamp_ms: 1_767_225_600_000 + i as i64,
             session: "ext-1".into(),
-            raw: Raw::from(env.to_string().into_bytes()),
+            raw: Raw::from(env.to_string().into_bytes()).into(),
         });
         let level = match i % 10 {
             0 => Level::Error,
@@ -54,7 +54,7 @@ fn big_store() -> Store {
             status: 0,
             timestamp_ms: 1_767_225_600_000 + i as i64,
             session: "ext-1".into(),
-            raw: Raw::from(env.to_string().into_bytes()),
+            raw: Raw::from(env.to_string().into_bytes()).into(),
         });
     }
     s
@@ -122,7 +122,7 @@ fn million_event_figures() {
             status: 0,
             timestamp_ms: 0,
             session: "ext-1".into(),
-            raw: Raw::from(env.to_string().into_bytes()),
+            raw: Raw::from(env.to_string().into_bytes()).into(),
         });
     }
     let append = t.elapsed();

@@ -33,7 +33,7 @@ fn ev(ty: MessageType, level: Level, status: u16, offset_ms: i64, data: serde_js
         status,
         timestamp_ms: T0 + offset_ms,
         session: "ext-demo01".into(),
-        raw: Raw::from(env.to_string().into_bytes()),
+        raw: Raw::from(env.to_string().into_bytes()).into(),
     }
 }
 

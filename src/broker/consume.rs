@@ -195,7 +195,7 @@ fn stage(connector: &Connector, broker: &Arc<Broker>, e: entry::Event<'_>, from:
         status,
         timestamp_ms,
         session: id,
-        raw: Raw::from(raw),
+        raw: Raw::from(raw).into(),
     }))
 }
 

@@ -81,7 +81,7 @@ mod tests {
             status: 0,
             timestamp_ms: 1_767_225_600_123,
             session: "ext-1".into(),
-            raw: Raw::from(raw.as_bytes().to_vec()),
+            raw: Raw::from(raw.as_bytes().to_vec()).into(),
         }
     }
 

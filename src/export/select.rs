@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use crate::store::{Category, FrameRecord, Store, StoredEvent};
+use crate::store::{Category, Ev, FrameRecord, Store, StoredEvent};
 use crate::ui::filter::{json_str_field, Filter};
 
 /// What to export: a filter expression (the `/` language) and a session id, both optional.
@@ -46,7 +46,7 @@ impl Selection {
             .iter()
             .map(|(_, e)| e)
             .filter(|e| in_session(&e.session) && filter.is_none_or(|f| f.matches_event(e)))
-            .cloned()
+            .map(Ev::into_owned)
             .collect()
     }
 
@@ -59,7 +59,7 @@ impl Selection {
             .iter()
             .map(|(_, e)| e)
             .filter(|e| in_session(&e.session) && filter.is_none_or(|f| f.matches_event(e)))
-            .cloned()
+            .map(Ev::into_owned)
             .collect();
         let owned: HashSet<&[u8]> =
             network.iter().filter_map(|e| json_str_field(e.raw_str().as_bytes(), b"requestId")).collect();
@@ -77,7 +77,7 @@ impl Selection {
             .iter()
             .map(|(_, e)| e)
             .filter(|e| e.ty == crate::protocol::MessageType::BrowserEvent && in_session(&e.session))
-            .cloned()
+            .map(Ev::into_owned)
             .collect();
         Picked { network, frames, navigations }
     }

@@ -15,7 +15,7 @@ use super::format::{
 };
 use crate::protocol::{console_text, data_as, ConsoleEntry, MessageType, NetworkExchange};
 use crate::server::{Connector, PeerKind};
-use crate::store::{Category, FrameOrigin, FrameRecord, StoredEvent};
+use crate::store::{Category, Ev, FrameOrigin, FrameRecord, StoredEvent};
 use crate::ui::filter::Filter;
 
 /// Longest `wait_for` may wait, and its default.
@@ -126,7 +126,7 @@ fn list_events(
             .filter(|e| args.session.is_none_or(|s| &*e.session == s))
             .filter(|e| since.is_none_or(|s| s.admits(e.seq, e.timestamp_ms)))
             .filter(|e| filter.as_ref().is_none_or(|f| f.matches_event(e)))
-            .cloned()
+            .map(Ev::into_owned)
             .collect()
     };
     let (rows, mut info) = page_of(hits, args.page.unwrap_or(0), args.page_size.unwrap_or(DEFAULT_PAGE_SIZE));
@@ -183,7 +183,7 @@ fn find(c: &Connector, category: Category, id: &str) -> Option<StoredEvent> {
     let store = c.store().read();
     let log = store.log(category);
     let at = log.partition_point(|e| e.seq >= seq);
-    log.get(at).filter(|e| e.seq == seq).cloned()
+    log.get(at).filter(|e| e.seq == seq).map(Ev::into_owned)
 }
 
 fn not_found(what: &str, id: &str, list_tool: &str) -> CallToolResult {
@@ -349,7 +349,7 @@ pub fn selected_element(c: &Connector, session: Option<&str>) -> CallToolResult 
             .rev()
             .map(|(_, e)| e)
             .find(|e| session.is_none_or(|s| &*e.session == s))
-            .cloned();
+            .map(Ev::into_owned);
         found
     };
     match newest {

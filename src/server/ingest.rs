@@ -77,7 +77,15 @@ impl Connector {
         let (level, status) = classify(env, ty);
         let timestamp_ms = env.timestamp.map_or_else(now_ms, |t| t.0);
         let raw = raw.unwrap_or_else(|| Raw::from(env.to_json().into_bytes()));
-        let event = StoredEvent { seq: 0, ty, level, status, timestamp_ms, session: session.clone(), raw };
+        let event = StoredEvent {
+            seq: 0,
+            ty,
+            level,
+            status,
+            timestamp_ms,
+            session: session.clone(),
+            raw: raw.into(),
+        };
         let recorded = self.shared.recorder.as_ref().map(|_| event.clone());
         self.shared.store.write().append_staged([Staged::Event(event)]);
         if let Some(e) = recorded {
@@ -91,8 +99,15 @@ impl Connector {
     pub(crate) fn store_log_entry(&self, session: &SessionId, entry: super::compat_log::LogEntry) {
         let super::compat_log::LogEntry { kind, level, timestamp_ms, json } = entry;
         let raw = Raw::from(json.into_bytes());
-        let event =
-            StoredEvent { seq: 0, ty: kind, level, status: 0, timestamp_ms, session: session.clone(), raw };
+        let event = StoredEvent {
+            seq: 0,
+            ty: kind,
+            level,
+            status: 0,
+            timestamp_ms,
+            session: session.clone(),
+            raw: raw.into(),
+        };
         self.append_staged(&mut vec![Staged::Event(event)]);
     }
 
@@ -274,7 +289,7 @@ impl Connector {
             status,
             timestamp_ms,
             session: session.clone(),
-            raw,
+            raw: raw.into(),
         }))
     }
 }

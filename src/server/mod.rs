@@ -94,6 +94,8 @@ impl Connector {
     pub fn new(config: Config, paths: &Paths) -> Result<Connector> {
         let store = Store::shared(config.capacity);
         store.write().set_max_bytes(config.max_store_bytes);
+        // Old events' bytes are compressed off the ingest path (store/sealed.rs).
+        crate::store::spawn_sealer(&store).context("cannot start the thread that compresses old events")?;
         let recorder = match &config.record {
             Some(path) => {
                 let file = std::fs::OpenOptions::new()

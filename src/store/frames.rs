@@ -122,7 +122,7 @@ impl FrameRecord {
             status: 0,
             timestamp_ms: self.timestamp_ms,
             session: self.session.clone(),
-            raw: Raw::from(env.to_string().into_bytes()),
+            raw: Raw::from(env.to_string().into_bytes()).into(),
         }
     }
 }

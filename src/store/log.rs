@@ -51,6 +51,19 @@ impl<T: Weigh> Log<T> {
         self.end() - 1
     }
 
+    /// Takes the oldest entry out (the caller counts it).
+    pub(super) fn pop_front_entry(&mut self) -> Option<T> {
+        let old = self.items.pop_front()?;
+        self.bytes -= old.weight();
+        self.first += 1;
+        Some(old)
+    }
+
+    /// Drops the oldest entry (the caller counts it); false when empty.
+    pub(super) fn pop_front(&mut self) -> bool {
+        self.pop_front_entry().is_some()
+    }
+
     /// Evicts the oldest entry to free memory (counted apart from capacity evictions).
     pub(super) fn evict_oldest_for_bytes(&mut self) -> bool {
         let Some(old) = self.items.pop_front() else { return false };

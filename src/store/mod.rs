@@ -9,10 +9,12 @@
 //! resident size close to the size of the JSON received.
 
 mod cursor;
+mod event_log;
 pub mod frames;
 mod log;
 pub mod reorder;
 pub mod screenshots;
+pub mod sealed;
 pub mod text_index;
 
 use std::sync::Arc;
@@ -23,9 +25,47 @@ use serde_json::Value;
 
 use crate::protocol::{Envelope, MessageType, Timestamp};
 pub use cursor::{Cursor, Read};
+pub use event_log::{Ev, EventLog};
 pub use frames::{Direction, FrameLog, FrameOrigin, FrameRecord};
-use log::ENTRY_OVERHEAD;
 pub use log::{Log, Weigh};
+pub use sealed::{spawn_sealer, Body};
+
+/// What a list view reads: entries by a monotonic index (an event log, the frame log).
+pub trait Entries: Sync {
+    type Entry;
+    /// Index of the oldest entry held.
+    fn first(&self) -> u64;
+    /// One past the newest entry's index.
+    fn end(&self) -> u64;
+    /// Runs `f` on entry `index`, when held.
+    fn with<R>(&self, index: u64, f: impl FnOnce(&Self::Entry) -> R) -> Option<R>;
+}
+
+impl<T: Sync> Entries for Log<T> {
+    type Entry = T;
+    fn first(&self) -> u64 {
+        Log::first(self)
+    }
+    fn end(&self) -> u64 {
+        Log::end(self)
+    }
+    fn with<R>(&self, index: u64, f: impl FnOnce(&T) -> R) -> Option<R> {
+        self.get(index).map(f)
+    }
+}
+
+impl Entries for EventLog {
+    type Entry = StoredEvent;
+    fn first(&self) -> u64 {
+        EventLog::first(self)
+    }
+    fn end(&self) -> u64 {
+        EventLog::end(self)
+    }
+    fn with<R>(&self, index: u64, f: impl FnOnce(&StoredEvent) -> R) -> Option<R> {
+        self.get(index).map(|e| f(&e))
+    }
+}
 
 /// Bytes as received, shared by an event and the frame that carried it: one exact-size
 /// allocation behind a 16-byte handle (a socket's read buffer is never kept alive by it).
@@ -123,8 +163,9 @@ pub struct StoredEvent {
     /// The sender's timestamp, or the arrival time when it gave none.
     pub timestamp_ms: i64,
     pub session: SessionId,
-    /// The envelope's JSON as received (or as rewritten on ingest, e.g. after redaction).
-    pub raw: Raw,
+    /// The envelope's JSON as received (or as rewritten on ingest, e.g. after redaction); old
+    /// events' bytes are sealed into a compressed pack ([`sealed`]) and read the same.
+    pub raw: Body,
 }
 
 impl StoredEvent {
@@ -154,7 +195,7 @@ impl StoredEvent {
 
 impl Weigh for StoredEvent {
     fn weight(&self) -> usize {
-        std::mem::size_of::<StoredEvent>() + ENTRY_OVERHEAD + self.raw.len()
+        std::mem::size_of::<StoredEvent>() + self.raw.weight()
     }
 }
 
@@ -229,7 +270,7 @@ pub struct StoreStats {
 
 #[derive(Debug)]
 pub struct Store {
-    logs: [Log<StoredEvent>; 3],
+    logs: [EventLog; 3],
     pub frames: FrameLog,
     next_seq: u64,
     stored_total: u64,
@@ -249,7 +290,11 @@ pub type SharedStore = Arc<RwLock<Store>>;
 impl Store {
     pub fn new(capacities: Capacities) -> Self {
         Store {
-            logs: [Log::new(capacities.console), Log::new(capacities.network), Log::new(capacities.elements)],
+            logs: [
+                EventLog::new(capacities.console),
+                EventLog::new(capacities.network),
+                EventLog::new(capacities.elements),
+            ],
             frames: FrameLog::new(capacities.frames),
             next_seq: 0,
             stored_total: 0,
@@ -296,7 +341,7 @@ impl Store {
 
     /// What the held events and frames weigh.
     pub fn bytes(&self) -> usize {
-        self.logs.iter().map(Log::bytes).sum::<usize>()
+        self.logs.iter().map(EventLog::bytes).sum::<usize>()
             + self.frames.log().bytes()
             + self.text.iter().map(text_index::TextIndex::bytes).sum::<usize>()
     }
@@ -339,7 +384,7 @@ impl Store {
         Arc::new(RwLock::new(Store::new(capacities)))
     }
 
-    pub fn log(&self, category: Category) -> &Log<StoredEvent> {
+    pub fn log(&self, category: Category) -> &EventLog {
         &self.logs[category.index()]
     }
 
@@ -366,7 +411,7 @@ impl Store {
         let c = category.index();
         let index = self.logs[c].push(event);
         if let Some(e) = self.logs[c].get(index) {
-            self.text[c].push(index, e);
+            self.text[c].push(index, &e);
         }
         // A full log evicted its oldest event.
         self.text[c].trim(self.logs[c].first());
@@ -388,7 +433,7 @@ impl Store {
     /// Events matching `query`, oldest first, and how many matched in all (before `limit`).
     pub fn query(&self, query: &EventQuery) -> (Vec<StoredEvent>, usize) {
         enum Hit<'a> {
-            Event(&'a StoredEvent),
+            Event(Ev<'a>),
             Frame(&'a FrameRecord),
         }
         // Match on the index fields only; nothing is copied until the `limit` newest are known.
@@ -429,7 +474,7 @@ impl Store {
             .into_iter()
             .skip(skip)
             .map(|(_, hit)| match hit {
-                Hit::Event(e) => e.clone(),
+                Hit::Event(e) => e.into_owned(),
                 Hit::Frame(f) => f.as_event(),
             })
             .collect();

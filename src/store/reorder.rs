@@ -183,7 +183,7 @@ mod tests {
             status: 0,
             timestamp_ms: ts,
             session: "s".into(),
-            raw: Raw::from(tag.as_bytes()),
+            raw: Raw::from(tag.as_bytes()).into(),
         }
     }
 

@@ -11,7 +11,7 @@ fn event(ty: MessageType, session: &str, data: serde_json::Value) -> StoredEvent
         status,
         timestamp_ms: 1000,
         session: session.into(),
-        raw: Raw::from(env.to_json().into_bytes()),
+        raw: Raw::from(env.to_json().into_bytes()).into(),
     }
 }
 
@@ -59,7 +59,7 @@ fn envelope_is_canonical_on_read() {
         status: 0,
         timestamp_ms: 1_762_509_600_000,
         session: "ext-1".into(),
-        raw: Raw::from(raw.as_bytes()),
+        raw: Raw::from(raw.as_bytes()).into(),
     });
     let env = store.log(Category::Console).get(0).unwrap().envelope();
     let v: serde_json::Value = serde_json::from_str(&env.to_json()).unwrap();
@@ -150,5 +150,152 @@ fn page_frames_are_found_as_a_scan_finds_them() {
                 assert_eq!(log.page_frames_after(from), all);
             }
         }
+    }
+}
+
+/// A store with `n` console messages `m0`… from two sessions, sealed where due.
+fn sealed_store(n: usize, capacity: usize) -> Store {
+    let mut store = Store::new(Capacities { console: capacity, ..Capacities::default() });
+    store.set_max_bytes(usize::MAX);
+    for i in 0..n {
+        let session = if i % 3 == 0 { "a" } else { "b" };
+        let level = if i % 10 == 0 { "error" } else { "log" };
+        store.append(event(
+            MessageType::ConsoleLog,
+            session,
+            json!({"message": format!("m{i}"), "level": level}),
+        ));
+    }
+    store.seal_due();
+    store
+}
+
+#[test]
+fn sealed_events_read_back_as_they_were_stored() {
+    let n = sealed::LIVE + 3 * sealed::CHUNK + 100;
+    let store = sealed_store(n, usize::MAX);
+    let log = store.log(Category::Console);
+    assert_eq!(log.sealed_len(), 3 * sealed::CHUNK, "whole chunks past the live tail are sealed");
+    assert_eq!((log.first(), log.end(), log.len()), (0, n as u64, n));
+    for i in [0, 1, 4095, 4096, 3 * sealed::CHUNK - 1, 3 * sealed::CHUNK, n - 1] {
+        let e = log.get(i as u64).unwrap();
+        assert_eq!(e.raw.is_sealed(), i < 3 * sealed::CHUNK, "event {i}");
+        assert_eq!(e.seq, i as u64);
+        assert_eq!(&*e.session, if i % 3 == 0 { "a" } else { "b" });
+        assert_eq!(e.level, if i % 10 == 0 { Level::Error } else { Level::Log });
+        let env = e.envelope();
+        assert_eq!(env.data["message"], format!("m{i}"), "event {i}");
+    }
+    assert!(log.get(n as u64).is_none());
+    assert_eq!(log.iter().count(), n);
+    assert_eq!(log.iter_from(4000).next().map(|(i, e)| (i, e.seq)), Some((4000, 4000)));
+    assert_eq!(log.partition_point(|e| e.seq >= 5000), 5000);
+    // Queries and readers see the same events, in order.
+    let (hits, total) = store.query(&EventQuery { levels: vec![Level::Error], ..EventQuery::default() });
+    assert_eq!(total, n.div_ceil(10));
+    assert!(hits.iter().enumerate().all(|(k, e)| e.seq == 10 * k as u64));
+    let mut cursor = Cursor::default();
+    let read = store.read_since(&mut cursor, 10).0;
+    assert_eq!(read.iter().map(|e| e.seq).collect::<Vec<_>>(), (0..10).collect::<Vec<_>>());
+    assert!(read[3].raw_str().contains("\"m3\""));
+}
+
+#[test]
+fn sealing_shrinks_the_weight_and_eviction_keeps_the_books() {
+    let n = sealed::LIVE + 2 * sealed::CHUNK;
+    let mut store = Store::new(Capacities { console: usize::MAX, ..Capacities::default() });
+    store.set_max_bytes(usize::MAX);
+    for i in 0..n {
+        store.append(event(
+            MessageType::ConsoleLog,
+            "s",
+            json!({"message": format!("message number {i} of many")}),
+        ));
+    }
+    let live = store.bytes();
+    assert_eq!(store.seal_due(), 2 * sealed::CHUNK);
+    let sealed = store.bytes();
+    // The sealed third of the events weighs less than half of what it did.
+    let sealed_share_before = live / 3;
+    assert!(live - sealed > sealed_share_before / 2, "sealed {sealed} of live {live}");
+    // The budget evicts sealed events first (the oldest), one at a time, and the books balance.
+    store.set_max_bytes(sealed - 1000);
+    let log = store.log(Category::Console);
+    assert!(log.first() > 0 && log.evicted_for_bytes() == log.first());
+    assert!(store.bytes() <= sealed - 1000);
+    assert_eq!(log.get(log.first()).unwrap().seq, log.first());
+    // Emptied chunks go; the weight of what is left is what it was, less what went.
+    store.set_max_bytes(1);
+    assert!(store.log(Category::Console).is_empty());
+    assert_eq!(store.bytes(), 0);
+}
+
+#[test]
+fn the_capacity_applies_across_both_tiers_and_clear_drops_sealed_events() {
+    let capacity = sealed::LIVE + sealed::CHUNK + 10;
+    let mut store = sealed_store(capacity + 50, capacity);
+    let log = store.log(Category::Console);
+    assert_eq!((log.len(), log.first(), log.evicted()), (capacity, 50, 50));
+    assert_eq!(log.get(50).unwrap().seq, 50);
+    assert!(log.get(49).is_none());
+    store.clear();
+    let log = store.log(Category::Console);
+    assert!(log.is_empty() && log.sealed_len() == 0);
+    assert_eq!(log.first(), (capacity + 50) as u64);
+    assert_eq!(store.bytes(), 0);
+}
+
+#[test]
+fn a_seal_job_that_lost_its_events_is_dropped() {
+    let mut store = sealed_store(sealed::LIVE + sealed::CHUNK - 1, usize::MAX);
+    store.append(event(MessageType::ConsoleLog, "s", json!({"message": "one more"})));
+    let job = store.seal_job().expect("a chunk is due");
+    let packed = job.pack().unwrap();
+    store.clear();
+    assert_eq!(store.apply_seal(job, packed), 0, "cleared while it was being compressed");
+    assert_eq!(store.log(Category::Console).sealed_len(), 0);
+}
+
+#[test]
+fn decoded_packs_are_freed_once_nobody_reads_them() {
+    let mut store = sealed_store(sealed::LIVE + 2 * sealed::CHUNK, usize::MAX);
+    assert!(store.log(Category::Console).get(1).unwrap().raw_str().contains("m1"));
+    assert_eq!(store.forget_decoded(), 0, "read since the last pass: kept");
+    assert_eq!(store.forget_decoded(), 1, "not read since: freed");
+    let e = store.log(Category::Console).get(5000).unwrap().into_owned();
+    assert!(e.raw_str().contains("m5000"));
+    assert_eq!(store.forget_decoded(), 0);
+    assert_eq!(store.forget_decoded(), 1);
+    assert!(e.raw_str().contains("m5000"), "a handle taken before still reads");
+}
+
+#[test]
+fn the_free_text_index_knows_sealed_events_without_decoding_them() {
+    let store = sealed_store(sealed::LIVE + sealed::CHUNK, usize::MAX);
+    let index = store.text_index(Category::Console);
+    let probe = text_index::Probe::of(&["message"]).unwrap();
+    let absent = text_index::Probe::of(&["zebra"]).unwrap();
+    let unreadable = || -> Option<&[u8]> { panic!("a sealed event's signature was computed when sealed") };
+    assert!(index.may_contain(10, &probe, unreadable));
+    assert!(!index.may_contain(10, &absent, unreadable));
+}
+
+#[test]
+fn large_events_are_sealed_in_chunks_bounded_by_bytes() {
+    let mut store = Store::new(Capacities { network: usize::MAX, ..Capacities::default() });
+    store.set_max_bytes(usize::MAX);
+    let body = "x".repeat(3000);
+    for i in 0..6000 {
+        store.append(event(
+            MessageType::NetworkRequest,
+            "s",
+            json!({"url": format!("/r/{i}"), "body": body}),
+        ));
+    }
+    store.seal_due();
+    let log = store.log(Category::Network);
+    assert!(log.sealed_len() > 0 && log.sealed_len() < sealed::CHUNK, "sealed {}", log.sealed_len());
+    for i in [0, 699, 700, 701, log.sealed_len() as u64 - 1, log.sealed_len() as u64] {
+        assert_eq!(log.get(i).unwrap().envelope().data["url"], format!("/r/{i}"), "event {i}");
     }
 }

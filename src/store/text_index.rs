@@ -69,6 +69,18 @@ fn signature(bytes: &[u8]) -> Signature {
     sig
 }
 
+/// An event's signature computed ahead, off the store's lock (when its chunk is sealed).
+#[derive(Debug, Clone)]
+pub struct Computed(Signature);
+
+impl Computed {
+    pub fn of(bytes: &[u8]) -> Computed {
+        let mut sig = signature(bytes);
+        sig[WORDS - 1] |= COMPUTED;
+        Computed(sig)
+    }
+}
+
 /// What a filter's free-text words require of a signature.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Probe(Signature);
@@ -107,6 +119,19 @@ impl TextIndex {
         self.signatures.push_back(sig.map(AtomicU64::new));
     }
 
+    /// Sets the signature of the event at log index `index`, unless one is there (composed-text
+    /// events keep matching anything).
+    pub fn set(&self, index: u64, computed: &Computed) {
+        let Some(slot) = index.checked_sub(self.first).and_then(|i| self.signatures.get(i as usize)) else {
+            return;
+        };
+        if slot[WORDS - 1].load(Relaxed) & COMPUTED == 0 {
+            for (s, v) in slot.iter().zip(computed.0) {
+                s.store(v, Relaxed);
+            }
+        }
+    }
+
     /// Drops the signatures of events before log index `first` (evicted).
     pub fn trim(&mut self, first: u64) {
         let gone = first.saturating_sub(self.first).min(self.signatures.len() as u64);
@@ -127,14 +152,19 @@ impl TextIndex {
 
     /// Whether the event at log index `index` may hold the probe's words (true when unknown).
     /// `raw` gives the event's bytes, read only the first time its signature is needed.
-    pub fn may_contain<'a>(&self, index: u64, probe: &Probe, raw: impl FnOnce() -> Option<&'a [u8]>) -> bool {
+    pub fn may_contain<B: std::ops::Deref<Target = [u8]>>(
+        &self,
+        index: u64,
+        probe: &Probe,
+        raw: impl FnOnce() -> Option<B>,
+    ) -> bool {
         let Some(slot) = index.checked_sub(self.first).and_then(|i| self.signatures.get(i as usize)) else {
             return true;
         };
         let mut sig: Signature = std::array::from_fn(|w| slot[w].load(Relaxed));
         if sig[WORDS - 1] & COMPUTED == 0 {
             let Some(bytes) = raw() else { return true };
-            sig = signature(bytes);
+            sig = signature(&bytes);
             sig[WORDS - 1] |= COMPUTED;
             // Two threads may compute the same slot: they store the same bits.
             for (s, v) in slot.iter().zip(sig) {
@@ -157,7 +187,7 @@ mod tests {
         assert!(Probe::of(&["or", "404", "a-b"]).is_none(), "no trigram, no probe");
         let mut index = TextIndex::default();
         assert!(
-            index.may_contain(3, &Probe::of(&["zzz"]).unwrap(), || None),
+            index.may_contain(3, &Probe::of(&["zzz"]).unwrap(), || None::<&[u8]>),
             "unknown events are candidates"
         );
         index.clear(10);

@@ -448,7 +448,7 @@ mod tests {
             status,
             timestamp_ms: 0,
             session: "ext-abc".into(),
-            raw: Raw::from(raw.to_string().into_bytes()),
+            raw: Raw::from(raw.to_string().into_bytes()).into(),
         }
     }
 

@@ -100,7 +100,7 @@ mod tests {
             status: 0,
             timestamp_ms: ms,
             session: "s".into(),
-            raw: Raw::from(b"{}".to_vec()),
+            raw: Raw::from(b"{}".to_vec()).into(),
         }
     }
 

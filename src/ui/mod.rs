@@ -129,7 +129,7 @@ pub fn marked_seqs(store: &crate::store::Store, keys: &[String]) -> std::collect
     let wanted: std::collections::HashSet<&str> = keys.iter().map(String::as_str).collect();
     for cat in crate::store::Category::ALL {
         for (_, e) in store.log(cat).iter() {
-            if wanted.contains(panes::mark_key(e).as_str()) {
+            if wanted.contains(panes::mark_key(&e).as_str()) {
                 out.insert(e.seq);
             }
         }

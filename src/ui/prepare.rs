@@ -8,7 +8,7 @@ use super::panes::{self, console::GroupTimes, DKind, Row};
 use super::render::layout;
 use super::sanitize;
 use super::state::{category, DetailCache, ItemKey, Jump, Selected, State, WLine};
-use crate::store::{Level, Store, StoredEvent};
+use crate::store::{Ev, Level, Store, StoredEvent};
 
 /// Most cached rows per pane before the cache is trimmed to what is visible.
 const ROW_CACHE_MAX: usize = 512;
@@ -72,7 +72,7 @@ impl State {
                     let log = store.log(category(pane));
                     if let Some(e) = log.get(*idx) {
                         if cache.get(idx).is_none_or(|r| r.seq != e.seq) {
-                            cache.insert(*idx, event_row(pane, e, utc));
+                            cache.insert(*idx, event_row(pane, &e, utc));
                         }
                     }
                 }
@@ -155,7 +155,11 @@ impl State {
             pane => {
                 let v = &self.views[pane.index()];
                 v.holds_selected().then_some(())?;
-                store.log(category(pane)).get(v.selected?).cloned().map(|e| Selected::Event(pane, e))
+                store
+                    .log(category(pane))
+                    .get(v.selected?)
+                    .map(Ev::into_owned)
+                    .map(|e| Selected::Event(pane, e))
             }
         }
     }
@@ -193,8 +197,8 @@ impl State {
                     _ => f.opcode == 8,
                 }),
                 pane => store.log(category(pane)).get(idx).is_some_and(|e| match (jump, &search) {
-                    (Jump::Match { .. }, Some(s)) => s.matches_event(e),
-                    _ => is_problem(e),
+                    (Jump::Match { .. }, Some(s)) => s.matches_event(&e),
+                    _ => is_problem(&e),
                 }),
             }
         };

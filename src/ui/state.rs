@@ -331,8 +331,9 @@ impl State {
             // Free-text words skip, by the log's text index, events that cannot hold them.
             let probe = self.views[i].filter.as_ref().and_then(|f| Probe::of(&f.needles()));
             let index = store.text_index(cat);
-            let candidate =
-                |j| probe.as_ref().is_none_or(|p| index.may_contain(j, p, || log.get(j).map(|e| &e.raw[..])));
+            let candidate = |j| {
+                probe.as_ref().is_none_or(|p| index.may_contain(j, p, || log.get(j).map(|e| e.raw.clone())))
+            };
             more |= self.views[i].sync(log, generation, deadline, |f, e| f.matches_event(e), candidate, key);
             self.log_ends[i] = log.end();
         }

@@ -17,7 +17,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
 
-use crate::store::Log;
+use crate::store::Entries;
 
 use super::filter::Filter;
 pub use super::group::{dedupe_key, Group};
@@ -65,6 +65,9 @@ fn match_batch(
     low.extend(high);
     low
 }
+
+/// What rows are grouped by (the console's dedupe key).
+type GroupKey<T> = fn(&T) -> Option<u64>;
 
 /// Whether `new` passes only events `old` passes (no filter passes all).
 fn narrows(new: &Option<Filter>, old: &Option<Filter>) -> bool {
@@ -301,14 +304,14 @@ impl ListView {
     }
 
     /// Brings the view up to date with `log`, until `deadline`. Returns true when work remains.
-    pub fn sync<T: Sync>(
+    pub fn sync<L: Entries>(
         &mut self,
-        log: &Log<T>,
+        log: &L,
         generation: u64,
         deadline: Instant,
-        accept: impl Fn(&Filter, &T) -> bool + Sync,
+        accept: impl Fn(&Filter, &L::Entry) -> bool + Sync,
         candidate: impl Fn(u64) -> bool + Sync,
-        key: Option<fn(&T) -> Option<u64>>,
+        key: Option<GroupKey<L::Entry>>,
     ) -> bool {
         if self.generation != generation {
             // The store was cleared (or this is the first sync): nothing held is ours any more.
@@ -333,9 +336,15 @@ impl ListView {
         // pass) and the grouping key, so both run on two threads for a long scan.
         let filter = self.filter.clone();
         let take = |j: u64| -> Option<Option<u64>> {
-            let item = log.get(j)?;
-            let pass = filter.as_ref().is_none_or(|f| candidate(j) && accept(f, item));
-            pass.then(|| key.and_then(|k| k(item)))
+            // The index says no before the entry is read (a sealed one is not even made).
+            if filter.is_some() && !candidate(j) {
+                return None;
+            }
+            log.with(j, |item| {
+                let pass = filter.as_ref().is_none_or(|f| accept(f, item));
+                pass.then(|| key.and_then(|k| k(item)))
+            })
+            .flatten()
         };
         // A narrowed filter first matches what the previous one passed, then scans on.
         let mut out_of_time = false;
@@ -344,7 +353,8 @@ impl ListView {
             let batch: Vec<(u64, Option<u64>)> =
                 self.pending.drain(..n).filter(|&(j, _)| j >= first).collect();
             let passes = |j: u64| {
-                log.get(j).is_some_and(|e| filter.as_ref().is_none_or(|f| candidate(j) && accept(f, e)))
+                (filter.is_none() || candidate(j))
+                    && log.with(j, |e| filter.as_ref().is_none_or(|f| accept(f, e))).unwrap_or(false)
             };
             for (j, k) in match_batch(batch.len(), |p| batch[p], |(j, k)| passes(j).then_some(k)) {
                 self.push(j, k);

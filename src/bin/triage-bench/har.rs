@@ -40,7 +40,7 @@ fn store_of(n: usize) -> Store {
             status: 200,
             timestamp_ms: 1_767_225_600_000 + i as i64,
             session: "ext-bench".into(),
-            raw: Raw::from(env.to_string().into_bytes()),
+            raw: Raw::from(env.to_string().into_bytes()).into(),
         });
     }
     store

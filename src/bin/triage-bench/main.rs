@@ -15,6 +15,7 @@ mod ingest;
 mod keystroke;
 mod limit;
 mod load;
+mod sealed;
 mod soak;
 mod ui;
 
@@ -122,6 +123,7 @@ async fn run(opts: Opts) -> Result<()> {
     }
     if want("memory") {
         memory(opts.quick)?;
+        sealed::events_per_gib(opts.quick)?;
     }
     if want("process") {
         ui::process_figures(opts.quick)?;
@@ -346,13 +348,24 @@ async fn memory_child(_quick: bool) -> Result<()> {
     for t in tasks {
         held.push(t.await??);
     }
+    let stored_at = rss_bytes();
+    // The sealer compresses old events on its own thread: wait until it has caught up.
+    let sealing = Instant::now();
+    while c.store().read().seal_job().is_some() && sealing.elapsed() < Duration::from_secs(120) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let seal_lag = sealing.elapsed();
     // Let the allocator settle, then read resident memory while the events are held.
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
     let after = rss_bytes();
+    let (sealed_events, _) = c.store().read().sealed_stats();
     let mb = |b: u64| b as f64 / (1024.0 * 1024.0);
     figure("rss_1m_console_mb", mb(after.saturating_sub(before)), "MB");
     figure("raw_json_1m_console_mb", mb(raw), "MB");
     figure("rss_1m_console_ratio", after.saturating_sub(before) as f64 / raw as f64, "x");
+    figure("rss_1m_console_when_stored_mb", mb(stored_at.saturating_sub(before)), "MB");
+    figure("rss_1m_console_sealed_events", sealed_events as f64, "events");
+    figure("rss_1m_console_seal_lag_ms", seal_lag.as_secs_f64() * 1000.0, "ms");
     drop(held);
     c.shutdown();
     Ok(())

@@ -56,8 +56,8 @@ pub fn live_frame(
 }
 
 /// A store with `n` network requests and, with `console`, `n` console messages, shaped like the
-/// demo's traffic.
-fn bench_store(n: usize, console: bool) -> Store {
+/// demo's traffic; with `seal`, old events are sealed as they would be by the sealer thread.
+fn bench_store(n: usize, console: bool, seal: bool) -> Store {
     let mut store = Store::new(Capacities { console: n.max(1), network: n, elements: 1_000, frames: 1_000 });
     // The figures are for all of them: no byte budget evicts any.
     store.set_max_bytes(usize::MAX);
@@ -85,6 +85,9 @@ fn bench_store(n: usize, console: bool) -> Store {
             i,
             env,
         ));
+        if seal && i % triage_tui::store::sealed::CHUNK == 0 {
+            store.seal_due();
+        }
         if !console {
             continue;
         }
@@ -94,6 +97,9 @@ fn bench_store(n: usize, console: bool) -> Store {
             "data": {"level": level.as_str(), "message": format!("[cart] item {} updated; total {}.{:02}", i % 977, i % 500, i % 100), "source": format!("app.js:{}:9", i % 900)},
         });
         store.append(event(MessageType::ConsoleLog, level, 0, i, env));
+    }
+    if seal {
+        store.seal_due();
     }
     store
 }
@@ -106,22 +112,26 @@ fn event(ty: MessageType, level: Level, status: u16, i: usize, env: serde_json::
         status,
         timestamp_ms: 1_767_225_600_000 + i as i64,
         session: "ext-bench".into(),
-        raw: Raw::from(env.to_string().into_bytes()),
+        raw: Raw::from(env.to_string().into_bytes()).into(),
     }
 }
 
-/// The filter and render figures at 100 k and 1 M events of each log (and, in the full run,
-/// 10 M network requests: ten million of both would need ~8 GB), the keystroke figure at 1 M,
-/// and how they grow.
+/// The filter and render figures at 100 k and 1 M events of each log, the same 1 M sealed into
+/// the compressed tier (`…_1m_sealed_…`), and, in the full run, 10 M network requests sealed as
+/// they come (as the connector keeps them); the keystroke figure at 1 M; and how they grow.
 pub fn render_and_filter(quick: bool) -> Result<()> {
-    let mut sizes = vec![(100_000, "100k", true), (1_000_000, "1m", true)];
+    let mut sizes = vec![
+        (100_000, "100k", true, false),
+        (1_000_000, "1m", true, false),
+        (1_000_000, "1m_sealed", true, true),
+    ];
     if !quick {
-        sizes.push((10_000_000, "10m", false));
+        sizes.push((10_000_000, "10m", false, true));
     }
     let mut at = Vec::new();
-    for (n, name, console) in sizes {
-        let store = bench_store(n, console);
-        at.push((name, figures_at(&store, name, quick)?));
+    for (n, name, console, seal) in sizes {
+        let mut store = bench_store(n, console, seal);
+        at.push((name, figures_at(&mut store, name, quick)?));
     }
     let of = |name: &str| at.iter().find(|(n, _)| *n == name).map(|(_, f)| f);
     let ratio = |what: &str, big: &str, small: &str, i: usize| {
@@ -133,17 +143,25 @@ pub fn render_and_filter(quick: bool) -> Result<()> {
         [("filter", 0), ("filter_method_status", 1), ("filter_free_text", 2), ("render_frame", 3)]
     {
         ratio(what, "1m", "100k", i);
-        ratio(what, "10m", "1m", i);
+        ratio(what, "1m_sealed", "1m", i);
+        // Both sealed: how the compressed tier's cost grows.
+        ratio(what, "10m", "1m_sealed", i);
     }
     ratio("render_frame", "10m", "100k", 3);
     Ok(())
 }
 
 /// One size's figures: [filter, method+status, free text (ms), render (µs, slowest pane)].
-fn figures_at(store: &Store, size: &str, quick: bool) -> Result<[f64; 4]> {
+fn figures_at(store: &mut Store, size: &str, quick: bool) -> Result<[f64; 4]> {
     let mut state = new_state();
     let far = Instant::now() + Duration::from_secs(3600);
     while state.sync(store, far) {}
+    // What a scan decoded is freed between figures, as the sealer's passes free it.
+    let forget = |store: &mut Store| {
+        store.forget_decoded();
+        store.forget_decoded();
+    };
+    forget(store);
 
     let filter_runs = if quick { 1 } else { 3 };
     let mut measure_filter = |text: &str| -> Result<f64> {
@@ -157,6 +175,7 @@ fn figures_at(store: &Store, size: &str, quick: bool) -> Result<[f64; 4]> {
             let t = Instant::now();
             while state.sync(store, far) {}
             best = best.min(t.elapsed().as_secs_f64() * 1000.0);
+            forget(store);
         }
         Ok(best)
     };

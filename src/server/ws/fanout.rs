@@ -61,7 +61,7 @@ mod tests {
             status: 0,
             timestamp_ms: 1000,
             session: "tab".into(),
-            raw: Raw::from(raw.into_bytes()),
+            raw: Raw::from(raw.into_bytes()).into(),
         }
     }
 

@@ -122,7 +122,7 @@ pub fn ui_line(session: Option<&str>, kind: &str, source: &str, text: &str, now_
         status: 0,
         timestamp_ms: now_ms,
         session: session.into(),
-        raw: crate::store::Raw::from(env.to_string().into_bytes()),
+        raw: crate::store::Raw::from(env.to_string().into_bytes()).into(),
     }
 }
 
@@ -313,7 +313,7 @@ mod tests {
             status: 0,
             timestamp_ms: 1,
             session: "cli-1".into(),
-            raw: crate::store::Raw::from(raw.as_bytes()),
+            raw: crate::store::Raw::from(raw.as_bytes()).into(),
         };
         let r = row(&e, &env, true);
         assert_eq!(r.tone, Tone::Marker);

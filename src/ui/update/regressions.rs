@@ -54,7 +54,7 @@ fn ev(ty: MessageType, level: Level, status: u16, session: &str, ms: i64, data: 
         status,
         timestamp_ms: ms,
         session: session.into(),
-        raw: Raw::from(raw.to_string().into_bytes()),
+        raw: Raw::from(raw.to_string().into_bytes()).into(),
     }
 }
 
@@ -276,7 +276,7 @@ fn network_type_filter_and_unknown_timings() {
         assert_eq!(s.views[1].items.len(), n, "{filter}");
     }
     let row = crate::ui::panes::network::row(
-        store.log(crate::store::Category::Network).get(1).unwrap(),
+        &store.log(crate::store::Category::Network).get(1).unwrap(),
         &store.log(crate::store::Category::Network).get(1).unwrap().envelope(),
         true,
     );
@@ -444,7 +444,7 @@ fn marks_filter_and_are_recorded() {
     press(&mut s, "k");
     s.prepare(&store);
     let effects = press(&mut s, "m");
-    let key = crate::ui::panes::mark_key(store.log(crate::store::Category::Console).get(1).unwrap());
+    let key = crate::ui::panes::mark_key(&store.log(crate::store::Category::Console).get(1).unwrap());
     assert!(
         matches!(&effects[..], [Effect::RecordMark { marked: true, key: k }] if *k == key),
         "{effects:?}"

@@ -75,7 +75,7 @@ fn event(ty: MessageType, level: Level, status: u16, raw: serde_json::Value) -> 
         status,
         timestamp_ms: 1_700_000_000_000,
         session: "ext-1".into(),
-        raw: Raw::from(raw.to_string().into_bytes()),
+        raw: Raw::from(raw.to_string().into_bytes()).into(),
     }
 }
 

@@ -13,7 +13,8 @@ fn console(msg: &str, level: Level) -> StoredEvent {
         status: 0,
         timestamp_ms: 0,
         session: "s".into(),
-        raw: Raw::from(format!(r#"{{"type":"console-log","data":{{"message":"{msg}"}}}}"#).into_bytes()),
+        raw: Raw::from(format!(r#"{{"type":"console-log","data":{{"message":"{msg}"}}}}"#).into_bytes())
+            .into(),
     }
 }
 
