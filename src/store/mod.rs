@@ -9,6 +9,7 @@
 //! resident size close to the size of the JSON received.
 
 mod cursor;
+mod entries;
 mod event_log;
 pub mod frames;
 mod log;
@@ -25,47 +26,11 @@ use serde_json::Value;
 
 use crate::protocol::{Envelope, MessageType, Timestamp};
 pub use cursor::{Cursor, Read};
+pub use entries::Entries;
 pub use event_log::{Ev, EventLog};
 pub use frames::{Direction, FrameLog, FrameOrigin, FrameRecord};
 pub use log::{Log, Weigh};
 pub use sealed::{spawn_sealer, Body};
-
-/// What a list view reads: entries by a monotonic index (an event log, the frame log).
-pub trait Entries: Sync {
-    type Entry;
-    /// Index of the oldest entry held.
-    fn first(&self) -> u64;
-    /// One past the newest entry's index.
-    fn end(&self) -> u64;
-    /// Runs `f` on entry `index`, when held.
-    fn with<R>(&self, index: u64, f: impl FnOnce(&Self::Entry) -> R) -> Option<R>;
-}
-
-impl<T: Sync> Entries for Log<T> {
-    type Entry = T;
-    fn first(&self) -> u64 {
-        Log::first(self)
-    }
-    fn end(&self) -> u64 {
-        Log::end(self)
-    }
-    fn with<R>(&self, index: u64, f: impl FnOnce(&T) -> R) -> Option<R> {
-        self.get(index).map(f)
-    }
-}
-
-impl Entries for EventLog {
-    type Entry = StoredEvent;
-    fn first(&self) -> u64 {
-        EventLog::first(self)
-    }
-    fn end(&self) -> u64 {
-        EventLog::end(self)
-    }
-    fn with<R>(&self, index: u64, f: impl FnOnce(&StoredEvent) -> R) -> Option<R> {
-        self.get(index).map(|e| f(&e))
-    }
-}
 
 /// Bytes as received, shared by an event and the frame that carried it: one exact-size
 /// allocation behind a 16-byte handle (a socket's read buffer is never kept alive by it).
