@@ -18,6 +18,8 @@ const MAX_HEADER_VALUE = 8 * 1024;
  * with a response and no data for this long is reported as it is, marked incomplete.
  */
 const STALL_MS = 3000;
+/** How long a finished request waits for a late responseReceivedExtraInfo. */
+const EXTRA_WAIT_MS = 1500;
 
 /** Enable every domain we listen to. Events emitted while enabling (console replay) are queued. */
 export async function enableDomains(session) {
@@ -337,6 +339,10 @@ function onResponseExtraInfo(session, p) {
   if (req) {
     req.rawResponseHeaders = p.headers;
     req.rawStatus = p.statusCode;
+    if (req.finished) {
+      clearTimeout(req.extraTimer);
+      finishRequest(session, req);
+    }
   } else stashExtra(session, p.requestId, { responseHeaders: p.headers, statusCode: p.statusCode });
 }
 
@@ -354,6 +360,7 @@ function onResponseReceived(session, p) {
   const req = session.requests.get(p.requestId);
   if (!req) return;
   req.response = p.response;
+  req.hasExtraInfo = p.hasExtraInfo === true;
   req.lastTs = p.timestamp;
   if (p.type) req.resourceType = p.type;
   armStall(session, req);
@@ -406,23 +413,39 @@ async function fetchBody(session, req) {
 
 const TEXTUAL = /^(text\/|application\/(json|.*\+json|javascript|ecmascript|x-javascript|xml|.*\+xml|x-www-form-urlencoded|graphql|x-ndjson|manifest\+json)|image\/svg\+xml)/i;
 
-async function onLoadingFinished(session, p) {
+function onLoadingFinished(session, p) {
   const req = session.requests.get(p.requestId);
   if (!req) return;
-  session.requests.delete(p.requestId);
   clearTimeout(req.stallTimer);
-  if (req.reported) return;
+  if (req.reported) {
+    session.requests.delete(p.requestId);
+    return;
+  }
   req.endTs = p.timestamp;
   req.encodedDataLength = p.encodedDataLength;
+  // Chrome may send responseReceivedExtraInfo (the wire status: 304 for a revalidation) after
+  // loadingFinished: a request that expects it waits for it, at most EXTRA_WAIT_MS.
+  if (req.hasExtraInfo && req.rawResponseHeaders === undefined) {
+    req.finished = true;
+    req.extraTimer = setTimeout(() => finishRequest(session, req), EXTRA_WAIT_MS);
+    return;
+  }
+  finishRequest(session, req);
+}
+
+async function finishRequest(session, req) {
+  if (session.closed || session.requests.get(req.requestId) !== req) return;
+  session.requests.delete(req.requestId);
   if (!passesFilter(session, req)) return;
   const cap = session.ctx.getSettings().bodyCap;
+  const status = req.rawStatus || (req.response && req.response.status);
   let body = null;
-  if (cap > 0 && req.method !== 'OPTIONS' && req.response && req.response.status !== 204 && req.response.status !== 304) {
+  if (cap > 0 && req.method !== 'OPTIONS' && req.response && status !== 204 && status !== 304) {
     body = await fetchBody(session, req);
   }
   if (req.hasPostData && req.postData === undefined && cap > 0) {
     try {
-      const r = await cdp.send(session.tabId, 'Network.getRequestPostData', { requestId: p.requestId }, 5000);
+      const r = await cdp.send(session.tabId, 'Network.getRequestPostData', { requestId: req.requestId }, 5000);
       req.postData = r.postData;
     } catch {
       /* gone */

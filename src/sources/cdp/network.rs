@@ -44,11 +44,19 @@ struct Request {
     last_seen: Option<std::time::Instant>,
     /// Already reported as incomplete: a late loadingFinished must not report it twice.
     reported: bool,
+    /// `responseReceived` said ExtraInfo events (the wire status and headers) come for it.
+    wants_extra: bool,
+    /// loadingFinished arrived before the response's ExtraInfo: held until it does, or [`EXTRA_WAIT`].
+    finished_at: Option<std::time::Instant>,
 }
 
 /// Chrome sends no loadingFinished for a fetch() whose body the page never reads: a response
 /// with no data for this long is reported as it is, marked incomplete (as the extension does).
 const STALL: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Chrome may send `responseReceivedExtraInfo` after `loadingFinished` (a revalidation's 304
+/// then reads 200): a finished request that expects it waits this long, then is reported as is.
+const EXTRA_WAIT: std::time::Duration = std::time::Duration::from_millis(1500);
 
 /// Extra-info events may arrive before their request: held until it does.
 #[derive(Default)]
@@ -152,6 +160,8 @@ impl Net {
                     redirected_to: None,
                     last_seen: None,
                     reported: false,
+                    wants_extra: false,
+                    finished_at: None,
                 };
                 self.track(id, req);
             }
@@ -165,6 +175,11 @@ impl Net {
                     Some(req) => {
                         req.raw_response_headers = Some(p["headers"].clone());
                         req.facts.wire_status = status;
+                        if req.finished_at.is_some() {
+                            if let Some(req) = self.requests.remove(&id) {
+                                out.push(finish(client, &id, req, body_cap, fetch_bodies).await);
+                            }
+                        }
                     }
                     None => self.stash(id, |e| {
                         e.response_headers = Some(p["headers"].clone());
@@ -180,6 +195,7 @@ impl Net {
                     req.facts.from_prefetch_cache = r["fromPrefetchCache"].as_bool() == Some(true);
                     req.facts.from_service_worker = r["fromServiceWorker"].as_bool() == Some(true);
                     req.response = Some(r.clone());
+                    req.wants_extra = p["hasExtraInfo"].as_bool() == Some(true);
                     req.last_seen = Some(std::time::Instant::now());
                     req.end_ts = p["timestamp"].as_f64();
                     if let Some(t) = p["type"].as_str() {
@@ -209,32 +225,16 @@ impl Net {
                 }
             }
             "Network.loadingFinished" => {
-                if let Some(mut req) = self.requests.remove(&id).filter(|r| !r.reported) {
+                if let Some(req) = self.requests.get_mut(&id).filter(|r| !r.reported) {
                     req.end_ts = p["timestamp"].as_f64();
                     req.facts.encoded_length = p["encodedDataLength"].as_f64();
-                    let status = req.facts.status();
-                    let mut body = None;
-                    if body_cap > 0 && req.method != "OPTIONS" && status != 204 && status != 304 {
-                        body = Some(if fetch_bodies {
-                            fetch_body(client, &req, &id).await
-                        } else {
-                            Body::Omitted(
-                                "not fetched: the page was producing events faster than they were stored"
-                                    .into(),
-                            )
-                        });
+                    if req.wants_extra && req.raw_response_headers.is_none() {
+                        req.finished_at = Some(std::time::Instant::now());
+                    } else if let Some(req) = self.requests.remove(&id) {
+                        out.push(finish(client, &id, req, body_cap, fetch_bodies).await);
                     }
-                    if req.has_post_data && req.post_data.is_none() && body_cap > 0 {
-                        let r = client
-                            .call(
-                                Some(&req.session),
-                                "Network.getRequestPostData",
-                                json!({ "requestId": id }),
-                            )
-                            .await;
-                        req.post_data = r.ok().and_then(|v| v["postData"].as_str().map(str::to_string));
-                    }
-                    out.push((MessageType::NetworkRequest, data_of(&id, &req, body, body_cap)));
+                } else {
+                    self.requests.remove(&id);
                 }
             }
             "Network.loadingFailed" => {
@@ -319,14 +319,28 @@ impl Net {
     }
 
     /// Requests with a response and nothing more for [`STALL`]: reported once, marked incomplete.
+    /// Finished requests whose ExtraInfo did not come within [`EXTRA_WAIT`]: reported as they are.
     pub async fn stalled(&mut self, client: &Client, body_cap: usize) -> Out {
+        let mut out = Out::new();
+        let waited: Vec<String> = self
+            .requests
+            .iter()
+            .filter(|(_, r)| r.finished_at.is_some_and(|t| t.elapsed() >= EXTRA_WAIT))
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in waited {
+            if let Some(req) = self.requests.remove(&id) {
+                out.push(finish(client, &id, req, body_cap, true).await);
+            }
+        }
         let due: Vec<String> = self
             .requests
             .iter()
-            .filter(|(_, r)| !r.reported && r.last_seen.is_some_and(|t| t.elapsed() >= STALL))
+            .filter(|(_, r)| {
+                !r.reported && r.finished_at.is_none() && r.last_seen.is_some_and(|t| t.elapsed() >= STALL)
+            })
             .map(|(id, _)| id.clone())
             .collect();
-        let mut out = Out::new();
         for id in due {
             let Some(req) = self.requests.get_mut(&id) else { continue };
             req.reported = true;
@@ -389,6 +403,32 @@ impl Net {
         }
         d
     }
+}
+
+/// A finished request as its `network-request`, with its body (fetched unless `fetch_bodies` is
+/// false: a flood) and its post data.
+async fn finish(
+    client: &Client,
+    id: &str,
+    mut req: Request,
+    body_cap: usize,
+    fetch_bodies: bool,
+) -> (MessageType, Value) {
+    let status = req.facts.status();
+    let mut body = None;
+    if body_cap > 0 && req.method != "OPTIONS" && status != 204 && status != 304 {
+        body = Some(if fetch_bodies {
+            fetch_body(client, &req, id).await
+        } else {
+            Body::Omitted("not fetched: the page was producing events faster than they were stored".into())
+        });
+    }
+    if req.has_post_data && req.post_data.is_none() && body_cap > 0 {
+        let r =
+            client.call(Some(&req.session), "Network.getRequestPostData", json!({ "requestId": id })).await;
+        req.post_data = r.ok().and_then(|v| v["postData"].as_str().map(str::to_string));
+    }
+    (MessageType::NetworkRequest, data_of(id, &req, body, body_cap))
 }
 
 /// A response body as text, or why it was left out.

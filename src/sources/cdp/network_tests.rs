@@ -32,6 +32,8 @@ fn request(status: i64, raw_status: Option<i64>) -> Request {
         redirected_to: None,
         last_seen: None,
         reported: false,
+        wants_extra: false,
+        finished_at: None,
     }
 }
 
@@ -125,6 +127,52 @@ async fn a_revalidation_from_events_reads_304_with_transferred_and_resource() {
     assert_eq!(d["size"]["resource"], 1700);
     assert_eq!(d["headers"]["response"], json!({ "ETag": "v1" }), "the wire's headers, not the cached ones");
     assert!(d.get("cache").is_none());
+}
+
+#[tokio::test]
+async fn a_revalidation_whose_extra_info_comes_after_loading_finished_still_reads_304() {
+    // The order CI saw from Chromium: loadingFinished, then the ExtraInfo with the 304.
+    let (client, peer) = silent_client().await;
+    let mut net = Net::default();
+    let s: Arc<str> = Arc::from("s");
+    let mut out = Out::new();
+    for (method, p) in [
+        sent("1", "http://127.0.0.1:1/etag"),
+        (
+            "Network.responseReceived",
+            json!({ "requestId": "1", "timestamp": 1.1, "type": "Fetch", "hasExtraInfo": true,
+            "response": { "status": 200, "statusText": "OK", "mimeType": "text/plain", "headers": {} } }),
+        ),
+        ("Network.loadingFinished", json!({ "requestId": "1", "encodedDataLength": 144, "timestamp": 1.3 })),
+        (
+            "Network.responseReceivedExtraInfo",
+            json!({ "requestId": "1", "statusCode": 304, "headers": { "ETag": "v1" } }),
+        ),
+    ] {
+        out.extend(net.on_event(&client, &s, method, &p, 0, None, true).await);
+    }
+    assert_eq!(out.len(), 1, "reported once, when the ExtraInfo came");
+    assert_eq!(out[0].1["status"], 304);
+    assert_eq!(out[0].1["size"]["transferred"], 144.0);
+    // Without its ExtraInfo, a finished request is reported after the wait, as it is.
+    for (method, p) in [
+        sent("2", "http://127.0.0.1:1/ok"),
+        (
+            "Network.responseReceived",
+            json!({ "requestId": "2", "timestamp": 1.1, "type": "Fetch", "hasExtraInfo": true,
+            "response": { "status": 200, "statusText": "OK", "mimeType": "text/plain", "headers": {} } }),
+        ),
+        ("Network.loadingFinished", json!({ "requestId": "2", "encodedDataLength": 10, "timestamp": 1.3 })),
+    ] {
+        assert!(net.on_event(&client, &s, method, &p, 0, None, true).await.is_empty());
+    }
+    assert!(net.stalled(&client, 0).await.is_empty(), "still waiting");
+    net.requests.get_mut("2").unwrap().finished_at = Some(std::time::Instant::now() - EXTRA_WAIT);
+    let late = net.stalled(&client, 0).await;
+    assert_eq!(late.len(), 1);
+    assert_eq!((late[0].1["status"].as_i64(), late[0].1.get("incomplete")), (Some(200), None));
+    client.shutdown();
+    peer.abort();
 }
 
 #[tokio::test]
