@@ -220,6 +220,13 @@ pub struct SealJob {
     raws: Vec<Raw>,
 }
 
+impl SealJob {
+    /// The bytes of JSON the job's events hold (freed once the chunk is sealed).
+    pub fn bytes(&self) -> usize {
+        self.raws.iter().map(|r| r.len()).sum()
+    }
+}
+
 /// A sealed chunk ready to swap in: the pack and its events' free-text signatures.
 pub struct Sealed {
     pack: Packed,
@@ -313,12 +320,15 @@ pub fn spawn_sealer(store: &Arc<RwLock<Store>>) -> std::io::Result<std::thread::
     let weak = Arc::downgrade(store);
     std::thread::Builder::new().name("triage-sealer".into()).spawn(move || {
         lower_priority();
+        let mut unreturned = 0;
         loop {
             std::thread::sleep(PASS);
             let Some(store) = weak.upgrade() else { return };
             // A chunk at a time, so the write lock is held only to swap one chunk's bodies in.
+            let mut sealed = 0;
             loop {
                 let Some(job) = store.read().seal_job() else { break };
+                let bytes = job.bytes();
                 let pack = match job.pack() {
                     Ok(pack) => pack,
                     Err(e) => {
@@ -329,10 +339,34 @@ pub fn spawn_sealer(store: &Arc<RwLock<Store>>) -> std::io::Result<std::thread::
                 if store.write().apply_seal(job, pack) == 0 {
                     break;
                 }
+                unreturned += bytes;
+                sealed += 1;
             }
             store.write().forget_decoded();
+            drop(store);
+            // Only once ingest went quiet: pages given back mid-burst are faulted in again at
+            // once (paired quick runs: 302 k against 355 k events/s, on average, when trimming as
+            // it sealed; no difference measured when trimming only once quiet).
+            if sealed == 0 && unreturned >= RETURN_AFTER {
+                return_freed_memory();
+                unreturned = 0;
+            }
         }
     })
+}
+
+/// Sealing frees the bodies it compressed, but glibc keeps freed heap pages mapped (the process
+/// stays at its high-water mark, and resident memory says nothing of what sealing saved): once
+/// this much was freed and a pass finds nothing to seal, the sealer asks it to give them back.
+const RETURN_AFTER: usize = 8 << 20;
+
+fn return_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free pages of the allocator's own arenas; it takes their
+    // locks, so it is sound beside every other thread's allocations.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 #[cfg(test)]

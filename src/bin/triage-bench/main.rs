@@ -2,11 +2,12 @@
 //! `name value unit`. The connector runs in this process (the same code `triage-tui serve` runs);
 //! the memory figure comes from a child process so nothing else shares its heap.
 //!
-//! Usage: `triage-bench [SCENARIO] [--quick] [--seconds N]`; scenarios: all (default), ws_ingest,
+//! Usage: `triage-bench [SCENARIO] [--quick] [--seconds N] [--events N]`; scenarios: all (default), ws_ingest,
 //! http_ingest, latency, render (render and filter with 1 M events), memory, process (startup and
 //! idle CPU of the real binary in tmux), peer, har_export, har_open, fanout, broker (with a local
 //! redis-server); and `soak` (not part of all: mixed load for `--seconds`, default 300, checking
-//! that every message is accounted for and memory is bounded).
+//! that every message is accounted for and memory is bounded). `memory --child --events N` measures
+//! one size alone (what `memory` runs at 100 k, 1 M and 10 M).
 
 mod broker;
 mod fanout;
@@ -34,10 +35,13 @@ struct Opts {
     quick: bool,
     child: bool,
     seconds: u64,
+    /// The memory child's event count.
+    events: u64,
 }
 
 fn parse_args() -> Result<Opts> {
-    let mut opts = Opts { scenario: "all".into(), quick: false, child: false, seconds: 300 };
+    let mut opts =
+        Opts { scenario: "all".into(), quick: false, child: false, seconds: 300, events: 1_000_000 };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -47,9 +51,13 @@ fn parse_args() -> Result<Opts> {
                 let v = args.next().context("--seconds needs a number")?;
                 opts.seconds = v.parse().with_context(|| format!("--seconds {v:?} is not a number"))?;
             }
+            "--events" => {
+                let v = args.next().context("--events needs a number")?;
+                opts.events = v.parse().with_context(|| format!("--events {v:?} is not a number"))?;
+            }
             "-h" | "--help" => {
                 println!(
-                    "usage: triage-bench [all|ws_ingest|http_ingest|latency|render|memory|process|peer|har_export|har_open|fanout|broker|soak] [--quick] [--seconds N]"
+                    "usage: triage-bench [all|ws_ingest|http_ingest|latency|render|memory|process|peer|har_export|har_open|fanout|broker|soak] [--quick] [--seconds N] [--events N]"
                 );
                 std::process::exit(0);
             }
@@ -78,7 +86,7 @@ fn main() -> Result<()> {
 async fn run(opts: Opts) -> Result<()> {
     if opts.child {
         return match opts.scenario.as_str() {
-            "memory" => memory_child(opts.quick).await,
+            "memory" => memory_child(opts.events).await,
             other => bail!("no child scenario {other}"),
         };
     }
@@ -295,19 +303,44 @@ fn sent_micros(raw: &[u8]) -> Option<u64> {
     std::str::from_utf8(&digits).ok()?.parse().ok()
 }
 
-/// Runs the memory figure in a fresh child process.
+/// The memory figures at 100 k and 1 M console events (and 10 M in the full run), each in a fresh
+/// child process, and how resident memory grows between them.
 fn memory(quick: bool) -> Result<()> {
-    let exe = std::env::current_exe()?;
-    let mut cmd = std::process::Command::new(exe);
-    cmd.args(["memory", "--child"]);
-    if quick {
-        cmd.arg("--quick");
+    let mut sizes = vec![100_000u64, 1_000_000];
+    if !quick {
+        sizes.push(10_000_000);
     }
-    let status = cmd.status()?;
-    if !status.success() {
-        bail!("memory child failed: {status}");
+    let mut rss = Vec::new();
+    for n in sizes {
+        let name = size_name(n);
+        let exe = std::env::current_exe()?;
+        let out = std::process::Command::new(exe)
+            .args(["memory", "--child", "--events", &n.to_string()])
+            .stderr(std::process::Stdio::inherit())
+            .output()?;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        print!("{stdout}");
+        if !out.status.success() {
+            bail!("memory child ({name} events) failed: {}", out.status);
+        }
+        let key = format!("rss_{name}_console_mb ");
+        let mb = stdout.lines().find_map(|l| l.strip_prefix(&key)?.split(' ').next()?.parse::<f64>().ok());
+        rss.push((name, mb.with_context(|| format!("the memory child printed no {key}"))?));
+    }
+    for pair in rss.windows(2) {
+        let ((small, a), (big, b)) = (&pair[0], &pair[1]);
+        figure(&format!("rss_{big}_vs_{small}_console_ratio"), b / a.max(1e-9), "x");
     }
     Ok(())
+}
+
+/// `100k`, `1m`, `10m`: the size in a figure's name.
+fn size_name(n: u64) -> String {
+    match n {
+        n if n >= 1_000_000 && n % 1_000_000 == 0 => format!("{}m", n / 1_000_000),
+        n if n % 1000 == 0 => format!("{}k", n / 1000),
+        n => n.to_string(),
+    }
 }
 
 fn rss_bytes() -> u64 {
@@ -318,11 +351,11 @@ fn rss_bytes() -> u64 {
         .map_or(0, |kb| kb * 1024)
 }
 
-/// Resident memory of 1 000 000 console events received over the socket, beside their JSON size.
-async fn memory_child(_quick: bool) -> Result<()> {
-    const EVENTS: u64 = 1_000_000;
+/// Resident memory of `events` console events received over the socket, beside their JSON size.
+async fn memory_child(events: u64) -> Result<()> {
     const CONNS: u64 = 4;
-    let (c, addr, _dir) = connector(Capacities { console: EVENTS as usize, ..Capacities::default() }).await?;
+    let name = size_name(events);
+    let (c, addr, _dir) = connector(Capacities { console: events as usize, ..Capacities::default() }).await?;
     let mut rng = Rng::new(99);
     let messages: Vec<String> = (0..4096).map(|i| load::console_message(&mut rng, i)).collect();
     let mut sockets = Vec::new();
@@ -333,7 +366,7 @@ async fn memory_child(_quick: bool) -> Result<()> {
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
     let before = rss_bytes();
-    let per = EVENTS / CONNS;
+    let per = events / CONNS;
     let raw: u64 =
         (0..per).map(|i| messages[(i % messages.len() as u64) as usize].len() as u64).sum::<u64>() * CONNS;
     let base = stored_events(&c);
@@ -343,7 +376,7 @@ async fn memory_child(_quick: bool) -> Result<()> {
         let messages = messages.clone();
         tasks.push(tokio::spawn(async move { load::blast(&mut ws, &messages, per).await.map(|_| ws) }));
     }
-    wait_stored(&c, base + EVENTS, start, Duration::from_secs(600)).await?;
+    wait_stored(&c, base + per * CONNS, start, Duration::from_secs(600)).await?;
     let mut held = Vec::new();
     for t in tasks {
         held.push(t.await??);
@@ -351,7 +384,7 @@ async fn memory_child(_quick: bool) -> Result<()> {
     let stored_at = rss_bytes();
     // The sealer compresses old events on its own thread: wait until it has caught up.
     let sealing = Instant::now();
-    while c.store().read().seal_job().is_some() && sealing.elapsed() < Duration::from_secs(120) {
+    while c.store().read().seal_job().is_some() && sealing.elapsed() < Duration::from_secs(300) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let seal_lag = sealing.elapsed();
@@ -360,12 +393,12 @@ async fn memory_child(_quick: bool) -> Result<()> {
     let after = rss_bytes();
     let (sealed_events, _) = c.store().read().sealed_stats();
     let mb = |b: u64| b as f64 / (1024.0 * 1024.0);
-    figure("rss_1m_console_mb", mb(after.saturating_sub(before)), "MB");
-    figure("raw_json_1m_console_mb", mb(raw), "MB");
-    figure("rss_1m_console_ratio", after.saturating_sub(before) as f64 / raw as f64, "x");
-    figure("rss_1m_console_when_stored_mb", mb(stored_at.saturating_sub(before)), "MB");
-    figure("rss_1m_console_sealed_events", sealed_events as f64, "events");
-    figure("rss_1m_console_seal_lag_ms", seal_lag.as_secs_f64() * 1000.0, "ms");
+    figure(&format!("rss_{name}_console_mb"), mb(after.saturating_sub(before)), "MB");
+    figure(&format!("raw_json_{name}_console_mb"), mb(raw), "MB");
+    figure(&format!("rss_{name}_console_ratio"), after.saturating_sub(before) as f64 / raw as f64, "x");
+    figure(&format!("rss_{name}_console_when_stored_mb"), mb(stored_at.saturating_sub(before)), "MB");
+    figure(&format!("rss_{name}_console_sealed_events"), sealed_events as f64, "events");
+    figure(&format!("rss_{name}_console_seal_lag_ms"), seal_lag.as_secs_f64() * 1000.0, "ms");
     drop(held);
     c.shutdown();
     Ok(())
