@@ -348,6 +348,11 @@ impl State {
         self.views.iter().any(|v| v.scanning)
     }
 
+    /// Whether a view is rebuilding for the user (see [`ListView::rebuilding`]).
+    pub fn rebuilding(&self) -> bool {
+        self.views.iter().any(|v| v.rebuilding)
+    }
+
     /// Replaces the session list, keeping the selection and the target when they still exist.
     pub fn set_sessions(&mut self, sessions: Vec<SessionInfo>) {
         self.sessions = sessions;

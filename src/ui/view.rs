@@ -117,6 +117,10 @@ pub struct ListView {
     pub filter: Option<Filter>,
     /// Whether the scan has not yet reached the end of the log.
     pub scanning: bool,
+    /// A rebuild is under way that the user is waiting for (a filter typed, grouping toggled,
+    /// the store replaced), not just events arriving: the UI loop gives it the time between
+    /// frames too. Ends when the scan first reaches the end of the log.
+    pub rebuilding: bool,
     /// Log indexes (below `scanned`, oldest first) still to be matched against a narrowed
     /// filter, with their grouping keys.
     pending: VecDeque<(u64, Option<u64>)>,
@@ -146,6 +150,7 @@ impl Default for ListView {
             follow: true,
             filter: None,
             scanning: false,
+            rebuilding: false,
             pending: VecDeque::new(),
             pending_total: 0,
             history: Vec::new(),
@@ -257,6 +262,7 @@ impl ListView {
         }
         self.filter = filter;
         self.scanning = true;
+        self.rebuilding = true;
     }
 
     /// Rebuilds the view with `filter` from the oldest held event.
@@ -268,6 +274,7 @@ impl ListView {
         self.scan_start = self.cleared_before;
         self.filter = filter;
         self.scanning = true;
+        self.rebuilding = true;
     }
 
     /// Keeps the current (complete) results on the history, within its bound.
@@ -301,6 +308,7 @@ impl ListView {
         self.scan_start = self.scanned;
         self.top = 0;
         self.scanning = true;
+        self.rebuilding = true;
     }
 
     /// Brings the view up to date with `log`, until `deadline`. Returns true when work remains.
@@ -323,6 +331,7 @@ impl ListView {
             self.pause_base = None;
             self.scanned = log.first();
             self.scan_start = self.scanned;
+            self.rebuilding = true;
         }
         let first = log.first();
         self.evict(first);
@@ -378,6 +387,7 @@ impl ListView {
         }
         self.scanned = i;
         self.scanning = i < end;
+        self.rebuilding &= self.scanning;
         self.settle_selection();
         self.scanning
     }

@@ -18,10 +18,8 @@ use triage_tui::ui::{render, Keymap, State, Theme};
 
 use crate::figure;
 
-/// The UI's frame interval (it redraws at most this often).
-pub const FRAME: Duration = Duration::from_millis(33);
-/// How long one frame may spend catching up with the store (as the UI does).
-pub const SYNC_BUDGET: Duration = Duration::from_millis(8);
+/// The UI's frame interval and the length of one of its syncs.
+pub use triage_tui::ui::app::{FRAME, SYNC_BUDGET};
 
 pub fn new_state() -> State {
     let mut state = State::new(Keymap::default(), Theme::dark(), "127.0.0.1:3025".into());

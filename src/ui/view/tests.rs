@@ -138,6 +138,49 @@ fn filters_narrow_as_typed_and_widen_back_to_kept_results() {
     assert!(v.history.is_empty());
 }
 
+/// A sync with no time: it looks at one clock step of events, then stops.
+fn sync_cut_short(v: &mut ListView, store: &Store) -> bool {
+    let log = store.log(crate::store::Category::Console);
+    v.sync(log, store.generation(), Instant::now(), |f, e| f.matches_event(e), |_| true, Some(dedupe_key))
+}
+
+#[test]
+fn rebuilds_the_user_waits_for_are_flagged_until_they_reach_the_end_and_arrivals_are_not() {
+    let mut store = Store::new(Default::default());
+    for i in 0..40 {
+        store.append(console(&format!("m{i}"), Level::Log));
+    }
+    let mut v = ListView::default();
+    assert!(sync_cut_short(&mut v, &store));
+    assert!(v.rebuilding, "the first look at a store is a rebuild");
+    while sync(&mut v, &store) {}
+    assert!(!v.rebuilding);
+
+    for i in 0..20 {
+        store.append(console(&format!("n{i}"), Level::Log));
+    }
+    assert!(sync_cut_short(&mut v, &store));
+    assert!(v.scanning && !v.rebuilding, "events arriving are not a rebuild");
+    while sync(&mut v, &store) {}
+
+    // A new filter, a key typed (narrowing), a backspace (kept results), grouping toggled.
+    let steps: [fn(&mut ListView); 4] = [
+        |v| v.set_filter(filter("m1")),
+        |v| v.set_filter(filter("m12")),
+        |v| v.set_filter(filter("m1")),
+        |v| v.set_grouping(false),
+    ];
+    for (n, step) in steps.iter().enumerate() {
+        step(&mut v);
+        assert!(v.rebuilding, "step {n} starts a rebuild");
+        sync_cut_short(&mut v, &store);
+        while sync(&mut v, &store) {
+            assert!(v.rebuilding, "step {n}: flagged while it runs");
+        }
+        assert!(!v.rebuilding && !v.scanning, "step {n}: done at the end of the log");
+    }
+}
+
 proptest::proptest! {
     /// Any sequence of edits (keys typed, backspaces, whole new filters) with events arriving,
     /// evicted and syncs cut short in between ends with exactly what a fresh filter shows.
