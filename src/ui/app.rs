@@ -314,7 +314,7 @@ pub async fn event_loop(
     tokio::pin!(terminate);
     let mut dirty = true;
     let mut store_dirty = true;
-    let mut last_draw = Instant::now() - FRAME;
+    let mut last_draw = Instant::now().checked_sub(FRAME).unwrap_or_else(Instant::now);
     let mut first_draw = true;
     let far = || tokio::time::Instant::now() + Duration::from_secs(3600);
     meter.tick(state, connector);
@@ -406,6 +406,10 @@ pub async fn event_loop(
             () = std::future::ready(()), if state.rebuilding() => {
                 store_dirty |= state.catch_up(connector.store(), SYNC_BUDGET);
                 dirty = true;
+                if !state.rebuilding() {
+                    // Done: its result is drawn now, not at the next frame (one frame early, once).
+                    last_draw = Instant::now().checked_sub(FRAME).unwrap_or_else(Instant::now);
+                }
             }
         }
     }

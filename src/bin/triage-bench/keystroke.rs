@@ -23,7 +23,7 @@ enum Pacing {
     /// Each frame right after the last (a sync, then a draw).
     BackToBack,
     /// As `ui::app::event_loop`: a frame at most every `FRAME`, each after one sync; while a
-    /// rebuild runs, more syncs in between.
+    /// rebuild runs, more syncs in between, and a frame as soon as it is done.
     App,
 }
 
@@ -39,12 +39,15 @@ fn until_shown(
         let due = *last_draw + FRAME;
         let now = Instant::now();
         if pacing == Pacing::App && now < due {
-            if state.rebuilding() {
-                state.sync(store, now + SYNC_BUDGET);
-            } else {
+            if !state.rebuilding() {
                 std::thread::sleep(due - now);
+                continue;
             }
-            continue;
+            state.sync(store, now + SYNC_BUDGET);
+            if state.rebuilding() {
+                continue;
+            }
+            // Done between frames: drawn at once.
         }
         let more = ui_frame(state, store, terminal)?;
         *last_draw = Instant::now();
