@@ -1,6 +1,7 @@
 //! Attaching to a page that already loaded, with real headless Chromium and the real
 //! `triage-tui serve --attach`: the session says capture began after the load (the panes' notice
-//! reads it) until the page navigates; `reload_on_attach = true` reloads the page exactly once.
+//! reads it) until the page navigates, and what the page logged before reads as DevTools shows it;
+//! `reload_on_attach = true` reloads the page exactly once.
 //! The page's own server counts the document loads. Skips only when Chromium is absent and `CI`
 //! is unset; every wait is bounded; every process is stopped on every exit path.
 
@@ -23,7 +24,9 @@ async fn counted_page() -> (String, Arc<AtomicUsize>) {
         "/page",
         get(move || {
             n.fetch_add(1, SeqCst);
-            async { Html("<title>attach</title><script>console.log('page ran')</script>") }
+            async {
+                Html("<title>attach</title><script>console.log('page ran', {answer: 42}, [1, 2])</script>")
+            }
         }),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -65,6 +68,11 @@ async fn a_late_attach_is_marked_until_a_navigation_and_reload_on_attach_reloads
     let event = api.wait_event(|e| e["data"]["event"] == "attached").await.expect("attached event");
     assert_eq!(event["data"]["alreadyLoaded"], true, "{event}");
     assert_eq!(loads.load(SeqCst), 1, "nothing reloaded the page");
+    // Logged before the attach: Chrome replays it without previews; it still reads as DevTools shows it.
+    let ran =
+        api.wait_event(|e| e["data"]["message"].as_str().is_some_and(|m| m.starts_with("page ran"))).await;
+    let ran = ran.expect("the message logged before the attach");
+    assert_eq!(ran["data"]["message"], "page ran {answer: 42} (2) [1, 2]", "{ran}");
     api.action(&id, "reload", json!({})).await;
     let cleared = api.wait_session(|s| s["sessionId"] == id.as_str() && attached(s).is_none()).await;
     assert!(cleared.is_some(), "a navigation after the attach clears the mark");

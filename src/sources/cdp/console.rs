@@ -198,7 +198,10 @@ pub async fn api_called(
     if kind == "endGroup" {
         return None;
     }
-    let args = p["args"].as_array().cloned().unwrap_or_default();
+    let mut args = p["args"].as_array().cloned().unwrap_or_default();
+    if *deep {
+        *deep = fill_previews(client, session, &mut args).await;
+    }
     let level = level_of(kind);
     let mut message = format_message(&args);
     if kind == "assert" {
@@ -234,6 +237,35 @@ pub async fn api_called(
 
 /// How long the page may take to serialize; its main thread answers only between tasks.
 const DEEP_WAIT: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Messages logged before `Runtime.enable` are replayed without previews (a page that logged
+/// before the attach): asks the page for the previews of such objects, which its console still
+/// holds, so their text reads as DevTools shows it. False when the page did not answer within
+/// [`DEEP_WAIT`] (busy); a context gone leaves the descriptions.
+async fn fill_previews(client: &Client, session: &str, args: &mut [Value]) -> bool {
+    for a in args.iter_mut().take(MAX_ARGS) {
+        if s(&a["type"]) != "object"
+            || a["preview"].is_object()
+            || matches!(s(&a["subtype"]), "null" | "error")
+        {
+            continue;
+        }
+        let Some(id) = a["objectId"].as_str() else { continue };
+        let params = json!({
+            "objectId": id,
+            "functionDeclaration": "function () { return this; }",
+            "generatePreview": true,
+            "silent": true,
+        });
+        match client.call_within(Some(session), "Runtime.callFunctionOn", params, DEEP_WAIT).await {
+            Ok(r) if r["result"]["preview"].is_object() => a["preview"] = r["result"]["preview"].clone(),
+            Ok(_) => {}
+            Err(super::CdpError::Timeout { .. }) => return false,
+            Err(_) => return true,
+        }
+    }
+    true
+}
 
 /// False when the page did not answer within [`DEEP_WAIT`] (busy): previews are kept.
 async fn deep_args(client: &Client, session: &str, args: &[Value], list: &mut [Value]) -> bool {
