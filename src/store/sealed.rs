@@ -325,7 +325,7 @@ pub fn spawn_sealer(store: &Arc<RwLock<Store>>) -> std::io::Result<std::thread::
             std::thread::sleep(PASS);
             let Some(store) = weak.upgrade() else { return };
             // A chunk at a time, so the write lock is held only to swap one chunk's bodies in.
-            let mut sealed = 0;
+            let mut sealed_any = false;
             loop {
                 let Some(job) = store.read().seal_job() else { break };
                 let bytes = job.bytes();
@@ -340,14 +340,14 @@ pub fn spawn_sealer(store: &Arc<RwLock<Store>>) -> std::io::Result<std::thread::
                     break;
                 }
                 unreturned += bytes;
-                sealed += 1;
+                sealed_any = true;
             }
             store.write().forget_decoded();
             drop(store);
             // Only once ingest went quiet: pages given back mid-burst are faulted in again at
             // once (paired quick runs: 302 k against 355 k events/s, on average, when trimming as
             // it sealed; no difference measured when trimming only once quiet).
-            if sealed == 0 && unreturned >= RETURN_AFTER {
+            if !sealed_any && unreturned >= RETURN_AFTER {
                 return_freed_memory();
                 unreturned = 0;
             }

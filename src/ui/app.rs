@@ -293,6 +293,11 @@ async fn terminate_signal() {
     std::future::pending::<()>().await;
 }
 
+/// A last-draw time that makes the next frame due at once.
+fn frame_ago() -> Instant {
+    Instant::now().checked_sub(FRAME).unwrap_or_else(Instant::now)
+}
+
 /// Runs the UI until the user quits (or the terminal goes away).
 pub async fn event_loop(
     terminal: &mut Terminal<CrosstermBackend<Stdout>>,
@@ -314,7 +319,7 @@ pub async fn event_loop(
     tokio::pin!(terminate);
     let mut dirty = true;
     let mut store_dirty = true;
-    let mut last_draw = Instant::now().checked_sub(FRAME).unwrap_or_else(Instant::now);
+    let mut last_draw = frame_ago();
     let mut first_draw = true;
     let far = || tokio::time::Instant::now() + Duration::from_secs(3600);
     meter.tick(state, connector);
@@ -408,7 +413,7 @@ pub async fn event_loop(
                 dirty = true;
                 if !state.rebuilding() {
                     // Done: its result is drawn now, not at the next frame (one frame early, once).
-                    last_draw = Instant::now().checked_sub(FRAME).unwrap_or_else(Instant::now);
+                    last_draw = frame_ago();
                 }
             }
         }

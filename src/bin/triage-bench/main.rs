@@ -310,11 +310,11 @@ fn memory(quick: bool) -> Result<()> {
     if !quick {
         sizes.push(10_000_000);
     }
+    let exe = std::env::current_exe()?;
     let mut rss = Vec::new();
     for n in sizes {
         let name = size_name(n);
-        let exe = std::env::current_exe()?;
-        let out = std::process::Command::new(exe)
+        let out = std::process::Command::new(&exe)
             .args(["memory", "--child", "--events", &n.to_string()])
             .stderr(std::process::Stdio::inherit())
             .output()?;

@@ -208,8 +208,7 @@ proptest::proptest! {
                 applied = text.clone();
             }
             // A sync cut short (or not), then live events.
-            let log = store.log(crate::store::Category::Console);
-            v.sync(log, store.generation(), Instant::now(), |f, e| f.matches_event(e), |_| true, Some(dedupe_key));
+            sync_cut_short(&mut v, &store);
             for _ in 0..arrive {
                 let m = next.next().cloned().unwrap_or_default();
                 store.append(console(&m, Level::Log));
